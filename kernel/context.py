@@ -1,0 +1,52 @@
+"""What every stage gets besides the state: settings, the database, progress, and the clients
+that settings build (made once per process, on first use)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from kernel.db import make_engine, retry_locked, session_scope
+from kernel.models import Run, utcnow
+from kernel.settings import Settings
+
+Progress = Callable[[str, str], None]  # (stage, message)
+
+
+def _quiet(stage: str, message: str) -> None:
+    return None
+
+
+@dataclass
+class StageContext:
+    settings: Settings
+    progress: Progress = _quiet
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.db_url)
+
+    def client(self, name: str, build: Callable[[], Any]) -> Any:
+        """A client (embedder, arXiv source, index…) built once per context."""
+        if name not in self._cache:
+            self._cache[name] = build()
+        return self._cache[name]
+
+    def enter(self, run_id: str, stage: str, message: str = "") -> None:
+        """Record that `stage` is running for `run_id` and tell whoever is watching."""
+
+        def write() -> None:
+            with session_scope(self.engine) as s:
+                run = s.get(Run, run_id)
+                if run is not None:
+                    run.stage = stage
+                    run.updated_at = utcnow()
+                    s.add(run)
+
+        retry_locked(write)
+        self.progress(stage, message or "started")

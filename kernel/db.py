@@ -1,0 +1,90 @@
+"""The database engine and the one place the schema is created.
+
+SQLite (WAL, a generous busy timeout so two `sovereign ask` processes can write side by side) by
+default; any SQLAlchemy URL, PostgreSQL included, through `SOVEREIGN_DATABASE_URL`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, create_engine
+
+from kernel import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from kernel.errors import StorageError
+
+T = TypeVar("T")
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _normalise(url: str) -> str:
+    # psycopg 3 is the driver we ship; plain "postgresql://" would ask for psycopg2.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`, with the schema created; one engine per URL per process."""
+    url = _normalise(url)
+    if url in _ENGINES:
+        return _ENGINES[url]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    try:
+        create_schema(engine)
+    except OperationalError as exc:
+        raise StorageError(
+            f"cannot open the database at {engine.url.render_as_string(hide_password=True)}: "
+            f"{exc.orig}; check SOVEREIGN_DATABASE_URL or SOVEREIGN_HOME"
+        ) from exc
+    _ENGINES[url] = engine
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables. The one place the schema is made; `create_all` is idempotent."""
+    retry_locked(lambda: SQLModel.metadata.create_all(engine))
+
+
+def retry_locked(fn: Callable[[], T], attempts: int = 8) -> T:
+    """Run `fn`, retrying when SQLite says the database is locked (concurrent writers)."""
+    for i in range(attempts):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig).lower() or i == attempts - 1:
+                raise
+            time.sleep(0.2 * (2**i))
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session whose work commits on success and rolls back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,198 @@
+"""The tables of DESIGN.md ("Data model"), as sqlmodel classes.
+
+Every line of a report traces to a row here: a passage, a check, or a measurement. JSON columns
+hold structured values that are read whole (settings, scores, measurements, findings); anything
+that is filtered on is a real column.
+
+Natural keys are unique so that a stage re-run after a crash replaces its rows instead of adding
+a second copy (see `kernel.crud`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class RunStatus:
+    """Values of `Run.status`, in the order a run moves through them."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING_OWNER = "waiting_owner"  # the graph is interrupted at the owner stage
+    READY = "ready"  # decided READY without needing the owner
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CHANGES_REQUESTED = "changes_requested"
+    FAILED = "failed"
+
+    FINISHED = (READY, APPROVED, REJECTED, CHANGES_REQUESTED, FAILED)
+    ALL = (QUEUED, RUNNING, WAITING_OWNER, READY, APPROVED, REJECTED, CHANGES_REQUESTED, FAILED)
+
+
+class RunBase(SQLModel):
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default=RunStatus.QUEUED, index=True)
+    stage: str | None = Field(default=None, description="the stage running or last finished")
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    policy: str = Field(default="default", description="the decide policy in force")
+    outcome: str | None = Field(default=None, description="READY | ESCALATE_TO_OWNER | REJECT")
+    panel_score: float | None = None
+    offline: bool = False
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Run(RunBase, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PaperBase(SQLModel):
+    version: str | None = None
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    authors: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    abstract: str = Field(default="", sa_column=Column(Text))
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    published: datetime | None = None
+    updated: datetime | None = None
+    pdf_url: str | None = None
+    source: str = Field(default="arxiv", description="arxiv | corpus:<file> | cache")
+
+
+class Paper(PaperBase, table=True):
+    id: str = Field(primary_key=True, description="versionless arXiv id, e.g. 2410.17954")
+
+
+class RunPaper(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("run_id", "paper_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True)
+    paper_id: str = Field(foreign_key="paper.id")
+    query: str = Field(default="", sa_column=Column(Text))
+    rank: int = 0
+    score: float = 0.0
+
+
+class Passage(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("paper_id", "kind", "start", "end"),)
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: str = Field(foreign_key="paper.id", index=True)
+    kind: str = Field(default="abstract", description="abstract | fulltext")
+    section: str = "Abstract"
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    start: int = 0
+    end: int = 0
+
+
+class ClaimBase(SQLModel):
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(default="method", description="quantitative | comparison | setup | method")
+    system: str | None = None
+    metric: str | None = None
+    value: float | None = None
+    value_high: float | None = None
+    unit: str | None = None
+    direction: str | None = None
+    baseline: str | None = None
+    model: str | None = None
+    hardware: str | None = None
+    dataset: str | None = None
+    setting: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    start: int = Field(default=0, description="character span of the claim inside its passage")
+    end: int = 0
+
+
+class Claim(ClaimBase, table=True):
+    __table_args__ = (UniqueConstraint("run_id", "passage_id", "start"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True)
+    paper_id: str = Field(foreign_key="paper.id")
+    passage_id: int = Field(foreign_key="passage.id")
+    in_abstract: bool = Field(default=False, description="stated in the report's abstract")
+
+
+class TextCheck(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", unique=True)
+    verdict: str = Field(description="SUPPORTED | CONTRADICTED | UNVERIFIED")
+    confidence: float = 0.0
+    scores: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    corroboration: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class CheckStatus:
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    NOT_RUN = "not_run"
+
+
+class EmpiricalCheck(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", unique=True)
+    spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str = Field(default=CheckStatus.QUEUED, index=True)
+    backend: str | None = None
+    node: str | None = None
+    attempts: int = 0
+    claimed: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    measurements: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    verdict: str | None = Field(
+        default=None, description="REPRODUCED | PARTIAL | NOT_REPRODUCED | NOT_TESTABLE"
+    )
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    caveats: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class Review(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("run_id", "round", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True)
+    round: int = 1
+    role: str = Field(description="skeptic | validator | synthesizer")
+    score: float = 0.0
+    verdict: str = ""
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    summary: str = Field(default="", sa_column=Column(Text))
+    backend: str = "rubric"
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Decision(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True)
+    owner: str
+    action: str = Field(description="approve | reject | request_changes")
+    comment: str = Field(default="", sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportVersion(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("run_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True)
+    version: int = 1
+    round: int = 1
+    author: str = Field(default="drafter", description="drafter | reviser | owner:<name>")
+    markdown: str = Field(sa_column=Column(Text, nullable=False))
+    draft: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,115 @@
+"""`RunData`: everything stored about one run, as the drafter and the reviewers read it.
+
+The kernel builds it from database rows (`kernel.crud.load_run_data`); `reports` and `tribunal`
+never see the database. Ids are the database ids, so a report line can name its row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class PaperData(BaseModel):
+    id: str  # versionless arXiv id
+    version: str | None = None
+    title: str
+    authors: list[str] = Field(default_factory=list)
+    year: int | None = None
+    source: str = "arxiv"  # arxiv | corpus:<file> | cache
+    pdf_url: str | None = None
+    rank: int = 0
+    score: float = 0.0
+    query: str = ""
+    fulltext: bool = False  # False: only the abstract was read
+
+
+class PassageData(BaseModel):
+    id: int
+    paper_id: str
+    kind: str = "abstract"  # abstract | fulltext
+    section: str = "Abstract"
+    text: str
+    start: int = 0
+    end: int = 0
+
+
+class TextCheckData(BaseModel):
+    verdict: str  # SUPPORTED | CONTRADICTED | UNVERIFIED
+    confidence: float = 0.0
+    scores: dict[str, Any] = Field(default_factory=dict)
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    corroboration: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class EmpiricalData(BaseModel):
+    id: int
+    status: str  # queued | running | done | failed | not_run
+    verdict: str | None = None  # REPRODUCED | PARTIAL | NOT_REPRODUCED | NOT_TESTABLE
+    backend: str | None = None
+    node: str | None = None
+    spec: dict[str, Any] = Field(default_factory=dict)
+    claimed: dict[str, Any] = Field(default_factory=dict)
+    measurements: dict[str, Any] = Field(default_factory=dict)
+    reason: str | None = None
+    caveats: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+
+class ClaimData(BaseModel):
+    id: int
+    paper_id: str
+    passage_id: int
+    text: str
+    kind: str = "method"
+    system: str | None = None
+    metric: str | None = None
+    value: float | None = None
+    value_high: float | None = None
+    unit: str | None = None
+    direction: str | None = None
+    baseline: str | None = None
+    model: str | None = None
+    hardware: str | None = None
+    dataset: str | None = None
+    setting: dict[str, Any] = Field(default_factory=dict)
+    text_check: TextCheckData | None = None
+    empirical: EmpiricalData | None = None
+
+
+class ReviewData(BaseModel):
+    round: int
+    role: str  # skeptic | validator | synthesizer
+    score: float
+    verdict: str = ""
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+    summary: str = ""
+    backend: str = "rubric"
+    error: str | None = None
+
+
+class DecisionData(BaseModel):
+    owner: str
+    action: str
+    comment: str = ""
+    created_at: str = ""
+
+
+class RunData(BaseModel):
+    run_id: str
+    question: str
+    status: str = "running"
+    offline: bool = False
+    queries: list[str] = Field(default_factory=list)
+    key_terms: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # how the run was made (offline, …)
+    papers: list[PaperData] = Field(default_factory=list)
+    passages: list[PassageData] = Field(default_factory=list)
+    claims: list[ClaimData] = Field(default_factory=list)
+    reviews: list[ReviewData] = Field(default_factory=list)
+    decisions: list[DecisionData] = Field(default_factory=list)
+    panel_score: float | None = None
+    outcome: str | None = None
+    round: int = 1
