@@ -1,0 +1,64 @@
+"""Caching policies and their registry.
+
+``make_policy(name, **kw)`` builds a policy by name. Policy modules register themselves with
+``@register_policy("name")``; the registry imports them lazily on first use, so a module that is
+not there yet (``policies/expertflow.py``, added on top of this engine) does not break the others.
+To add policies: create a module in this package, decorate the factories, and list the module in
+``_POLICY_MODULES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from expertflow_runtime.errors import UnknownNameError
+from expertflow_runtime.policies.base import BasePolicy, Policy, plan_waves, prefetch_into_layer
+
+_REGISTRY: dict[str, Callable[..., Policy]] = {}
+_POLICY_MODULES = (
+    "expertflow_runtime.policies.baselines",
+    "expertflow_runtime.policies.expertflow",
+)
+_loaded = False
+
+# The canonical comparison order (fastest expected first is not implied).
+BASELINES = ("all-resident", "on-demand", "static", "lru", "se-moe", "pregated")
+
+
+def register_policy(name: str) -> Callable[[Callable[..., Policy]], Callable[..., Policy]]:
+    def deco(factory: Callable[..., Policy]) -> Callable[..., Policy]:
+        _REGISTRY[name] = factory
+        return factory
+
+    return deco
+
+
+def _load_modules() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for mod in _POLICY_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:  # a real missing dependency inside the module: a bug, surface it
+                raise
+    _loaded = True
+
+
+def policy_names() -> list[str]:
+    _load_modules()
+    return sorted(_REGISTRY)
+
+
+def make_policy(name: str, **kw) -> Policy:
+    """A fresh policy called ``name``; UnknownNameError lists the registered names."""
+    _load_modules()
+    if name not in _REGISTRY:
+        raise UnknownNameError("policy", name, list(_REGISTRY))
+    return _REGISTRY[name](**kw)
+
+
+__all__ = ["BASELINES", "BasePolicy", "Policy", "make_policy", "plan_waves", "policy_names",
+           "prefetch_into_layer", "register_policy"]
