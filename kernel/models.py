@@ -51,6 +51,9 @@ class RunBase(SQLModel):
     outcome: str | None = Field(default=None, description="READY | ESCALATE_TO_OWNER | REJECT")
     panel_score: float | None = None
     offline: bool = False
+    queries: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    key_terms: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    notes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     error: str | None = Field(default=None, sa_column=Column(Text))
 
 

@@ -1,0 +1,238 @@
+"""Reads and writes of the run tables. Keyword-only, the session passed in.
+
+Stage writes replace what the stage owns for the run, so a stage re-run after a crash leaves one
+copy of everything (DESIGN: a killed run resumes from its checkpoint with nothing duplicated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlmodel import Session, col, delete, select
+
+from kernel.errors import RunNotFound
+from kernel.models import (
+    Claim,
+    Decision,
+    EmpiricalCheck,
+    Paper,
+    Passage,
+    ReportVersion,
+    Review,
+    Run,
+    RunPaper,
+    TextCheck,
+    utcnow,
+)
+from reports.run_data import (
+    ClaimData,
+    DecisionData,
+    EmpiricalData,
+    PaperData,
+    PassageData,
+    ReviewData,
+    RunData,
+    TextCheckData,
+)
+
+
+def get_run(session: Session, *, run_id: str) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        known = session.exec(select(Run.id).order_by(col(Run.created_at).desc()).limit(5)).all()
+        hint = f"; recent runs: {', '.join(known)}" if known else "; there are no runs yet"
+        raise RunNotFound(f"no run {run_id!r}{hint} (see `sovereign runs`)")
+    return run
+
+
+def update_run(session: Session, *, run_id: str, **fields: Any) -> Run:
+    run = get_run(session, run_id=run_id)
+    for key, value in fields.items():
+        setattr(run, key, value)
+    run.updated_at = utcnow()
+    session.add(run)
+    return run
+
+
+def list_runs(session: Session, *, status: str | None = None, limit: int = 200) -> list[Run]:
+    q = select(Run).order_by(col(Run.created_at).desc()).limit(limit)
+    if status:
+        q = q.where(Run.status == status)
+    return list(session.exec(q).all())
+
+
+def run_claims(session: Session, *, run_id: str) -> list[Claim]:
+    return list(session.exec(select(Claim).where(Claim.run_id == run_id).order_by(Claim.id)).all())
+
+
+def run_paper_ids(session: Session, *, run_id: str) -> list[str]:
+    q = select(RunPaper.paper_id).where(RunPaper.run_id == run_id).order_by(RunPaper.rank)
+    return list(session.exec(q).all())
+
+
+def replace_claims(session: Session, *, run_id: str, claims: Iterable[Claim]) -> list[Claim]:
+    """Replace the run's claims (and the checks hanging off them) with `claims`."""
+    clear_checks(session, run_id=run_id)
+    session.exec(delete(Claim).where(Claim.run_id == run_id))
+    stored = []
+    for claim in claims:
+        claim.run_id = run_id
+        session.add(claim)
+        stored.append(claim)
+    session.flush()
+    return stored
+
+
+def _claim_ids(session: Session, run_id: str) -> list[int]:
+    return list(session.exec(select(Claim.id).where(Claim.run_id == run_id)).all())
+
+
+def clear_checks(session: Session, *, run_id: str, text: bool = True, empirical: bool = True) -> None:
+    ids = _claim_ids(session, run_id)
+    if not ids:
+        return
+    if text:
+        session.exec(delete(TextCheck).where(col(TextCheck.claim_id).in_(ids)))
+    if empirical:
+        session.exec(delete(EmpiricalCheck).where(col(EmpiricalCheck.claim_id).in_(ids)))
+
+
+def run_checks(session: Session, *, run_id: str) -> list[EmpiricalCheck]:
+    ids = _claim_ids(session, run_id)
+    if not ids:
+        return []
+    q = select(EmpiricalCheck).where(col(EmpiricalCheck.claim_id).in_(ids)).order_by(EmpiricalCheck.id)
+    return list(session.exec(q).all())
+
+
+def save_reviews(session: Session, *, run_id: str, round: int, reviews: Iterable[ReviewData]) -> None:
+    """Replace the reviews of one round."""
+    session.exec(delete(Review).where(Review.run_id == run_id, Review.round == round))
+    for r in reviews:
+        data = r.model_dump() if hasattr(r, "model_dump") else dict(r)
+        data["round"] = round
+        session.add(Review(run_id=run_id, **data))
+
+
+def save_report_version(
+    session: Session, *, run_id: str, round: int, author: str, markdown: str, draft: dict[str, Any]
+) -> ReportVersion:
+    """Store a rendered draft. A drafter's version for a round replaces an earlier copy of the
+    same round (a re-run stage); an owner's edit is always a new version."""
+    if not author.startswith("owner"):
+        session.exec(
+            delete(ReportVersion).where(
+                ReportVersion.run_id == run_id,
+                ReportVersion.round == round,
+                col(ReportVersion.author).not_like("owner%"),
+            )
+        )
+        session.flush()
+    last = session.exec(
+        select(ReportVersion.version)
+        .where(ReportVersion.run_id == run_id)
+        .order_by(col(ReportVersion.version).desc())
+    ).first()
+    version = ReportVersion(
+        run_id=run_id, round=round, version=(last or 0) + 1, author=author, markdown=markdown, draft=draft
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def latest_report(session: Session, *, run_id: str) -> ReportVersion | None:
+    q = (
+        select(ReportVersion)
+        .where(ReportVersion.run_id == run_id)
+        .order_by(col(ReportVersion.version).desc())
+    )
+    return session.exec(q).first()
+
+
+def add_decision(session: Session, *, run_id: str, owner: str, action: str, comment: str) -> Decision:
+    decision = Decision(run_id=run_id, owner=owner, action=action, comment=comment)
+    session.add(decision)
+    session.flush()
+    return decision
+
+
+def load_run_data(session: Session, *, run_id: str) -> RunData:
+    """Everything stored about a run, in the shape `reports` and `tribunal` read."""
+    run = get_run(session, run_id=run_id)
+    rows = session.exec(
+        select(RunPaper, Paper).join(Paper).where(RunPaper.run_id == run_id).order_by(RunPaper.rank)
+    ).all()
+    paper_ids = [p.id for _, p in rows]
+    passages = (
+        session.exec(select(Passage).where(col(Passage.paper_id).in_(paper_ids)).order_by(Passage.id)).all()
+        if paper_ids
+        else []
+    )
+    has_fulltext = {p.paper_id for p in passages if p.kind == "fulltext"}
+    papers = [
+        PaperData(
+            id=p.id,
+            version=p.version,
+            title=p.title,
+            authors=p.authors or [],
+            year=(p.published.year if p.published else None),
+            source=p.source,
+            pdf_url=p.pdf_url,
+            rank=rp.rank,
+            score=rp.score,
+            query=rp.query,
+            fulltext=p.id in has_fulltext,
+        )
+        for rp, p in rows
+    ]
+    claims = run_claims(session, run_id=run_id)
+    ids = [c.id for c in claims]
+    text_checks = (
+        {t.claim_id: t for t in session.exec(select(TextCheck).where(col(TextCheck.claim_id).in_(ids))).all()}
+        if ids
+        else {}
+    )
+    empirical = {e.claim_id: e for e in run_checks(session, run_id=run_id)}
+    claim_data = []
+    for c in claims:
+        t = text_checks.get(c.id)
+        e = empirical.get(c.id)
+        claim_data.append(
+            ClaimData(
+                **c.model_dump(exclude={"run_id", "start", "end", "in_abstract"}),
+                text_check=TextCheckData(**t.model_dump(exclude={"id", "claim_id"})) if t else None,
+                empirical=EmpiricalData(
+                    **e.model_dump(exclude={"claim_id", "attempts", "started_at", "finished_at"})
+                )
+                if e
+                else None,
+            )
+        )
+    reviews = session.exec(
+        select(Review).where(Review.run_id == run_id).order_by(Review.round, Review.role)
+    ).all()
+    decisions = session.exec(
+        select(Decision).where(Decision.run_id == run_id).order_by(Decision.created_at)
+    ).all()
+    return RunData(
+        run_id=run.id,
+        question=run.question,
+        status=run.status,
+        offline=run.offline,
+        queries=list(run.queries or []),
+        key_terms=list(run.key_terms or []),
+        notes=list(run.notes or []),
+        papers=papers,
+        passages=[PassageData(**p.model_dump()) for p in passages],
+        claims=claim_data,
+        reviews=[ReviewData(**r.model_dump(exclude={"id", "run_id"})) for r in reviews],
+        decisions=[
+            DecisionData(owner=d.owner, action=d.action, comment=d.comment, created_at=d.created_at.isoformat())
+            for d in decisions
+        ],
+        panel_score=run.panel_score,
+        outcome=run.outcome,
+        round=max([r.round for r in reviews], default=1),
+    )

@@ -1,0 +1,138 @@
+"""Builds the run graph of DESIGN.md ("The flow of one run"). Only builds: each stage lives in
+`kernel/nodes/<stage>.py`; the state and its reducers in `kernel/state.py`."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+
+from kernel.context import StageContext
+from kernel.db import retry_locked, session_scope
+from kernel.models import Run, utcnow
+from kernel.nodes.check_runs import check_runs
+from kernel.nodes.check_text import check_text
+from kernel.nodes.decide import decide
+from kernel.nodes.draft import draft
+from kernel.nodes.extract import extract
+from kernel.nodes.owner import owner
+from kernel.nodes.plan import plan
+from kernel.nodes.read import read
+from kernel.nodes.retrieve import retrieve
+from kernel.nodes.tribunal import tribunal
+from kernel.settings import Settings
+from kernel.state import RunState
+
+Stage = Callable[[RunState, Runtime[StageContext]], dict[str, Any]]
+
+# Run columns that mirror state keys, so the database alone tells how a run was made.
+_MIRRORED = ("queries", "key_terms", "offline", "panel_score", "outcome")
+
+
+def _stage(name: str, fn: Stage) -> Stage:
+    """Wrap a stage: mark it running, run it, then mirror what it decided onto the Run row."""
+
+    def run_stage(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
+        ctx = runtime.context
+        ctx.enter(state["run_id"], name)
+        update = fn(state, runtime) or {}
+        notes = list(state.get("notes", [])) + list(update.get("notes", []))
+
+        def mirror() -> None:
+            with session_scope(ctx.engine) as s:
+                run = s.get(Run, state["run_id"])
+                if run is None:
+                    return
+                for key in _MIRRORED:
+                    if key in update:
+                        setattr(run, key, update[key])
+                run.notes = notes
+                run.updated_at = utcnow()
+                s.add(run)
+
+        retry_locked(mirror)
+        ctx.progress(name, "done")
+        return update
+
+    run_stage.__name__ = name
+    return run_stage
+
+
+def route_after_decide(state: RunState) -> str:
+    outcome = state.get("outcome")
+    if outcome == "ESCALATE_TO_OWNER":
+        return "owner"
+    if outcome in ("READY", "REJECT"):
+        return END
+    raise ValueError(f"decide produced no valid outcome: {outcome!r}")
+
+
+def build_graph(settings: Settings, checkpointer: BaseCheckpointSaver | None) -> CompiledStateGraph:
+    def route_after_tribunal(state: RunState) -> str:
+        score = state.get("panel_score")
+        if score is None:
+            raise ValueError("tribunal finished without a panel score")
+        rnd = state.get("round", 1)
+        if score < settings.tribunal.revision_threshold and rnd < settings.tribunal.max_rounds:
+            return "revise"
+        return "decide"
+
+    def revise(state: RunState) -> dict[str, Any]:
+        # The revision round: the next draft acts on this round's findings.
+        return {"round": state.get("round", 1) + 1}
+
+    g = StateGraph(RunState, context_schema=StageContext)
+    stages: list[tuple[str, Stage]] = [
+        ("plan", plan),
+        ("retrieve", retrieve),
+        ("read", read),
+        ("extract", extract),
+        ("check_text", check_text),
+        ("check_runs", check_runs),
+        ("draft", draft),
+        ("tribunal", tribunal),
+        ("decide", decide),
+        ("owner", owner),
+    ]
+    for name, fn in stages:
+        g.add_node(name, _stage(name, fn))
+    g.add_node("revise", revise)
+    g.add_edge(START, "plan")
+    for (a, _), (b, _) in zip(stages[:7], stages[1:8]):
+        g.add_edge(a, b)
+    g.add_conditional_edges("tribunal", route_after_tribunal, {"revise": "revise", "decide": "decide"})
+    g.add_edge("revise", "draft")
+    g.add_conditional_edges("decide", route_after_decide, {"owner": "owner", END: END})
+    g.add_edge("owner", END)
+    return g.compile(checkpointer=checkpointer)
+
+
+@contextmanager
+def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
+    """The checkpointer in the data home: SQLite by default, PostgreSQL with the database."""
+    if settings.is_postgres:
+        from langgraph.checkpoint.postgres import PostgresSaver
+
+        url = settings.db_url.replace("postgresql+psycopg://", "postgresql://")
+        with PostgresSaver.from_conn_string(url) as saver:
+            saver.setup()
+            yield saver
+        return
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    settings.ensure_home()
+    conn = sqlite3.connect(settings.checkpoint_path, check_same_thread=False, timeout=60)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=60000")
+    try:
+        saver = SqliteSaver(conn)
+        saver.setup()
+        yield saver
+    finally:
+        conn.close()

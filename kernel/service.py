@@ -1,0 +1,230 @@
+"""The service API that the command line and the app both call: submit, run, status, resume,
+decide, show. It owns the run's lifecycle in the database; the graph owns the stages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langgraph.types import Command
+from sqlmodel import col, select
+
+from kernel import crud
+from kernel.context import Progress, StageContext, _quiet
+from kernel.db import retry_locked, session_scope
+from kernel.errors import BadInput, NoSourcesError
+from kernel.graph import build_graph, open_checkpointer
+from kernel.models import Decision, Run, RunStatus
+from kernel.settings import Settings
+
+MAX_QUESTION_CHARS = 2000
+DECISION_ACTIONS = ("approve", "reject", "request_changes")
+FORMATS = ("md", "html", "json")
+
+
+def validate_question(question: str) -> str:
+    """The question, stripped; BadInput when it is empty, too long or has no words."""
+    q = (question or "").strip()
+    if not q:
+        raise BadInput('the question is empty; ask one, e.g. sovereign ask "How does ExpertFlow cache experts?"')
+    if len(q) > MAX_QUESTION_CHARS:
+        raise BadInput(
+            f"the question is {len(q):,} characters; keep it under {MAX_QUESTION_CHARS:,} "
+            "(ask one research question, not a document)"
+        )
+    if sum(ch.isalpha() for ch in q) < 3:
+        raise BadInput(f"the question {q[:40]!r} has no words to search for; ask in words")
+    return q
+
+
+class Service:
+    def __init__(self, settings: Settings | None = None, progress: Progress = _quiet) -> None:
+        self.settings = settings or Settings()
+        self.settings.ensure_home()
+        self.ctx = StageContext(self.settings, progress)
+
+    @property
+    def engine(self):
+        return self.ctx.engine
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def submit(
+        self,
+        question: str,
+        *,
+        offline: bool | None = None,
+        corpora: Sequence[Path | str] = (),
+        empirical: bool | None = None,
+    ) -> str:
+        """Validate, import the given corpora, create the run (status queued); its id."""
+        q = validate_question(question)
+        offline = self.settings.offline if offline is None else offline
+        empirical = self.settings.empirical.enabled if empirical is None else empirical
+        if corpora:
+            self.import_corpora(corpora)
+        if offline:
+            from kernel.retrieval import has_local_papers
+
+            if not has_local_papers(self.engine):
+                raise NoSourcesError(
+                    "offline and nothing to search: no papers are cached or imported; give a corpus "
+                    "with --corpus FILE (arXiv metadata snapshot JSON lines) or run "
+                    "`sovereign corpus import FILE`, or drop --offline"
+                )
+        settings = self.settings.public() | {"run": {"offline": offline, "empirical": empirical}}
+
+        def create() -> str:
+            with session_scope(self.engine) as s:
+                run = Run(question=q, offline=offline, settings=settings, status=RunStatus.QUEUED)
+                s.add(run)
+                s.flush()
+                return run.id
+
+        return retry_locked(create)
+
+    def import_corpora(self, paths: Sequence[Path | str]) -> Any:
+        from kernel.retrieval.corpus import import_snapshot
+
+        return import_snapshot(self.engine, [Path(p) for p in paths], progress=self.ctx.progress)
+
+    def run(self, run_id: str) -> Run:
+        """Run (or continue) a submitted run until it finishes or waits for the owner."""
+        run = self.status(run_id)
+        if run.status in RunStatus.FINISHED and run.status != RunStatus.FAILED:
+            return run
+        if run.status == RunStatus.WAITING_OWNER:
+            raise BadInput(
+                f"run {run_id} waits for the owner's decision: "
+                f"sovereign review {run_id} --approve|--reject|--request-changes"
+            )
+        opts = run.settings.get("run", {})
+        first = {
+            "run_id": run.id,
+            "question": run.question,
+            "offline": bool(opts.get("offline", run.offline)),
+            "empirical": bool(opts.get("empirical", True)),
+            "notes": [],
+            "round": 1,
+        }
+        return self._invoke(run_id, first)
+
+    def ask(self, question: str, **kw: Any) -> Run:
+        return self.run(self.submit(question, **kw))
+
+    def resume(self, run_id: str) -> Run:
+        """Continue a run from its last checkpoint (after a crash or a kill)."""
+        return self.run(run_id)
+
+    def decide(
+        self, run_id: str, *, action: str, owner: str | None = None, comment: str = "", edited: str | None = None
+    ) -> Run:
+        """Record the owner's decision (and edited report, if any) and resume the run with it."""
+        if action not in DECISION_ACTIONS:
+            raise BadInput(f"unknown action {action!r}; valid: {', '.join(DECISION_ACTIONS)}")
+        run = self.status(run_id)
+        if run.status != RunStatus.WAITING_OWNER:
+            raise BadInput(f"run {run_id} is {run.status}, not waiting for the owner; nothing to decide")
+        who = owner or self.settings.owner.name
+
+        def record() -> None:
+            with session_scope(self.engine) as s:
+                crud.add_decision(s, run_id=run_id, owner=who, action=action, comment=comment)
+                if edited is not None:
+                    last = crud.latest_report(s, run_id=run_id)
+                    crud.save_report_version(
+                        s,
+                        run_id=run_id,
+                        round=last.round if last else 1,
+                        author=f"owner:{who}",
+                        markdown=edited,
+                        draft=last.draft if last else {},
+                    )
+
+        retry_locked(record)
+        return self._invoke(run_id, Command(resume={"action": action, "owner": who, "comment": comment}))
+
+    def _invoke(self, run_id: str, payload: Any) -> Run:
+        self._set(run_id, status=RunStatus.RUNNING, error=None)
+        config = {"configurable": {"thread_id": run_id}}
+        try:
+            with open_checkpointer(self.settings) as saver:
+                graph = build_graph(self.settings, saver)
+                snapshot = graph.get_state(config)
+                if payload is not None and not isinstance(payload, Command) and snapshot.next:
+                    payload = None  # a checkpoint exists: continue it instead of starting over
+                graph.invoke(payload, config=config, context=self.ctx)
+                waiting = bool(graph.get_state(config).next)
+        except BadInput:
+            self._set(run_id, status=RunStatus.QUEUED)
+            raise
+        except BaseException as exc:
+            self._set(run_id, status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+            raise
+        run = self.status(run_id)
+        if waiting:
+            return self._set(run_id, status=RunStatus.WAITING_OWNER)
+        if run.status == RunStatus.RUNNING:  # ended without the owner: READY or REJECT
+            final = RunStatus.REJECTED if run.outcome == "REJECT" else RunStatus.READY
+            return self._set(run_id, status=final)
+        return run
+
+    def _set(self, run_id: str, **fields: Any) -> Run:
+        def write() -> Run:
+            with session_scope(self.engine) as s:
+                return crud.update_run(s, run_id=run_id, **fields)
+
+        return retry_locked(write)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def status(self, run_id: str) -> Run:
+        with session_scope(self.engine) as s:
+            return crud.get_run(s, run_id=run_id)
+
+    def runs(self, status: str | None = None) -> list[Run]:
+        if status is not None and status not in RunStatus.ALL:
+            raise BadInput(f"unknown status {status!r}; valid: {', '.join(RunStatus.ALL)}")
+        with session_scope(self.engine) as s:
+            return crud.list_runs(s, status=status)
+
+    def report_path(self, run_id: str, fmt: str = "md") -> Path:
+        return self.settings.reports_dir / run_id / f"report.{fmt}"
+
+    def show(self, run_id: str, fmt: str = "md") -> str:
+        """The run's report as Markdown or HTML, or the whole run as one JSON document."""
+        if fmt not in FORMATS:
+            raise BadInput(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+        if fmt == "json":
+            return json.dumps(self.document(run_id), indent=2, default=str)
+        with session_scope(self.engine) as s:
+            crud.get_run(s, run_id=run_id)
+            last = crud.latest_report(s, run_id=run_id)
+        if last is None:
+            raise BadInput(f"run {run_id} has no report yet; see `sovereign runs` for its status")
+        if fmt == "md":
+            return last.markdown
+        path = self.report_path(run_id, "html")
+        if not path.is_file():
+            raise BadInput(f"run {run_id} has no HTML rendering at {path}; re-run with `sovereign resume`")
+        return path.read_text(encoding="utf-8")
+
+    def document(self, run_id: str) -> dict[str, Any]:
+        """One JSON-able document: the run, its papers, claims, checks, reviews and decisions."""
+        with session_scope(self.engine) as s:
+            run = crud.get_run(s, run_id=run_id)
+            data = crud.load_run_data(s, run_id=run_id)
+            last = crud.latest_report(s, run_id=run_id)
+            decisions = s.exec(select(Decision).where(Decision.run_id == run_id).order_by(col(Decision.id))).all()
+        doc = data.model_dump(mode="json")
+        doc["run"] = run.model_dump(mode="json", exclude={"settings"})
+        doc["decision_status"] = {
+            "status": run.status,
+            "outcome": run.outcome,
+            "waiting_for_owner": run.status == RunStatus.WAITING_OWNER,
+            "last_decision": decisions[-1].model_dump(mode="json") if decisions else None,
+        }
+        doc["report"] = {"version": last.version, "round": last.round, "author": last.author} if last else None
+        return doc
