@@ -1,0 +1,32 @@
+"""Shared fixtures: a data home in a temporary directory, and where ../shared is."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def need_shared_corpus() -> Path:
+    if not (CORPUS / "moe-inference.jsonl").is_file():
+        pytest.skip(f"../shared/corpus is absent ({CORPUS}); it holds the arXiv records these tests read")
+    return CORPUS
+
+
+@pytest.fixture
+def sovereign_home(tmp_path, monkeypatch) -> Path:
+    """SOVEREIGN_HOME in a fresh temporary directory, for code that builds its own Settings."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("SOVEREIGN_HOME", str(home))
+    for key in list(os.environ):
+        if key.startswith("SOVEREIGN_") and key not in ("SOVEREIGN_HOME", "SOVEREIGN_TEST_POSTGRES_URL"):
+            monkeypatch.delenv(key)
+    return home
