@@ -59,6 +59,18 @@ class EmpiricalSettings(Section):
     max_checks: int = Field(10, ge=0, description="empirical checks per run at most")
     cluster: str | None = Field(None, description="'ray' dispatches checks as Ray GPU tasks")
     ray_address: str | None = Field(None, description="Ray cluster address (else RAY_ADDRESS)")
+    ray_num_gpus: float = Field(
+        1.0, ge=0, description="GPUs each Ray check task asks for; 0 on a CPU-only (test) cluster"
+    )
+    train_budget_s: float = Field(
+        60.0, gt=0, description="seconds to train the tiny model the cpu backend needs, once per home"
+    )
+    ratio_tolerance: float = Field(
+        0.25, gt=0, description="relative tolerance of ratio claims (speed-up, throughput ×)"
+    )
+    points_tolerance: float = Field(
+        10.0, gt=0, description="tolerance in percentage points of rate claims (hit rate, memory saved)"
+    )
 
 
 class TribunalSection(Section):
