@@ -7,18 +7,10 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-CORPUS = SHARED / "corpus"
+from tests.shared import CORPUS, REPO, SHARED, need_shared_corpus  # noqa: F401
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
-def need_shared_corpus() -> Path:
-    if not (CORPUS / "moe-inference.jsonl").is_file():
-        pytest.skip(f"../shared/corpus is absent ({CORPUS}); it holds the arXiv records these tests read")
-    return CORPUS
 
 
 @pytest.fixture
