@@ -1,0 +1,298 @@
+"""Trace-driven discrete-event simulator: the real policies, a cost model instead of tensors.
+
+Only the executor is replaced (STYLE.md): the same policy objects receive the same hooks in the
+same order as in the engine (``on_step_start`` -> per layer ``on_layer`` -> ``update``), with the
+router's choices read from a routing trace. Two resources advance in time:
+
+* the **compute stream** runs, per layer, attention/router then the experts of the plan in order;
+  a COMPUTE waits until its expert has landed (that wait is stall time);
+* the **link** copies one expert at a time. PREFETCHes queue FIFO; a LOAD (a miss) jumps the
+  queue but does not pre-empt the copy in progress. Copies overlap compute.
+
+Every policy hook's own wall time on this machine is added to the compute stream (host-side
+planning is on the critical path in the engine too), and the policy's predictor/scheduler time
+is reported separately when it exposes ``overheads()``.
+
+Workload: ``groups`` micro-batches of ``batch`` sequences decode in rounds (group 0, then 1, ...);
+a policy with ``wants_regroup`` may permute the pool at the start of each decode round.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from expertflow_runtime.plan import (
+    CacheSpec,
+    CacheView,
+    ExecResult,
+    ExpertKey,
+    LayerRouting,
+    OpKind,
+    Phase,
+    Plan,
+    PlanError,
+    StepInfo,
+)
+from expertflow_runtime.simulator_cost import CostModel
+from expertflow_runtime.trace import DECODE, RoutingTrace
+
+
+class Link:
+    """One copy engine: FIFO prefetches, LOADs ahead of queued prefetches, no pre-emption."""
+
+    def __init__(self, transfer_s: float) -> None:
+        self.transfer_s = transfer_s
+        self.busy_until = 0.0
+        self.queue: deque[tuple[ExpertKey, float]] = deque()  # issued, not started
+        self.landing: dict[ExpertKey, float] = {}  # started copies: when they land
+
+    def _start(self, key: ExpertKey, issued: float) -> None:
+        start = max(self.busy_until, issued)
+        self.busy_until = start + self.transfer_s
+        self.landing[key] = self.busy_until
+
+    def advance(self, now: float) -> None:
+        """Start every queued prefetch whose turn came before ``now``."""
+        while self.queue and max(self.busy_until, self.queue[0][1]) <= now:
+            self._start(*self.queue.popleft())
+
+    def prefetch(self, key: ExpertKey, now: float) -> None:
+        self.queue.append((key, now))
+
+    def load(self, key: ExpertKey, now: float) -> None:
+        self.advance(now)
+        self._start(key, now)
+
+    def land_time(self, key: ExpertKey) -> float:
+        """When ``key`` lands; a still-queued copy is started now in queue order."""
+        while key not in self.landing and self.queue:
+            self._start(*self.queue.popleft())
+        return self.landing[key]
+
+    def cancel(self, key: ExpertKey) -> bool:
+        """Drop a queued (not started) copy; True if it was queued."""
+        for i, (k, _) in enumerate(self.queue):
+            if k == key:
+                del self.queue[i]
+                return True
+        return False
+
+
+class SimExecutor:
+    """Carries out plans on simulated time; mirrors the engine executor's accounting."""
+
+    def __init__(self, cost: CostModel, capacity: int, num_layers: int, num_experts: int) -> None:
+        self.cost, self.capacity = cost, capacity
+        self.num_layers, self.num_experts = num_layers, num_experts
+        self.link = Link(cost.transfer_s)
+        self.now = 0.0
+        self.resident: set[ExpertKey] = set()
+        self.in_flight: set[ExpertKey] = set()
+        self.unused_prefetch: set[ExpertKey] = set()
+        self.peak = 0
+        self.step = 0
+
+    def view(self) -> CacheView:
+        self._land()
+        return CacheView(self.capacity, self.num_layers, self.num_experts,
+                         frozenset(self.resident), frozenset(self.in_flight), self.step)
+
+    def _land(self) -> None:
+        self.link.advance(self.now)
+        for k in [k for k in self.in_flight if self.link.landing.get(k, np.inf) <= self.now]:
+            self.in_flight.discard(k)
+            self.resident.add(k)
+
+    def _wait(self, key: ExpertKey, result: ExecResult) -> None:
+        if key in self.in_flight:
+            t = self.link.land_time(key)
+            if t > self.now:
+                result.stall_s += t - self.now
+                self.now = t
+            self._land()
+
+    def execute(self, plan: Plan, tokens_per_expert: dict[int, int] | None = None) -> ExecResult:
+        result = ExecResult()
+        self._land()
+        held_at_start = self.resident | self.in_flight
+        for op in plan.ops:
+            k = op.key
+            if op.kind is OpKind.EVICT:
+                if k in self.in_flight and not self.link.cancel(k):
+                    self._wait(k, result)  # a started copy must land before its slot is reused
+                if k in self.unused_prefetch:
+                    result.wasted.append(k)
+                    self.unused_prefetch.discard(k)
+                self.resident.discard(k)
+                self.in_flight.discard(k)
+                self.link.landing.pop(k, None)
+                result.evicted.append(k)
+            elif op.kind in (OpKind.LOAD, OpKind.PREFETCH):
+                if k in self.resident or k in self.in_flight:
+                    continue
+                if len(self.resident) + len(self.in_flight) >= self.capacity:
+                    raise PlanError(f"{op.kind.value} {k} exceeds the budget of {self.capacity} slots")
+                self.in_flight.add(k)
+                result.bytes_moved += self.cost.expert_bytes
+                if op.kind is OpKind.LOAD:
+                    self.link.load(k, self.now)
+                    result.loaded.append(k)
+                else:
+                    self.link.prefetch(k, self.now)
+                    result.prefetched.append(k)
+                    self.unused_prefetch.add(k)
+                self.peak = max(self.peak, len(self.resident) + len(self.in_flight))
+            elif op.kind is OpKind.COMPUTE:
+                if k not in self.resident and k not in self.in_flight:
+                    raise PlanError(f"compute of {k}, which is not on the device")
+                (result.hits if k in held_at_start and k not in result.loaded else result.misses).append(k)
+                self._wait(k, result)
+                self.unused_prefetch.discard(k)
+                n = (tokens_per_expert or {}).get(k.expert, 1)
+                self.now += self.cost.expert_s(n)
+        result.peak_slots = self.peak
+        return result
+
+
+@dataclass
+class SimResult:
+    """One policy's simulated run. Times in seconds; rates per second."""
+
+    policy: str
+    tokens_per_s: float
+    hit_rate: float
+    ttft_s: float
+    tpot_s: float
+    experts_loaded: int
+    bytes_moved: int
+    stall_s: float
+    peak_slots: int
+    wall_s: float
+    decode_tokens: int
+    predictor_s_per_step: float = 0.0
+    scheduler_s_per_step: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _pool(trace: RoutingTrace, n: int) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """First n sequences: (tokens, experts, prompt length), cut to a common decode length."""
+    if trace.num_sequences < n:
+        raise ValueError(f"trace holds {trace.num_sequences} sequences; the workload needs {n}")
+    seqs = []
+    for s in range(n):
+        ids, ex = trace.sequence(s)
+        a = int(trace.offsets[s])
+        phase = trace.phase[a : a + len(ids)]
+        prompt = int((phase != DECODE).sum()) or 1
+        seqs.append((ids, ex, prompt))
+    gen = min(len(ids) - p for ids, _, p in seqs)
+    return [(ids[: p + gen], ex[: p + gen], p) for ids, ex, p in seqs]
+
+
+def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, batch: int,
+             groups: int = 1, max_new_tokens: int | None = None) -> SimResult:
+    """Run ``policy`` over the first ``groups * batch`` sequences of ``trace``.
+
+    Invariants checked as in the engine: the slot table never exceeds ``capacity`` (PlanError),
+    and every routed expert is computed.
+    """
+    L, E, K = trace.num_layers, trace.num_experts, trace.top_k
+    policy.attach(CacheSpec(num_layers=L, num_experts=E, top_k=K, capacity=capacity,
+                            expert_bytes=cost.expert_bytes))
+    ex = SimExecutor(cost, capacity, L, E)
+    seqs = _pool(trace, groups * batch)
+    gen = min(len(i) - p for i, _, p in seqs)
+    gen = gen if max_new_tokens is None else min(gen, max_new_tokens)
+    hooks_s = [0.0]
+    totals = ExecResult()
+
+    def hook(fn, *args):
+        start = time.perf_counter()
+        out = fn(*args)
+        hooks_s[0] += time.perf_counter() - start
+        ex.now += time.perf_counter() - start
+        return out
+
+    def absorb(r: ExecResult) -> None:
+        totals.hits += r.hits
+        totals.misses += r.misses
+        totals.loaded += r.loaded
+        totals.prefetched += r.prefetched
+        totals.bytes_moved += r.bytes_moved
+        totals.stall_s += r.stall_s
+
+    warm = getattr(policy, "warm_start", None)
+    if warm is not None:  # before the timed run, as in the engine: the copies land for free
+        for k in warm(ex.view()).prefetches:
+            ex.resident.add(k)
+        ex.peak = len(ex.resident)
+    order = list(range(len(seqs)))  # pool position -> sequence index
+
+    def forward(members: list[int], lengths: list[int], new: list[int], phase: Phase) -> None:
+        step = StepInfo(ex.step, phase, tuple(tuple(int(t) for t in seqs[m][0][:n]) for m, n in zip(members, lengths)),
+                        tuple(new))
+        ex.now += cost.forward_s(sum(new))
+        plan = hook(policy.on_step_start, step, ex.view())
+        r = ex.execute(plan)
+        absorb(r)
+        hook(policy.update, plan, r)
+        context = sum(lengths)
+        for layer in range(L):
+            rows = [tuple(int(e) for e in seqs[m][1][t, layer]) for m, n, c in zip(members, new, lengths)
+                    for t in range(c - n, c)]
+            routing = LayerRouting(layer, tuple(rows))
+            ex.now += cost.layer_s(sum(new), context)
+            plan = hook(policy.on_layer, layer, routing, ex.view())
+            missing = set(routing.experts) - {k.expert for k in plan.computes if k.layer == layer}
+            if missing:
+                raise PlanError(f"layer {layer}: plan does not compute routed experts {sorted(missing)}")
+            r = ex.execute(plan, routing.counts)
+            absorb(r)
+            hook(policy.update, plan, r)
+        ex.step += 1
+
+    t0 = ex.now
+    for g in range(groups):  # prefill every micro-batch
+        members = order[g * batch : (g + 1) * batch]
+        forward(members, [seqs[m][2] for m in members], [seqs[m][2] for m in members], Phase.PREFILL)
+    ttft = ex.now - t0
+    for r in range(gen - 1 if gen > 0 else 0):
+        lengths = [seqs[m][2] + r + 1 for m in order]
+        if getattr(policy, "wants_regroup", False) and groups > 1:
+            pool = StepInfo(ex.step, Phase.DECODE,
+                            tuple(tuple(int(t) for t in seqs[m][0][:n]) for m, n in zip(order, lengths)),
+                            tuple([1] * len(order)))
+            perm = hook(policy.regroup, pool, batch)
+            if perm is not None:
+                order = [order[i] for i in perm]
+        for g in range(groups):
+            members = order[g * batch : (g + 1) * batch]
+            lens = [seqs[m][2] + r + 1 for m in members]
+            forward(members, lens, [1] * len(members), Phase.DECODE)
+    wall = ex.now - t0
+    decode_tokens = len(seqs) * max(gen - 1, 0)
+    tokens = len(seqs) * gen  # the first token of each sequence comes out of prefill
+    computed = len(totals.hits) + len(totals.misses)
+    over = getattr(policy, "overheads", lambda: {})()
+    steps = max(ex.step, 1)
+    return SimResult(
+        policy=getattr(policy, "name", type(policy).__name__),
+        tokens_per_s=tokens / wall if wall > 0 else 0.0,
+        hit_rate=len(totals.hits) / computed if computed else 1.0,
+        ttft_s=ttft,
+        tpot_s=(wall - ttft) / max(gen - 1, 1) if gen > 1 else 0.0,  # one round = one token per sequence
+        experts_loaded=len(totals.loaded) + len(totals.prefetched),
+        bytes_moved=totals.bytes_moved,
+        stall_s=totals.stall_s,
+        peak_slots=ex.peak,
+        wall_s=wall,
+        decode_tokens=decode_tokens,
+        predictor_s_per_step=over.get("predictor_s", 0.0) / steps,
+        scheduler_s_per_step=over.get("scheduler_s", 0.0) / steps,
+    )
