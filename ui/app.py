@@ -1,0 +1,38 @@
+"""The SOVEREIGN app: `sovereign ui` runs `streamlit run ui/app.py`.
+
+A thin shell over `kernel.service`: every page reads the database or calls the service; runs
+execute in background workers (`ui.worker`), never in a page's script run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run ui/app.py` puts ui/ on sys.path, not the repository root that holds the packages.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from ui import access, backend  # noqa: E402
+
+st.set_page_config(page_title="SOVEREIGN", page_icon="⚖️", layout="wide")
+
+settings = backend.settings()
+owner = access.current_owner(settings)
+pages = [
+    st.Page("pages/ask.py", title="Ask", icon="❓", default=True),
+    st.Page("pages/runs.py", title="Runs", icon="📋"),
+    st.Page("pages/report.py", title="Report", icon="📄"),
+    st.Page("pages/review.py", title="Review queue", icon="🧑‍⚖️" if owner else "🔒"),
+    st.Page("pages/checks.py", title="Checks", icon="🧪"),
+    st.Page("pages/corpus.py", title="Corpus", icon="📚"),
+]
+page = st.navigation(pages)
+with st.sidebar:
+    st.markdown("### SOVEREIGN")
+    st.caption("Research claims on MoE inference, checked against their sources and re-measured.")
+access.sign_in_sidebar(settings)
+page.run()

@@ -1,0 +1,116 @@
+"""The Report page's claims: table rows, filters, evidence lookup, and claimed-vs-measured pairs.
+
+Pure functions over `reports.run_data` types, so they are tested without a browser.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+
+from reports.run_data import ClaimData, EmpiricalData, PassageData, RunData
+
+NO_CHECK = "NOT CHECKED"
+
+
+def text_verdict(claim: ClaimData) -> str:
+    return claim.text_check.verdict if claim.text_check else NO_CHECK
+
+
+def claim_rows(data: RunData, claims: Iterable[ClaimData]) -> list[dict[str, Any]]:
+    """One table row per claim: what it says, whose it is, and both verdicts."""
+    titles = {p.id: p.title for p in data.papers}
+    rows = []
+    for c in claims:
+        rows.append(
+            {
+                "claim": c.id,
+                "verdict": text_verdict(c),
+                "confidence": round(c.text_check.confidence, 2) if c.text_check else None,
+                "empirical": (c.empirical.verdict or c.empirical.status) if c.empirical else "",
+                "paper": c.paper_id,
+                "title": titles.get(c.paper_id, ""),
+                "kind": c.kind,
+                "text": c.text,
+            }
+        )
+    return rows
+
+
+def filter_claims(claims: Iterable[ClaimData], *, verdicts: Iterable[str] = (), papers: Iterable[str] = ()) -> list[ClaimData]:
+    """Claims whose textual verdict is in `verdicts` and paper in `papers` (empty = any)."""
+    vs, ps = set(verdicts), set(papers)
+    return [c for c in claims if (not vs or text_verdict(c) in vs) and (not ps or c.paper_id in ps)]
+
+
+def passage_of(data: RunData, passage_id: int | None) -> PassageData | None:
+    return next((p for p in data.passages if p.id == passage_id), None)
+
+
+def highlight(passage: str, claim: str) -> str:
+    """`passage` as Markdown with `claim` in bold where it occurs verbatim (else unchanged)."""
+    at = passage.find(claim.strip())
+    if at < 0 or not claim.strip():
+        return passage
+    end = at + len(claim.strip())
+    return f"{passage[:at]}**{passage[at:end]}**{passage[end:]}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One claimed number next to the number the runtime measured for it."""
+
+    label: str
+    claimed: float
+    measured: float
+    unit: str = ""
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def comparisons(check: EmpiricalData) -> list[Comparison]:
+    """Claimed-vs-measured pairs of an empirical check.
+
+    The claimed side names its metric (`claimed["metric"]`, `claimed["value"]`); the measured
+    value is `measurements[metric]`, else `measurements["value"]` or `["measured"]`. Other
+    numeric keys that both sides carry are paired too. Nothing is paired by guesswork beyond
+    equal keys: a check without matching numbers yields no plot.
+    """
+    claimed, measured = check.claimed or {}, check.measurements or {}
+    unit = str(claimed.get("unit") or measured.get("unit") or "")
+    out: list[Comparison] = []
+    value = _number(claimed.get("value"))
+    if value is not None:
+        metric = str(claimed.get("metric") or "value")
+        for key in (metric, "value", "measured"):
+            got = _number(measured.get(key))
+            if got is not None:
+                out.append(Comparison(metric, value, got, unit))
+                break
+    used = {"value", "measured", "value_high", str(claimed.get("metric"))}
+    for key, raw in claimed.items():
+        a, b = _number(raw), _number(measured.get(key))
+        if key not in used and a is not None and b is not None:
+            out.append(Comparison(key, a, b, unit))
+    return out
+
+
+def comparison_figure(pairs: list[Comparison], title: str) -> go.Figure:
+    """Grouped bars: claimed (paper) and measured (our runtime), per metric."""
+    labels = [f"{p.label} ({p.unit})" if p.unit else p.label for p in pairs]
+    fig = go.Figure(
+        [
+            go.Bar(name="claimed (paper)", x=labels, y=[p.claimed for p in pairs], marker_color="#7f8c8d"),
+            go.Bar(name="measured (SOVEREIGN)", x=labels, y=[p.measured for p in pairs], marker_color="#2e86de"),
+        ]
+    )
+    fig.update_layout(barmode="group", title=title, height=320, margin=dict(l=10, r=10, t=40, b=10))
+    return fig

@@ -1,0 +1,83 @@
+"""Checks: re-run a run's empirical checks here or on the Ray cluster (a GPU node), in a
+background worker, and watch their status change row by row."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import streamlit as st
+
+from kernel.errors import SovereignError
+from ui import backend, worker
+
+st.title("Empirical checks")
+settings = backend.settings()
+runs = backend.list_runs()
+if not runs:
+    st.info("No runs yet. Ask a question on the Ask page.")
+    st.stop()
+
+ids = [r.id for r in runs]
+wanted = st.query_params.get("run")
+run_id = st.selectbox(
+    "Run",
+    ids,
+    index=ids.index(wanted) if wanted in ids else 0,
+    format_func=lambda rid: next(f"{r.id} · {r.status} · {r.question[:80]}" for r in runs if r.id == rid),
+    key="checks_run",
+)
+
+
+@st.fragment(run_every=2.0)
+def check_status(run_id: str) -> None:
+    running = worker.is_alive(settings, "checks", run_id)
+    rows = backend.run_checks(run_id)
+    st.markdown(f"**{len(rows)} checks** — " + ("⏳ re-running now" if running else "no re-run in progress"))
+    if rows:
+        st.dataframe(
+            [
+                {
+                    "check": r.id,
+                    "claim": r.claim_id,
+                    "status": r.status,
+                    "verdict": r.verdict or "",
+                    "backend": r.backend or "",
+                    "node": r.node or "",
+                    "attempts": r.attempts,
+                    "finished": f"{r.finished_at:%H:%M:%S}" if r.finished_at else "",
+                    "reason": r.reason or r.error or "",
+                }
+                for r in rows
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    tail = worker.log_tail(settings, "checks", run_id)
+    if tail:
+        st.code(tail, language=None)
+
+
+available = importlib.util.find_spec("kernel.checks") is not None
+if not available:
+    st.warning(
+        "Re-running checks is not available in this build: `kernel.checks` (rerun_checks) is missing. "
+        "The checks stored with the run are shown below."
+    )
+ray_address = settings.empirical.ray_address
+c1, c2 = st.columns(2)
+local = c1.button("Re-run on this machine", disabled=not available, key="rerun_local")
+ray = c2.button(
+    "Re-run on the Ray cluster",
+    disabled=not available,
+    help=f"Ray address: {ray_address or 'RAY_ADDRESS from the environment'}",
+    key="rerun_ray",
+)
+if local or ray:
+    try:
+        worker.start(settings, "checks", run_id, cluster="ray" if ray else "local")
+    except SovereignError as exc:
+        st.error(str(exc))
+    else:
+        st.toast("Re-run started" + (" on the Ray cluster" if ray else ""))
+
+check_status(run_id)

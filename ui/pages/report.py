@@ -1,0 +1,171 @@
+"""Report: the rendered draft, the claims with their evidence, the empirical checks with
+claimed-vs-measured plots, the three reviews, the owner's decisions, and downloads."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from kernel.errors import SovereignError
+from ui import backend, claims_view
+from ui.run_progress import ACTIVE, STATUS_TEXT, live_progress
+
+st.title("Report")
+runs = backend.list_runs()
+if not runs:
+    st.info("No runs yet. Ask a question on the Ask page.")
+    st.stop()
+
+ids = [r.id for r in runs]
+wanted = st.query_params.get("run")
+run_id = st.selectbox(
+    "Run",
+    ids,
+    index=ids.index(wanted) if wanted in ids else 0,
+    format_func=lambda rid: next(f"{r.id} · {r.status} · {r.question[:80]}" for r in runs if r.id == rid),
+    key="report_run",
+)
+if wanted != run_id:
+    st.query_params["run"] = run_id
+
+try:
+    view = backend.run_view(run_id)
+except SovereignError as exc:
+    st.error(str(exc))
+    st.stop()
+run, data = view.run, view.data
+
+st.markdown(f"### {run.question}")
+m = st.columns(4)
+m[0].metric("Status", STATUS_TEXT.get(run.status, run.status))
+m[1].metric("Panel score", f"{run.panel_score:.1f} / 10" if run.panel_score is not None else "—")
+m[2].metric("Outcome", run.outcome or "—")
+m[3].metric("Policy", run.policy)
+if run.status in ACTIVE:
+    live_progress(run_id)
+if run.error:
+    st.error(f"Error: {run.error}")
+
+tabs = st.tabs(["Report", "Claims", "Empirical checks", "Reviews", "Decisions", "Downloads"])
+
+with tabs[0]:
+    if view.report is None:
+        st.info("No draft yet; it appears here when the draft stage finishes.")
+    else:
+        versions = {v.version: v for v in view.versions}
+        chosen = st.selectbox(
+            "Version",
+            list(reversed(versions)),
+            format_func=lambda v: f"v{v} · round {versions[v].round} · {versions[v].author} · "
+            f"{versions[v].created_at:%Y-%m-%d %H:%M}",
+            key="report_version",
+        )
+        st.markdown(versions[chosen].markdown)
+
+with tabs[1]:
+    if not data.claims:
+        st.info("No claims extracted (yet).")
+    else:
+        verdict_options = sorted({claims_view.text_verdict(c) for c in data.claims})
+        paper_titles = {p.id: p.title for p in data.papers}
+        f1, f2 = st.columns(2)
+        verdicts = f1.multiselect("Verdict", verdict_options, key="claims_verdict")
+        chosen_papers = f2.multiselect(
+            "Paper",
+            sorted({c.paper_id for c in data.claims}),
+            format_func=lambda pid: f"{pid} — {paper_titles.get(pid, '')[:60]}",
+            key="claims_paper",
+        )
+        shown = claims_view.filter_claims(data.claims, verdicts=verdicts, papers=chosen_papers)
+        st.caption(f"{len(shown)} of {len(data.claims)} claims")
+        st.dataframe(claims_view.claim_rows(data, shown), hide_index=True, width="stretch")
+        st.markdown("**Evidence** — open a claim to read the passage it comes from and what the check found.")
+        for c in shown:
+            with st.expander(f"#{c.id} · {claims_view.text_verdict(c)} · {c.text[:110]}"):
+                passage = claims_view.passage_of(data, c.passage_id)
+                if passage is not None:
+                    st.caption(f"{c.paper_id} — {paper_titles.get(c.paper_id, '')} · {passage.section} ({passage.kind})")
+                    st.markdown(claims_view.highlight(passage.text, c.text))
+                if c.text_check:
+                    st.markdown(
+                        f"**Textual check:** {c.text_check.verdict} (confidence {c.text_check.confidence:.2f})"
+                    )
+                    for reason in c.text_check.reasons:
+                        st.markdown(f"- {reason}")
+                    for ev in c.text_check.evidence:
+                        other = claims_view.passage_of(data, ev.get("passage_id"))
+                        if other is not None and other.id != c.passage_id:
+                            st.caption(f"Evidence from {other.paper_id} · {other.section}")
+                            st.markdown(f"> {other.text[:800]}")
+                if c.empirical:
+                    st.markdown(f"**Empirical check:** {c.empirical.verdict or c.empirical.status}")
+
+with tabs[2]:
+    checks = [c for c in data.claims if c.empirical]
+    if not checks:
+        st.info("No empirical checks for this run.")
+    for c in checks:
+        e = c.empirical
+        st.markdown(f"**#{c.id}** {c.text}")
+        st.caption(
+            f"verdict {e.verdict or '—'} · status {e.status} · backend {e.backend or '—'} · node {e.node or '—'}"
+        )
+        pairs = claims_view.comparisons(e)
+        if pairs:
+            st.plotly_chart(claims_view.comparison_figure(pairs, f"claim #{c.id}: claimed vs measured"), key=f"plot-{e.id}")
+        elif e.measurements:
+            st.json(e.measurements, expanded=False)
+        if e.reason:
+            st.markdown(e.reason)
+        for caveat in e.caveats:
+            st.markdown(f"- ⚠️ {caveat}")
+        if e.error:
+            st.error(e.error)
+
+with tabs[3]:
+    if not data.reviews:
+        st.info("The tribunal has not reviewed this run (yet).")
+    for rnd in sorted({r.round for r in data.reviews}):
+        st.markdown(f"#### Round {rnd}")
+        cols = st.columns(3)
+        for col, review in zip(cols, [r for r in data.reviews if r.round == rnd]):
+            with col:
+                st.metric(review.role.capitalize(), f"{review.score:.1f}", review.verdict or None, delta_color="off")
+                st.caption(f"backend: {review.backend}")
+                if review.summary:
+                    st.markdown(review.summary)
+                if review.findings:
+                    st.dataframe(review.findings, hide_index=True)
+                if review.error:
+                    st.warning(review.error)
+
+with tabs[4]:
+    if not view.decisions:
+        st.info("No decision recorded." + (" The run waits for the owner." if run.status == "waiting_owner" else ""))
+    else:
+        st.table(
+            [
+                {"when": f"{d.created_at:%Y-%m-%d %H:%M:%S} UTC", "who": d.owner, "action": d.action, "comment": d.comment}
+                for d in view.decisions
+            ]
+        )
+
+with tabs[5]:
+    if view.report is None:
+        st.info("Nothing to download before the first draft.")
+    else:
+        settings = backend.settings()
+        st.download_button(
+            "Markdown", view.report.markdown, file_name=f"report-{run_id}.md", mime="text/markdown", key="dl_md"
+        )
+        html = settings.reports_dir / run_id / "report.html"
+        if html.is_file():
+            st.download_button("HTML", html.read_bytes(), file_name=f"report-{run_id}.html", mime="text/html", key="dl_html")
+        else:
+            st.caption("No HTML rendering on disk for this run.")
+        try:
+            doc = backend.service(settings).show(run_id, "json")
+        except backend.PipelineUnavailable:
+            doc = json.dumps(data.model_dump(mode="json"), indent=2)
+        st.download_button("JSON", doc, file_name=f"report-{run_id}.json", mime="application/json", key="dl_json")
