@@ -32,6 +32,7 @@ _STOP = frozenset(
     compare compared comparison""".split()
 )
 _TOKEN_RE = re.compile(r"[A-Za-z0-9]+")
+_COMPOUND_RE = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
 
 _SQLITE_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS paper_fts USING fts5("
@@ -71,6 +72,20 @@ def terms(query: str) -> list[str]:
         if tok not in _STOP and (len(tok) > 1 or tok.isdigit()):
             seen.setdefault(tok, None)
     return list(seen)
+
+
+def match_expression(query: str) -> str:
+    """An FTS5 MATCH string: any word may match; hyphenated names ("SE-MoE", "Pre-gated",
+    "Mixtral-8x7B") are matched as phrases, so a system's name counts as one rare term."""
+    parts: dict[str, None] = {}
+    rest = query
+    for compound in _COMPOUND_RE.findall(query):
+        words = _TOKEN_RE.findall(compound.lower())
+        parts.setdefault('"' + " ".join(words) + '"', None)
+        rest = rest.replace(compound, " ")
+    for w in terms(rest):
+        parts.setdefault(f'"{w}"', None)
+    return " OR ".join(parts)
 
 
 def ensure_index(engine: Engine) -> None:
@@ -122,7 +137,7 @@ def search(engine: Engine, query: str, k: int = 50) -> list[Hit]:
         return []
     ensure_index(engine)
     if engine.dialect.name == "sqlite":
-        match = " OR ".join(f'"{w}"' for w in words)
+        match = match_expression(query)
         sql = text(
             "SELECT paper.id, bm25(paper_fts, :wt, :wa, :wu) AS s FROM paper_fts "
             "JOIN paper ON paper.rowid = paper_fts.rowid "
