@@ -1,0 +1,24 @@
+"""Empirical checks: performance claims re-measured by the ExpertFlow runtime.
+
+    plan_experiment(claim) -> ExperimentSpec | NotTestable      (spec.py)
+    check_claim(claim, backend="cpu", runtime_dir=...) -> EmpiricalResult   (run.py)
+    run_spec(spec_json, backend=..., runtime_dir=...) -> EmpiricalResult    (for dispatchers)
+"""
+
+from verifier.empirical.backends import BACKENDS, make_backend
+from verifier.empirical.errors import BackendUnavailable, ExperimentError, UnknownBackendError
+from verifier.empirical.run import check_claim, run_experiment, run_spec
+from verifier.empirical.spec import plan_experiment
+from verifier.empirical.types import (
+    VERDICTS,
+    Claimed,
+    Comparison,
+    EmpiricalResult,
+    ExperimentSpec,
+    NotTestable,
+)
+from verifier.empirical.verdict import Tolerances
+
+__all__ = ["BACKENDS", "BackendUnavailable", "Claimed", "Comparison", "EmpiricalResult",
+           "ExperimentError", "ExperimentSpec", "NotTestable", "Tolerances", "UnknownBackendError",
+           "VERDICTS", "check_claim", "make_backend", "plan_experiment", "run_experiment", "run_spec"]

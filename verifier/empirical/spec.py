@@ -1,0 +1,204 @@
+"""Claim → experiment: which runtime policies, model preset, cache, batch and hardware test a
+performance claim, or why none can (``NotTestable``).
+
+Names come canonical from the extractor (``verifier.aliases``); this module maps them to the
+runtime's vocabulary. What the claim leaves out is taken from the paper's stated setup and listed
+in ``ExperimentSpec.assumed`` so the report can say so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from expertflow_runtime.presets import from_name as preset_from_name
+from verifier.aliases import find_mentions, canonical_hardware, canonical_model, canonical_system
+from verifier.types import ExtractedClaim
+from verifier.empirical.reading import (
+    SPEED_METRICS,
+    Unreadable,
+    read_hit_rate,
+    read_memory,
+    read_speedup,
+)
+from verifier.empirical.types import Claimed, ExperimentSpec, NotTestable
+
+# Canonical system name -> runtime policy. "static cache" and "All-In-GPU" are not in the alias
+# tables (papers rarely name them as systems), so their common spellings are listed here.
+SYSTEM_POLICIES: dict[str, str] = {
+    "ExpertFlow": "expertflow",
+    "Cache-MoE": "lru",
+    "SE-MoE": "se-moe",
+    "Pre-gated MoE": "pregated",
+    "on-demand loading": "on-demand",
+    "static cache": "static",
+    "All-In-GPU": "all-resident",
+}
+_RAW_SYSTEMS = {"lru": "Cache-MoE", "static": "static cache", "static cache": "static cache",
+                "all-in-gpu": "All-In-GPU", "all in gpu": "All-In-GPU", "all-resident": "All-In-GPU",
+                "on-demand": "on-demand loading"}
+POLICY_NAMES = {p: s for s, p in SYSTEM_POLICIES.items()}
+
+# Canonical model -> (full-size preset, small variant of the same family).
+MODEL_PRESETS: dict[str, tuple[str, str]] = {
+    "Mixtral-8x7B": ("mixtral-8x7b", "mixtral-tiny"),
+    "Mixtral-8x22B": ("mixtral-8x22b", "mixtral-tiny"),
+    "Qwen1.5-MoE-A2.7B": ("qwen1.5-moe-a2.7b", "qwen-moe-tiny"),
+    "Qwen3-30B-A3B": ("qwen3-moe", "qwen3-moe-tiny"),
+    "DeepSeek-MoE-16B": ("deepseek-moe-16b", "deepseek-tiny"),
+    "OLMoE-1B-7B": ("olmoe-1b-7b", "olmoe-tiny"),
+    "Switch-Base-32": ("switch-base-32", "switch-tiny"),
+    "Switch-Base-64": ("switch-base-64", "switch-tiny"),
+    "Switch-Base-128": ("switch-base-128", "switch-tiny"),
+}
+HARDWARE_PROFILES = {"A40": "a40-pcie4", "H100": "h100-pcie5", "H200": "h200-pcie5"}
+QUALITY_METRICS = {"accuracy", "perplexity"}
+
+
+@dataclass(frozen=True)
+class PaperSetup:
+    """The evaluation setup a paper states, used for what a claim leaves out."""
+
+    paper: str
+    model: str
+    hardware: str
+    cache_size: int
+    batch_size: int
+    source: str
+
+
+# ExpertFlow (arXiv 2410.17954, DAC 2026), evaluation section: one NVIDIA A40 over PCIe 4.0;
+# Switch results at cache 16, batch 32 (hit rates at cache 16, batch 16); Mixtral-8x7B first.
+EXPERTFLOW_SETUP = PaperSetup("2410.17954", "Mixtral-8x7B", "a40-pcie4", 16, 32,
+                              "ExpertFlow (arXiv 2410.17954): one A40, PCIe 4.0, cache 16, batch 32")
+# Used when neither the claim nor its paper states a setup: the hardware the runtime's figures are
+# best documented for, a quarter of the experts per layer, a batch of 16.
+DEFAULT_SETUP = PaperSetup("", "Mixtral-8x7B", "a40-pcie4", 0, 16,
+                           "no setup stated: A40 + PCIe 4.0, a quarter of the experts, batch 16")
+PAPER_SETUPS = {"2410.17954": EXPERTFLOW_SETUP}
+SYSTEM_PAPERS = {"ExpertFlow": "2410.17954"}
+
+
+def policy_of(name: str | None) -> str | None:
+    """Runtime policy of a system name (canonical or a common spelling); None when unmapped."""
+    if not name:
+        return None
+    canon = canonical_system(name) or _RAW_SYSTEMS.get(name.strip().lower()) or name.strip()
+    return SYSTEM_POLICIES.get(canon)
+
+
+def _setup(paper_id: str | None, claim: ExtractedClaim) -> PaperSetup:
+    """The paper's setup: by id when given, else by the first system of the sentence whose paper
+    we know (the extractor may bind the sentence's other system to the claim)."""
+    pid = re.sub(r"v\d+$", "", paper_id or "")
+    if not pid:
+        names = [claim.system or ""] + [m.name for m in find_mentions(claim.text) if m.kind == "system"]
+        pid = next((SYSTEM_PAPERS[n] for n in names if n in SYSTEM_PAPERS), "")
+    return PAPER_SETUPS.get(pid, DEFAULT_SETUP)
+
+
+def _implemented() -> str:
+    return ", ".join(f"{s} ({p})" for s, p in SYSTEM_POLICIES.items())
+
+
+def _not_testable(claim: ExtractedClaim, reason: str) -> NotTestable:
+    return NotTestable(claim_text=claim.text, reason=reason)
+
+
+def _read(claim: ExtractedClaim, policy: str) -> Claimed:
+    metric = claim.metric
+    if metric in SPEED_METRICS:
+        return read_speedup(claim, policy)
+    if metric in ("hit rate", "miss rate"):
+        if claim.unit != "%":
+            raise Unreadable(f"a hit rate in {claim.unit or 'no unit'} cannot be compared; give %")
+        return read_hit_rate(claim, policy, policy_of)
+    if metric == "memory":
+        return read_memory(claim, policy)
+    raise Unreadable(
+        f"the runtime measures throughput, speed-up, latency ratio, hit rate and memory; "
+        f"not {metric or 'an unnamed metric'}"
+    )
+
+
+def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> ExperimentSpec | NotTestable:
+    """The experiment that tests ``claim``, or NotTestable with the reason.
+
+    ``paper_id`` (versionless arXiv id) selects the paper's stated setup for what the claim
+    leaves out; without it the system's own paper is used when known (ExpertFlow).
+    """
+    if claim.value is None:
+        return _not_testable(claim, "the claim states no number to re-measure")
+    if claim.metric in QUALITY_METRICS:
+        where = f" on {claim.dataset}" if claim.dataset else " on a benchmark"
+        return _not_testable(
+            claim,
+            f"model quality ({claim.metric}{where}) needs the paper's trained model and the "
+            "benchmark data; the runtime measures serving speed, caching and memory, not task quality",
+        )
+    if claim.system is None:
+        return _not_testable(claim, "the claim names no system to run; implemented: " + _implemented())
+    policy = policy_of(claim.system)
+    if policy is None:
+        return _not_testable(
+            claim, f"{claim.system} has no implementation in the runtime; implemented: {_implemented()}"
+        )
+    try:
+        claimed = _read(claim, policy)
+    except Unreadable as exc:
+        return _not_testable(claim, str(exc))
+
+    assumed: list[str] = []
+    setup = _setup(paper_id, claim)
+    baseline_policy = policy_of(claim.baseline) if claim.baseline else None
+    if claim.baseline and baseline_policy is None:
+        return _not_testable(
+            claim, f"the baseline {claim.baseline} has no implementation in the runtime; "
+            f"implemented: {_implemented()}"
+        )
+    if claimed.quantity == "hit_rate" and claimed.others:
+        baseline_policy = next(iter(claimed.others))
+    if claimed.quantity == "speedup" and baseline_policy is None:
+        return _not_testable(claim, "a speed-up without a baseline: the claim does not say faster than what")
+    if baseline_policy == claimed.subject:
+        baseline_policy = None
+
+    model = canonical_model(claim.model) if claim.model else None
+    model = model or claim.model
+    if model is None:
+        model = setup.model
+        assumed.append(f"model not named: {model} ({setup.source})")
+    if model not in MODEL_PRESETS:
+        return _not_testable(
+            claim, f"{model} has no runtime preset; presets exist for: {', '.join(MODEL_PRESETS)}"
+        )
+    preset, small = MODEL_PRESETS[model]
+    num_experts = preset_from_name(preset).num_experts
+
+    hardware = canonical_hardware(claim.hardware) if claim.hardware else None
+    profile = HARDWARE_PROFILES.get(hardware or "")
+    if profile is None:
+        profile = setup.hardware
+        said = f"{claim.hardware} has no hardware profile" if claim.hardware else "hardware not named"
+        assumed.append(f"{said}: {profile} ({setup.source})")
+
+    cache = claim.setting.get("cache_size")
+    if isinstance(cache, (int, float)) and cache >= 1:
+        cache_size = min(int(cache), num_experts)
+    else:
+        cache_size = setup.cache_size if 0 < setup.cache_size < num_experts else max(1, num_experts // 4)
+        assumed.append(f"cache size not stated: {cache_size} of {num_experts} experts per layer "
+                       f"({setup.source if setup.cache_size == cache_size else 'a quarter of the experts'})")
+    batch = claim.setting.get("batch_size")
+    if isinstance(batch, (int, float)) and batch >= 1:
+        batch_size = int(batch)
+    else:
+        batch_size = setup.batch_size
+        assumed.append(f"batch size not stated: {batch_size} ({setup.source})")
+
+    return ExperimentSpec(
+        claim_text=claim.text, claimed=claimed, system=POLICY_NAMES[claimed.subject],
+        policy=claimed.subject, baseline=POLICY_NAMES.get(baseline_policy or ""),
+        baseline_policy=baseline_policy, model=model, preset=preset, small_preset=small,
+        cache_size=cache_size, batch_size=batch_size, hardware=profile, assumed=assumed,
+    )

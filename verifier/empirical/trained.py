@@ -1,0 +1,80 @@
+"""The trained tiny models the cpu backend runs, kept under ``runtime_dir`` across checks.
+
+A tiny preset is trained once per data home (``expertflow_runtime.training.train``, a short
+time budget), its routing traces recorded, and — for decoder-only families — the routing-path
+predictor fitted on those traces, so ExpertFlow predicts routes it has learned. Later checks, in
+this process or another (a Ray worker on the same node), reuse the files. A file lock keeps two
+processes from training the same preset at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from contextlib import contextmanager
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from expertflow_runtime.presets import from_name
+from expertflow_runtime.trace import RoutingTrace
+
+PREDICTOR_SHARE = 0.5  # of the training budget, spent fitting the routing-path predictor
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A checkpoint directory with its recorded traces; ``predictor`` False for Switch (the
+    runtime's predictor reads decoder-only sequences)."""
+
+    preset: str
+    path: Path
+    predictor: bool
+
+    @property
+    def train_trace(self) -> Path:
+        return self.path / "traces" / "train.npz"
+
+    def popularity(self) -> list[list[float]]:
+        """[L][E] routing profile of the training trace (for the static policy)."""
+        return RoutingTrace.load(self.train_trace).popularity().tolist()
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _complete(ckpt: Path, predictor: bool) -> bool:
+    from expertflow_runtime.predictor import PREDICTOR_FILE
+
+    have = (ckpt / "config.json").is_file() and (ckpt / "traces" / "train.npz").is_file()
+    return have and (not predictor or (ckpt / PREDICTOR_FILE).is_file())
+
+
+def ensure_trained(preset_name: str, runtime_dir: Path, budget_s: float) -> TrainedModel:
+    """The trained ``preset_name`` under ``runtime_dir/<preset>``; trains it first when missing.
+
+    ``budget_s``: seconds for the language model; the predictor gets ``PREDICTOR_SHARE`` of it.
+    """
+    preset = from_name(preset_name)
+    ckpt = Path(runtime_dir) / preset.name
+    predictor = preset.family != "switch"
+    if _complete(ckpt, predictor):
+        return TrainedModel(preset.name, ckpt, predictor)
+    with _locked(Path(runtime_dir) / f".{preset.name}.lock"):
+        if not (ckpt / "config.json").is_file() or not (ckpt / "traces" / "train.npz").is_file():
+            from expertflow_runtime.training import train
+
+            train(preset, max_seconds=budget_s, out_dir=ckpt)
+        if predictor and not _complete(ckpt, predictor):
+            from expertflow_runtime.predictor_training import fit_from_checkpoint
+
+            traces = [ckpt / "traces" / "train.npz", ckpt / "traces" / "heldout.npz"]
+            fit_from_checkpoint(preset.name, ckpt, traces=traces, seconds=budget_s * PREDICTOR_SHARE)
+    return TrainedModel(preset.name, ckpt, predictor)
