@@ -1,0 +1,213 @@
+"""`draft(run) -> Draft`: a report built only from a run's stored rows.
+
+Nothing is invented: every sentence is generated from a row and cites it. The first draft is
+exhaustive — it states the papers' performance claims with the verdicts beside them, and leads
+the abstract with the highest-ranked ones whatever their verdict. Deciding what the report can
+stand behind is the revision's job (`reports.revision`), on the tribunal's findings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from reports import evidence as ev
+from reports.figures import claimed_vs_measured
+from reports.model import ClaimRow, Draft, EmpiricalRow, PaperRef, QuotedPassage, ReviewEntry, Sentence
+from reports.refs import check, claim, fmt, passage
+from reports.run_data import ClaimData, RunData
+
+HEADLINES = 3  # claims the abstract leads with
+SNIPPET = 280  # characters of an evidence passage quoted in the claims table
+
+
+def draft(run: RunData) -> Draft:
+    """The first draft of `run`'s report (round `run.round`)."""
+    d = Draft(
+        run_id=run.run_id,
+        round=run.round,
+        title=f"Evidence report: {run.question.strip()}",
+        question=run.question,
+        claims=[claim_row(c, run) for c in run.claims],
+        empirical=[r for c in run.claims if (r := empirical_row(c)) is not None],
+        references=[
+            PaperRef(
+                paper_id=p.id, title=p.title, authors=p.authors, year=p.year,
+                url=p.pdf_url or f"https://arxiv.org/abs/{p.id}", fulltext=p.fulltext,
+            )
+            for p in run.papers
+        ],
+        reviews=review_entries(run),
+    )
+    d.figures = claimed_vs_measured(d.empirical)
+    d.passages = quoted_passages(run)
+    d.introduction = introduction(run)
+    d.methodology = methodology(run)
+    d.results = [s for c in performance_claims(run) for s in claim_sentences(c, run)]
+    d.uncertainties = uncertainties(run)
+    d.abstract = abstract(run, headline_claims(run))
+    return d
+
+
+def performance_claims(run: RunData) -> list[ClaimData]:
+    """Performance claims in paper-rank order (the order a reader meets them in the results)."""
+    rank = {p.id: p.rank for p in run.papers}
+    perf = [c for c in run.claims if c.kind in ev.PERFORMANCE_KINDS]
+    return sorted(perf, key=lambda c: (rank.get(c.paper_id, 10**6), c.id))
+
+
+def headline_claims(run: RunData) -> list[ClaimData]:
+    return performance_claims(run)[:HEADLINES]
+
+
+def claim_row(c: ClaimData, run: RunData) -> ClaimRow:
+    epid = ev.evidence_passage_id(c)
+    snippet = ""
+    if c.text_check and c.text_check.evidence:
+        snippet = str(c.text_check.evidence[0].get("text", ""))[:SNIPPET]
+    return ClaimRow(
+        claim_id=c.id, paper_id=c.paper_id, text=c.text, kind=c.kind, verdict=ev.verdict(c),
+        confidence=ev.confidence(c), baseline=c.baseline, value=c.value, unit=c.unit,
+        passage_id=c.passage_id, evidence_passage_id=epid, evidence=snippet,
+        empirical=ev.empirical_line(c, run),
+        empirical_check_id=c.empirical.id if c.empirical else None,
+    )
+
+
+def empirical_row(c: ClaimData) -> EmpiricalRow | None:
+    emp = c.empirical
+    if emp is None or emp.status != "done":
+        return None
+    metric, claimed, measured, unit = ev.measured_pair(emp, c)
+    return EmpiricalRow(
+        check_id=emp.id, claim_id=c.id, metric=metric, unit=unit, claimed=claimed, measured=measured,
+        verdict=emp.verdict or "NOT_TESTABLE", backend=emp.backend or "", setting=ev.setting_text(emp),
+        caveats=list(emp.caveats),
+    )
+
+
+def claim_sentences(c: ClaimData, run: RunData, *, scale_caveat: bool = False) -> list[Sentence]:
+    """What the results say about one claim: the paper's statement with its textual verdict, and
+    the re-measurement when there is one. `scale_caveat` qualifies a small-scale reproduction."""
+    refs = [passage(c.passage_id), claim(c.id)]
+    epid = ev.evidence_passage_id(c)
+    if epid is not None and epid != c.passage_id:
+        refs.append(passage(epid))
+    versus = f" (baseline: {c.baseline})" if c.baseline and not ev.mentions(c.text, c.baseline) else ""
+    conf = ev.confidence(c)
+    check_txt = f"{ev.verdict(c)}" + (f", confidence {fmt(conf)}" if conf is not None else "")
+    out = [Sentence(text=f"{c.paper_id} reports “{c.text}”{versus}; textual check: {check_txt}.",
+                    refs=refs, claim_ids=[c.id])]
+    emp = c.empirical
+    if emp is not None and emp.status == "done":
+        metric, claimed, measured, unit = ev.measured_pair(emp, c)
+        against = ev.measured_against(emp)
+        text = (f"Re-measured {metric}" + (f" against {against}" if against else "") +
+                f": claimed {fmt(claimed, unit)}, measured {fmt(measured, unit)} — "
+                f"{emp.verdict} ({ev.setting_text(emp)})")
+        if scale_caveat and ev.is_small_scale(emp):
+            text += f"; this ran {ev.SCALE_CAVEAT} and does not establish the paper's absolute figure"
+        # A re-measurement reports our number; it does not state the paper's claim (no claim_ids).
+        out.append(Sentence(text=text + ".", refs=[check(emp.id), claim(c.id)]))
+    return out
+
+
+def abstract(run: RunData, heads: list[ClaimData]) -> list[Sentence]:
+    counts = Counter(ev.verdict(c) for c in run.claims)
+    n_ab = sum(not p.fulltext for p in run.papers)
+    out = [
+        Sentence(text=f"We read {len(run.papers)} papers ({n_ab} from the abstract only) found by "
+                      f"{len(run.queries)} queries for “{run.question.strip()}”.", refs=["S:references"]),
+        Sentence(text=f"Of {len(run.claims)} extracted claims, {counts['SUPPORTED']} are supported by "
+                      f"their sources, {counts['CONTRADICTED']} contradicted and "
+                      f"{counts['UNVERIFIED'] + counts['NOT_CHECKED']} unverified.", refs=["S:claims"]),
+    ]
+    for c in heads:
+        out.extend(s for s in claim_sentences(c, run)[:1])
+    done = [c for c in run.claims if c.empirical is not None and c.empirical.status == "done"]
+    if done:
+        vc = Counter(c.empirical.verdict for c in done if c.empirical)
+        parts = ", ".join(f"{n} {v}" for v, n in sorted(vc.items()))
+        out.append(Sentence(text=f"{len(done)} performance claims were re-measured: {parts}.",
+                            refs=["S:empirical"]))
+    return out
+
+
+def introduction(run: RunData) -> list[Sentence]:
+    return [
+        Sentence(text=f"Question: “{run.question.strip()}”.", refs=["S:methodology"]),
+        Sentence(text="This report lists the claims the retrieved papers make, checks each against its "
+                      "source passage and the other papers, and re-measures performance claims with "
+                      "SOVEREIGN's own ExpertFlow runtime where an experiment maps to them.", refs=[]),
+        Sentence(text="Every claim appears in the claims table with its verdict, confidence and evidence "
+                      "passage; every number cites the passage, claim or check it comes from.",
+                 refs=["S:claims"]),
+    ]
+
+
+def methodology(run: RunData) -> list[Sentence]:
+    src = Counter(p.source.split(":")[0] for p in run.papers)
+    out = []
+    if run.queries:
+        out.append(Sentence(text="Queries: " + "; ".join(f"“{q}”" for q in run.queries) + ".",
+                            refs=["S:references"]))
+    if run.papers:
+        out.append(Sentence(
+            text="Sources: " + ", ".join(f"{n} from {s}" for s, n in sorted(src.items())) + "; "
+                 f"{sum(p.fulltext for p in run.papers)} read in full text, "
+                 f"{sum(not p.fulltext for p in run.papers)} from the abstract only.",
+            refs=["S:references"]))
+    out.append(Sentence(
+        text="Textual checks compare each claim with its source passage and the passages of the other "
+             "papers, and give SUPPORTED, CONTRADICTED or UNVERIFIED with a calibrated confidence.",
+        refs=["S:claims"]))
+    n_emp = sum(c.empirical is not None for c in run.claims)
+    out.append(Sentence(
+        text=f"Performance claims were mapped to experiments on the runtime: {n_emp} checks recorded.",
+        refs=["S:empirical"]))
+    out.extend(Sentence(text=n, refs=["S:references"]) for n in run.notes)
+    return out
+
+
+def uncertainties(run: RunData) -> list[Sentence]:
+    out = []
+    if run.offline:
+        out.append(Sentence(text="arXiv was not reachable or not asked: papers came from the cache and "
+                                 "imported corpora, so newer or unindexed papers may be missing.",
+                            refs=["S:references"]))
+    ab = [p for p in run.papers if not p.fulltext]
+    if ab:
+        out.append(Sentence(text=f"{len(ab)} of {len(run.papers)} papers were read from the abstract only; "
+                                 "claims made only in their full text were not seen, and their checks "
+                                 "rest on the abstract.", refs=["S:references"]))
+    weak = [c for c in run.claims if ev.verdict(c) == "SUPPORTED" and (ev.confidence(c) or 0) < 0.6]
+    if weak:
+        out.append(Sentence(text=f"{len(weak)} supported claims have a confidence under 0.6.",
+                            refs=[claim(c.id) for c in weak]))
+    for c in run.claims:
+        emp = c.empirical
+        if emp is None or emp.status != "done":
+            continue
+        if ev.is_small_scale(emp):
+            out.append(Sentence(text=f"The check of this claim ran {ev.SCALE_CAVEAT} "
+                                     f"({ev.setting_text(emp)}); it tests the mechanism, not the paper's "
+                                     "absolute numbers.", refs=[check(emp.id), claim(c.id)]))
+        out.extend(Sentence(text=f"Caveat: {cav}", refs=[check(emp.id)]) for cav in emp.caveats)
+    not_run = [c for c in performance_claims(run) if ev.not_run_reason(c, run) is not None]
+    if not_run:
+        out.append(Sentence(text=f"{len(not_run)} performance claims have no empirical verdict; the "
+                                 "claims table gives the reason for each.",
+                            refs=["S:claims"] + [claim(c.id) for c in not_run]))
+    return out
+
+
+def quoted_passages(run: RunData) -> list[QuotedPassage]:
+    used = {c.passage_id for c in run.claims} | {
+        pid for c in run.claims if (pid := ev.evidence_passage_id(c)) is not None
+    }
+    return [QuotedPassage(passage_id=p.id, paper_id=p.paper_id, section=p.section, text=p.text)
+            for p in run.passages if p.id in used]
+
+
+def review_entries(run: RunData) -> list[ReviewEntry]:
+    return [ReviewEntry(round=r.round, role=r.role, score=r.score, verdict=r.verdict, summary=r.summary,
+                        backend=r.backend, findings=r.findings) for r in run.reviews]

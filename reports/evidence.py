@@ -1,0 +1,152 @@
+"""Readings of a `RunData` that both the drafter and the reviewers need, so that both read a
+run the same way: a claim's verdict, its headline measurement, why a check did not run, whether
+a check ran at a smaller scale than the claim, and which numbers each row can vouch for.
+
+Convention for empirical rows (written by the check_runs stage): `claimed` holds
+{"metric", "value", "unit"}; `measurements` holds either a "value" (the headline measured number)
+or a key named after the claimed metric. Anything else in `measurements` is shown but not
+compared.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reports.refs import fmt, numbers_in
+from reports.run_data import ClaimData, EmpiricalData, RunData
+
+PERFORMANCE_KINDS = ("quantitative", "comparison")
+# Backends and preset names that mean "not the paper's scale": a verdict from them is evidence
+# about the mechanism, not about the paper's absolute numbers.
+SMALL_BACKENDS = ("cpu", "emulated", "simulated")
+SMALL_PRESET = re.compile(r"(small|tiny|mini|toy)", re.I)
+SCALE_CAVEAT = "at reduced scale"  # the phrase a sentence uses to qualify a small-scale result
+# Runtime policies and the systems they stand for (DESIGN.md, "Policies"), so a check's baseline
+# policy can be compared with the baseline a paper names.
+POLICY_SYSTEM = {
+    "lru": "Cache-MoE", "on-demand": "on-demand loading", "se-moe": "SE-MoE", "pregated": "Pre-gated MoE",
+    "expertflow": "ExpertFlow", "static": "static popularity cache", "all-resident": "all experts resident",
+}
+
+
+def verdict(claim: ClaimData) -> str:
+    return claim.text_check.verdict if claim.text_check else "NOT_CHECKED"
+
+
+def confidence(claim: ClaimData) -> float | None:
+    return claim.text_check.confidence if claim.text_check else None
+
+
+def evidence_passage_id(claim: ClaimData) -> int | None:
+    if claim.text_check and claim.text_check.evidence:
+        pid = claim.text_check.evidence[0].get("passage_id")
+        if isinstance(pid, int) or (isinstance(pid, str) and pid.isdigit()):
+            return int(pid)
+    return None
+
+
+def measured_pair(emp: EmpiricalData, claim: ClaimData) -> tuple[str, float | None, float | None, str]:
+    """(metric, claimed, measured, unit) of a check; numbers are None when absent."""
+    metric = str(emp.claimed.get("metric") or claim.metric or "value")
+    unit = str(emp.claimed.get("unit") or claim.unit or "")
+    claimed = _num(emp.claimed.get("value", claim.value))
+    measured = _num(emp.measurements.get("value", emp.measurements.get(metric)))
+    return metric, claimed, measured, unit
+
+
+def _num(x: object) -> float | None:
+    if isinstance(x, bool) or x is None:
+        return None
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def measured_against(emp: EmpiricalData) -> str | None:
+    """The system a check compared against: its baseline policy's system, when the spec names one."""
+    policy = emp.spec.get("baseline_policy") or emp.spec.get("baseline")
+    if not policy:
+        return None
+    return POLICY_SYSTEM.get(str(policy), str(policy))
+
+
+def setting_text(emp: EmpiricalData) -> str:
+    """What was run, in one line (preset, policies, link, batch, budget)."""
+    spec = emp.spec
+    parts = []
+    for key in ("preset", "policies", "policy", "baseline_policy", "link", "hardware", "batch", "budget"):
+        if key in spec and spec[key] not in (None, ""):
+            val = spec[key]
+            parts.append(f"{key} {', '.join(map(str, val)) if isinstance(val, list) else val}")
+    if emp.backend:
+        parts.append(f"backend {emp.backend}")
+    return "; ".join(parts)
+
+
+def is_small_scale(emp: EmpiricalData) -> bool:
+    preset = str(emp.spec.get("preset", ""))
+    return (emp.backend or "") in SMALL_BACKENDS or bool(SMALL_PRESET.search(preset))
+
+
+def not_run_reason(claim: ClaimData, run: RunData) -> str | None:
+    """Why a claim has no empirical verdict; None when it has one."""
+    emp = claim.empirical
+    if emp is not None and emp.status == "done" and emp.verdict:
+        return None
+    if emp is not None:
+        if emp.status == "failed":
+            return f"the check failed: {emp.error or emp.reason or 'no error recorded'}"
+        if emp.reason:
+            return emp.reason
+        return f"check {emp.status}"
+    if claim.kind not in PERFORMANCE_KINDS:
+        return f"a {claim.kind} claim, not a performance measurement"
+    if any("empirical" in n.lower() and ("off" in n.lower() or "disabled" in n.lower()) for n in run.notes):
+        return "empirical checks were disabled for this run"
+    return "no experiment maps to this claim"
+
+
+def empirical_line(claim: ClaimData, run: RunData) -> str:
+    reason = not_run_reason(claim, run)
+    if reason is not None:
+        return f"empirical checks: not run — {reason}"
+    emp = claim.empirical
+    assert emp is not None
+    metric, claimed, measured, unit = measured_pair(emp, claim)
+    return f"{emp.verdict}: {metric} claimed {fmt(claimed, unit)}, measured {fmt(measured, unit)}"
+
+
+def mentions(text: str, name: str | None) -> bool:
+    """Whether `text` names `name` (case and punctuation insensitive)."""
+    if not name:
+        return True
+    squash = lambda s: re.sub(r"[^a-z0-9]+", "", s.lower())  # noqa: E731
+    return squash(name) in squash(text)
+
+
+def source_numbers(token: str, run: RunData) -> list[float] | None:
+    """Numbers the row named by `token` can vouch for; None for tokens that vouch for any count
+    (tables and sections of the report, whose counts a reader can recount)."""
+    kind, _, rest = token.partition(":") if ":" in token else (token[0], "", token[1:])
+    if kind in ("S", "F"):
+        return None
+    ident = int(rest)
+    out: list[str] = []
+    if kind == "P":
+        out = [n for p in run.passages if p.id == ident for n in numbers_in(p.text)]
+    elif kind == "C":
+        for c in run.claims:
+            if c.id == ident:
+                out = numbers_in(c.text) + [fmt(c.value), fmt(c.value_high), fmt(confidence(c))]
+    elif kind == "E":
+        for c in run.claims:
+            if c.empirical is not None and c.empirical.id == ident:
+                _, claimed, measured, _ = measured_pair(c.empirical, c)
+                out = [fmt(claimed), fmt(measured)] + numbers_in(setting_text(c.empirical))
+                out += [n for cav in c.empirical.caveats for n in numbers_in(cav)]
+    return [float(n.replace(",", "")) for n in out if n != "n/a"]
+
+
+def same_number(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 + 5e-3 * max(abs(a), abs(b))

@@ -1,0 +1,121 @@
+"""The `Draft`: a report as structured data, before it is rendered.
+
+Prose is a list of `Sentence`s, each carrying the reference tokens of the rows it rests on
+(`P12` passage 12, `C7` claim 7 and its textual check, `E3` empirical check 3, `S:claims` a table
+of this report). Invariant kept by the drafter and tested: a sentence whose text contains a number
+has at least one reference. The three renderings (Markdown, HTML, JSON) read only this type, so
+they agree on every claim, verdict and number by construction.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+
+
+class Sentence(BaseModel):
+    text: str
+    refs: list[str] = Field(default_factory=list, description="reference tokens: P12, C7, E3, S:claims")
+    claim_ids: list[int] = Field(
+        default_factory=list, description="claims this sentence states as a finding of a paper"
+    )
+
+
+class ClaimRow(BaseModel):
+    claim_id: int
+    paper_id: str
+    text: str = Field(description="the claim as the paper states it (quoted)")
+    kind: str = "method"
+    verdict: str = Field(description="textual verdict: SUPPORTED | CONTRADICTED | UNVERIFIED | NOT_CHECKED")
+    confidence: float | None = None
+    baseline: str | None = None
+    value: float | None = None
+    unit: str | None = None
+    passage_id: int = Field(description="the passage the claim was extracted from")
+    evidence_passage_id: int | None = Field(None, description="best evidence passage of the check")
+    evidence: str = Field("", description="quoted snippet of the evidence passage")
+    empirical: str = Field(description="one line: the empirical verdict, or 'not run — <reason>'")
+    empirical_check_id: int | None = None
+    status: str = Field("stated", description="stated | qualified | withdrawn (set by revision)")
+    note: str = ""
+
+
+class EmpiricalRow(BaseModel):
+    check_id: int
+    claim_id: int
+    metric: str
+    unit: str = ""
+    claimed: float | None = None
+    measured: float | None = None
+    verdict: str = "NOT_TESTABLE"
+    backend: str = ""
+    setting: str = Field("", description="what was run: preset, policies, link, batch")
+    caveats: list[str] = Field(default_factory=list)
+
+
+class Figure(BaseModel):
+    id: str = Field(description="anchor, e.g. fig-1")
+    title: str
+    check_ids: list[int] = Field(default_factory=list)
+    spec: dict[str, Any] = Field(description="a plotly figure as a dict (fig.to_dict())")
+
+
+class PaperRef(BaseModel):
+    paper_id: str
+    title: str
+    authors: list[str] = Field(default_factory=list)
+    year: int | None = None
+    url: str = ""
+    fulltext: bool = False
+
+
+class QuotedPassage(BaseModel):
+    passage_id: int
+    paper_id: str
+    section: str = ""
+    text: str
+
+
+class ReviewEntry(BaseModel):
+    round: int
+    role: str
+    score: float
+    verdict: str = ""
+    summary: str = ""
+    backend: str = "rubric"
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Draft(BaseModel):
+    run_id: str
+    round: int = 1
+    author: str = Field("drafter", description="drafter | reviser")
+    title: str
+    question: str
+    abstract: list[Sentence] = Field(default_factory=list)
+    introduction: list[Sentence] = Field(default_factory=list)
+    methodology: list[Sentence] = Field(default_factory=list)
+    results: list[Sentence] = Field(default_factory=list)
+    empirical: list[EmpiricalRow] = Field(default_factory=list)
+    figures: list[Figure] = Field(default_factory=list)
+    uncertainties: list[Sentence] = Field(default_factory=list)
+    claims: list[ClaimRow] = Field(default_factory=list)
+    revision_notes: list[Sentence] = Field(default_factory=list)
+    reviews: list[ReviewEntry] = Field(default_factory=list)
+    references: list[PaperRef] = Field(default_factory=list)
+    passages: list[QuotedPassage] = Field(default_factory=list)
+    outcome: str | None = None
+
+    PROSE: ClassVar[tuple[str, ...]] = ("abstract", "introduction", "methodology", "results", "uncertainties", "revision_notes")
+
+    def prose(self) -> list[tuple[str, Sentence]]:
+        """Every sentence with the name of its section, in reading order."""
+        return [(name, s) for name in self.PROSE for s in getattr(self, name)]
+
+    def stated_claim_ids(self, sections: tuple[str, ...] = ("abstract", "introduction", "results")) -> set[int]:
+        """Claims the draft states as findings in `sections`."""
+        return {cid for name in sections for s in getattr(self, name) for cid in s.claim_ids}
+
+    def claim_row(self, claim_id: int) -> ClaimRow | None:
+        return next((r for r in self.claims if r.claim_id == claim_id), None)

@@ -1,0 +1,149 @@
+"""`revise(draft, run, findings) -> Draft`: the drafter acting on the tribunal's findings.
+
+What each kind of finding does (kinds in `reports.findings`):
+* re-read (misreported verdict, altered number, dropped baseline): the claim's row and sentences
+  are rebuilt from the run, which is the source of truth;
+* withdraw (a contradicted claim stated as a finding): the claim leaves the abstract and the
+  results; the claims table keeps it, marked withdrawn;
+* qualify (unverified, weakly supported, unconfirmed, no baseline): the quoted claim is replaced by
+  a sentence that names it by id and says why it is not reported as a finding;
+* caveat (small-scale reproduction, unlike-for-like comparison): the re-measurement sentence is
+  qualified in place;
+* disclose (retrieval gaps, abstract-only papers): an uncertainty is added.
+Invariant (tested): after `revise`, no claim named by a withdraw/qualify finding is stated in the
+abstract, introduction or results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from reports import drafting
+from reports import evidence as ev
+from reports import findings as fk
+from reports.model import Draft, Sentence
+from reports.refs import check, claim
+from reports.run_data import ClaimData, RunData
+
+STATED = ("abstract", "introduction", "results")
+ACTIONABLE = ("critical", "major", "minor")
+
+
+def revise(draft: Draft, run: RunData, findings: Iterable[fk.Finding | dict[str, Any]]) -> Draft:
+    """A new draft (round + 1) that acts on `findings`; `draft` is not modified."""
+    d = draft.model_copy(deep=True)
+    d.round, d.author = draft.round + 1, "reviser"
+    by_id = {c.id: c for c in run.claims}
+    todo = [f if isinstance(f, fk.Finding) else fk.Finding.model_validate(f) for f in findings]
+    todo = [f for f in todo if f.severity in ACTIONABLE]
+    notes: list[Sentence] = []
+
+    for f in todo:  # re-read first, so later actions work on rows that match the run
+        if f.kind in fk.REREAD and f.claim_id in by_id:
+            _reread(d, by_id[f.claim_id], run)
+    acted: dict[int, str] = {}
+    for f in todo:
+        c = by_id.get(f.claim_id) if f.claim_id is not None else None
+        if c is None:
+            if f.kind in fk.DISCLOSE:
+                _disclose(d, f)
+            continue
+        if f.kind in fk.WITHDRAW or (f.kind in fk.REREAD and ev.verdict(c) == "CONTRADICTED"):
+            _unstate(d, c, "withdrawn", f"its evidence contradicts it ({ev.verdict(c)})")
+            acted[c.id] = "withdrawn"
+        elif f.kind in fk.QUALIFY and acted.get(c.id) != "withdrawn":
+            _unstate(d, c, "qualified", _why(f.kind, c))
+            acted.setdefault(c.id, "qualified")
+        elif f.kind in fk.CAVEAT:
+            _caveat(d, c, run)
+            acted.setdefault(c.id, "caveated")
+        elif f.kind in fk.REREAD:
+            acted.setdefault(c.id, "corrected from the run's records")
+    for cid, action in sorted(acted.items()):
+        c = by_id[cid]
+        notes.append(Sentence(text=f"A claim of {c.paper_id} was {action} after review.", refs=[claim(cid)]))
+    if acted:
+        n_out = sum(a in ("withdrawn", "qualified") for a in acted.values())
+        d.abstract.append(Sentence(
+            text=f"After review, {n_out} claims were withdrawn or qualified; the claims table keeps "
+                 "all of them with their verdicts.", refs=["S:claims"]))
+    d.revision_notes = draft.revision_notes + notes
+    d.reviews = drafting.review_entries(run)
+    return d
+
+
+def _why(kind: str, c: ClaimData) -> str:
+    return {
+        fk.UNSUPPORTED_STATED: f"its check is {ev.verdict(c)}",
+        fk.WEAK_SUPPORT: "its support is weak",
+        fk.NO_BASELINE: "the source names no baseline for the comparison",
+        fk.UNCONFIRMED: "the validator could not confirm its evidence",
+    }.get(kind, "a reviewer questioned it")
+
+
+def _reread(d: Draft, c: ClaimData, run: RunData) -> None:
+    d.claims = [drafting.claim_row(c, run) if r.claim_id == c.id else r for r in d.claims]
+    fresh = drafting.empirical_row(c)
+    d.empirical = [fresh if (r.claim_id == c.id and fresh) else r for r in d.empirical]
+    new = drafting.claim_sentences(c, run)
+    for name in STATED:  # the first sentence stating the claim is rebuilt, the others dropped
+        out: list[Sentence] = []
+        done = False
+        for s in getattr(d, name):
+            if c.id not in s.claim_ids:
+                out.append(s)
+            elif not done:
+                out.extend(new if name == "results" else new[:1])
+                done = True
+        setattr(d, name, out)
+
+
+def _unstate(d: Draft, c: ClaimData, status: str, why: str) -> None:
+    line = Sentence(text=f"A claim of {c.paper_id} is not reported as a finding: {why}.", refs=[claim(c.id)])
+    for name in STATED:
+        out: list[Sentence] = []
+        for s in getattr(d, name):
+            if c.id not in s.claim_ids:
+                out.append(s)
+            elif name == "results" and line not in out:
+                out.append(line)
+        setattr(d, name, out)
+    for r in d.claims:
+        if r.claim_id == c.id:
+            r.status, r.note, r.verdict = status, why, ev.verdict(c)
+
+
+def _caveat(d: Draft, c: ClaimData, run: RunData) -> None:
+    """Rebuild the re-measurement sentence with every caveat that applies to it."""
+    emp = c.empirical
+    if emp is None:
+        return
+    new = drafting.claim_sentences(c, run, scale_caveat=True)[1:]
+    against = ev.measured_against(emp)
+    unfair = bool(c.baseline and against and not ev.mentions(against, c.baseline))
+    if unfair:
+        new.append(Sentence(
+            text=f"The check measured against {against}, not the paper's baseline {c.baseline}: "
+                 "it is not a like-for-like reproduction.", refs=[check(emp.id), claim(c.id)]))
+    out: list[Sentence] = []
+    done = False
+    for s in d.results:
+        if check(emp.id) in s.refs and not s.claim_ids:
+            if not done:
+                out.extend(new)
+                done = True
+        else:
+            out.append(s)
+    d.results = out
+    for r in d.empirical:
+        if r.check_id == emp.id:
+            for cav in ([ev.SCALE_CAVEAT] if ev.is_small_scale(emp) else []) + (["not like-for-like"] if unfair else []):
+                if cav not in r.caveats:
+                    r.caveats.append(cav)
+
+
+def _disclose(d: Draft, f: fk.Finding) -> None:
+    text = f"Reviewer note ({f.kind.replace('_', ' ')}): {f.message}"
+    if all(s.text != text for s in d.uncertainties):
+        d.uncertainties.append(Sentence(text=text, refs=["S:references"]))

@@ -1,0 +1,55 @@
+"""The report's tables as rows of plain-text cells, shared by the Markdown and HTML renderers so
+both print the same cells. Each row starts with its reference token (its anchor)."""
+
+from __future__ import annotations
+
+from reports.model import Draft
+from reports.refs import fmt
+
+CLAIM_HEADERS = ("Claim", "Paper", "Statement (quoted)", "Verdict", "Confidence", "Baseline",
+                 "Evidence", "Empirical", "Status")
+EMPIRICAL_HEADERS = ("Check", "Claim", "Metric", "Claimed", "Measured", "Verdict", "Setting", "Caveats")
+REFERENCE_HEADERS = ("Paper", "Title", "Authors", "Year", "Read")
+
+
+def claim_rows(d: Draft) -> list[tuple[str, list[str]]]:
+    rows = []
+    for r in d.claims:
+        ev_ref = f"P{r.evidence_passage_id}" if r.evidence_passage_id is not None else f"P{r.passage_id}"
+        evidence = f"{ev_ref}: “{r.evidence}”" if r.evidence else ev_ref
+        status = r.status + (f" — {r.note}" if r.note else "")
+        rows.append((f"C{r.claim_id}", [
+            f"C{r.claim_id}", r.paper_id, f"“{r.text}”", r.verdict,
+            fmt(r.confidence) if r.confidence is not None else "n/a", r.baseline or "—",
+            evidence, r.empirical, status,
+        ]))
+    return rows
+
+
+def empirical_rows(d: Draft) -> list[tuple[str, list[str]]]:
+    return [(f"E{r.check_id}", [
+        f"E{r.check_id}", f"C{r.claim_id}", r.metric, fmt(r.claimed, r.unit), fmt(r.measured, r.unit),
+        r.verdict, r.setting or "—", "; ".join(r.caveats) or "—",
+    ]) for r in d.empirical]
+
+
+def reference_rows(d: Draft) -> list[tuple[str, list[str]]]:
+    return [(p.paper_id, [
+        p.paper_id, p.title, ", ".join(p.authors[:6]) + (" et al." if len(p.authors) > 6 else ""),
+        str(p.year) if p.year else "—", "full text" if p.fulltext else "abstract only",
+    ]) for p in d.references]
+
+
+def finding_line(f: dict) -> str:
+    ids = " ".join(t for t in (f"C{f['claim_id']}" if f.get("claim_id") is not None else "",
+                               f"E{f['check_id']}" if f.get("check_id") is not None else "") if t)
+    return f"[{f.get('severity', '?')}] {f.get('kind', '?')}{' (' + ids + ')' if ids else ''}: {f.get('message', '')}"
+
+
+SECTIONS = (
+    ("abstract", "Abstract"),
+    ("introduction", "Introduction"),
+    ("methodology", "Methodology"),
+    ("results", "Results"),
+)
+
