@@ -30,9 +30,4 @@ pages = [
     st.Page("pages/checks.py", title="Checks", icon="🧪"),
     st.Page("pages/corpus.py", title="Corpus", icon="📚"),
 ]
-page = st.navigation(pages)
-with st.sidebar:
-    st.markdown("### SOVEREIGN")
-    st.caption("Research claims on MoE inference, checked against their sources and re-measured.")
-access.sign_in_sidebar(settings)
-page.run()
+st.navigation(pages).run()

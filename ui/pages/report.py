@@ -8,9 +8,10 @@ import json
 import streamlit as st
 
 from kernel.errors import SovereignError
-from ui import backend, claims_view
+from ui import backend, claims_view, layout
 from ui.run_progress import ACTIVE, STATUS_TEXT, live_progress
 
+settings = layout.start()
 st.title("Report")
 runs = backend.list_runs()
 if not runs:
@@ -155,7 +156,6 @@ with tabs[5]:
     if view.report is None:
         st.info("Nothing to download before the first draft.")
     else:
-        settings = backend.settings()
         st.download_button(
             "Markdown", view.report.markdown, file_name=f"report-{run_id}.md", mime="text/markdown", key="dl_md"
         )

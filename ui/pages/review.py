@@ -7,9 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from kernel.errors import SovereignError
-from ui import access, backend
+from ui import access, backend, layout
 
-settings = backend.settings()
+settings = layout.start()
 owner = access.require_owner(settings)
 
 st.title("Review queue")
