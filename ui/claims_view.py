@@ -79,28 +79,27 @@ def _number(value: Any) -> float | None:
 def comparisons(check: EmpiricalData) -> list[Comparison]:
     """Claimed-vs-measured pairs of an empirical check.
 
-    The claimed side names its metric (`claimed["metric"]`, `claimed["value"]`); the measured
-    value is `measurements[metric]`, else `measurements["value"]` or `["measured"]`. Other
-    numeric keys that both sides carry are paired too. Nothing is paired by guesswork beyond
-    equal keys: a check without matching numbers yields no plot.
+    The verifier stores its pairs in `measurements["comparisons"]` ({label, unit, claimed,
+    measured}); those are used when present (a pair missing either number is left out).
+    Otherwise the claim's number (`claimed["value"]`, named by its `quantity` or `metric`) is set
+    against `measurements["measured"]`. Nothing is paired by guesswork: no match, no plot.
     """
     claimed, measured = check.claimed or {}, check.measurements or {}
-    unit = str(claimed.get("unit") or measured.get("unit") or "")
-    out: list[Comparison] = []
-    value = _number(claimed.get("value"))
-    if value is not None:
-        metric = str(claimed.get("metric") or "value")
-        for key in (metric, "value", "measured"):
-            got = _number(measured.get(key))
-            if got is not None:
-                out.append(Comparison(metric, value, got, unit))
-                break
-    used = {"value", "measured", "value_high", str(claimed.get("metric"))}
-    for key, raw in claimed.items():
-        a, b = _number(raw), _number(measured.get(key))
-        if key not in used and a is not None and b is not None:
-            out.append(Comparison(key, a, b, unit))
-    return out
+    stored = measured.get("comparisons")
+    if isinstance(stored, list) and stored:
+        out = []
+        for pair in stored:
+            if not isinstance(pair, dict):
+                continue
+            a, b = _number(pair.get("claimed")), _number(pair.get("measured"))
+            if a is not None and b is not None:
+                out.append(Comparison(str(pair.get("label") or "value"), a, b, str(pair.get("unit") or "")))
+        return out
+    a, b = _number(claimed.get("value")), _number(measured.get("measured"))
+    if a is None or b is None:
+        return []
+    label = str(claimed.get("quantity") or claimed.get("metric") or "value")
+    return [Comparison(label, a, b, str(claimed.get("unit") or ""))]
 
 
 def comparison_figure(pairs: list[Comparison], title: str) -> go.Figure:

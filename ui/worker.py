@@ -131,8 +131,9 @@ def _run(run_id: str) -> int:
 def _checks(run_id: str, cluster: str) -> int:
     from kernel.checks import rerun_checks
 
-    result = rerun_checks(Settings(), run_id, cluster=None if cluster == "local" else cluster, progress=_say)
-    _say(f"checks of run {run_id} done: {result}")
+    rows = rerun_checks(Settings(), run_id, cluster=None if cluster == "local" else cluster, progress=_say)
+    verdicts = ", ".join(sorted(f"{r.id}: {r.verdict or r.status}" for r in rows))
+    _say(f"checks of run {run_id} done ({verdicts})")
     return 0
 
 

@@ -65,8 +65,10 @@ def seed_run(status: str = "waiting_owner", question: str = "How does ExpertFlow
                         evidence=[{"passage_id": p1.id, "score": 0.9}]))
         s.add(TextCheck(claim_id=c2.id, verdict="UNVERIFIED", confidence=0.3, reasons=["no passage states it"]))
         check = EmpiricalCheck(claim_id=c1.id, status="done", backend="cpu", node="local", verdict="PARTIAL",
-                               claimed={"metric": "memory_reduction", "value": 93.72, "unit": "%"},
-                               measurements={"memory_reduction": 71.5, "tokens_per_s": 12.0},
+                               claimed={"quantity": "memory_saving", "value": 93.72, "unit": "%", "subject": "expertflow"},
+                               measurements={"measured": 71.5, "comparisons": [
+                                   {"label": "memory saved", "unit": "%", "claimed": 93.72, "measured": 71.5},
+                                   {"label": "all experts resident", "unit": "GB", "claimed": None, "measured": 1.9}]},
                                reason="measured 71.5% on the small preset", caveats=["small preset, emulated PCIe 4.0 link"])
         s.add(check)
         for role, score in (("skeptic", 5.0), ("validator", 6.5), ("synthesizer", 7.1)):
