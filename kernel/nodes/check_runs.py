@@ -1,6 +1,8 @@
 """check_runs: performance claims → experiments on the ExpertFlow runtime → measured vs claimed.
 
-Until the empirical checker lands this stage runs no experiment and says so in the report."""
+The work is `kernel.checks.run_empirical` (shared with `sovereign checks rerun` and the app);
+this stage honours --no-empirical and turns the outcome into a note for the report.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +10,29 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from kernel import crud
+from kernel.checks import run_empirical
 from kernel.context import StageContext
+from kernel.db import retry_locked, session_scope
 from kernel.state import RunState
 
 
 def check_runs(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
-    return {"notes": ["Empirical checks: not run — the runtime-backed checker is not part of this build."]}
+    ctx = runtime.context
+    run_id = state["run_id"]
+    settings = ctx.settings
+    ctx.enter(run_id, "check_runs", "re-measuring performance claims")
+    if state.get("empirical") is False or not settings.empirical.enabled:
+        why = "disabled with --no-empirical" if state.get("empirical") is False else \
+            "disabled in settings (empirical.enabled = false)"
+
+        def clear() -> None:
+            with session_scope(ctx.engine) as s:
+                crud.clear_checks(s, run_id=run_id, text=False, empirical=True)
+
+        retry_locked(clear)
+        return {"notes": [f"Empirical checks: not run — {why}."]}
+    summary = run_empirical(settings, run_id, engine=ctx.engine, progress=ctx.progress)
+    note = summary.note(settings.empirical.backend, settings.empirical.cluster)
+    ctx.progress("check_runs", note)
+    return {"notes": [note]}

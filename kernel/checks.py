@@ -1,0 +1,174 @@
+"""The empirical stage as a service: plan a run's checks, run them, re-run them.
+
+Used by the pipeline's check_runs stage, by `sovereign checks ...` and by the app's "re-run".
+Planning replaces the run's EmpiricalCheck rows in one transaction (one row per checked claim:
+testable ones queued with their experiment spec, NOT_TESTABLE ones done with the reason, testable
+ones beyond ``max_checks`` not_run), so a stage re-run after a crash leaves one copy of each.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from kernel import crud
+from kernel.db import make_engine, retry_locked, session_scope
+from kernel.dispatch import dispatch
+from kernel.errors import BadInput
+from kernel.models import CheckStatus, Claim, EmpiricalCheck, utcnow
+from kernel.settings import Settings
+
+Progress = Callable[[str, str], None]
+# Metrics worth an empirical check: performance ones (testable) and quality ones (recorded as
+# NOT_TESTABLE with the reason, so the report can say why they were not re-measured).
+PERFORMANCE_METRICS = {"throughput", "speedup", "latency", "hit rate", "miss rate", "memory"}
+QUALITY_METRICS = {"accuracy", "perplexity"}
+
+
+def _quiet(stage: str, message: str) -> None:
+    return None
+
+
+@dataclass
+class EmpiricalSummary:
+    planned: int
+    not_testable: int
+    skipped: int
+    verdicts: dict[str, int]
+    failed: int
+
+    def note(self, backend: str, cluster: str | None) -> str:
+        if not self.planned and not self.not_testable:
+            return "Empirical checks: no performance claims to re-measure."
+        where = f"{backend} backend" + (f" on the {cluster} cluster" if cluster else "")
+        parts = [f"{n} {v}" for v, n in sorted(self.verdicts.items())]
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        if self.skipped:
+            parts.append(f"{self.skipped} not run (over max_checks)")
+        return (f"Empirical checks ({where}): {self.planned} experiments, "
+                f"{self.not_testable} claims not testable; " + (", ".join(parts) or "nothing measured") + ".")
+
+
+def candidate(claim: Claim) -> bool:
+    """Whether a claim gets an EmpiricalCheck row at all."""
+    return claim.kind == "quantitative" and (claim.metric in PERFORMANCE_METRICS | QUALITY_METRICS)
+
+
+def _as_extracted(claim: Claim):
+    from verifier.types import ExtractedClaim
+
+    return ExtractedClaim.model_validate(claim.model_dump(include=set(ExtractedClaim.model_fields)))
+
+
+def plan_checks(settings: Settings, engine: Engine, run_id: str) -> list[tuple[int, dict, str]]:
+    """Replace the run's check rows; the (check id, spec, backend) items to run."""
+    from verifier.empirical import NotTestable, plan_experiment
+
+    backend = settings.empirical.backend
+    with session_scope(engine) as s:
+        claims = [c for c in crud.run_claims(s, run_id=run_id) if candidate(c)]
+    rows: list[EmpiricalCheck] = []
+    testable = 0
+    for claim in claims:
+        planned = plan_experiment(_as_extracted(claim), paper_id=claim.paper_id)
+        if isinstance(planned, NotTestable):
+            rows.append(EmpiricalCheck(claim_id=claim.id, status=CheckStatus.DONE, verdict="NOT_TESTABLE",
+                                       reason=planned.reason, finished_at=utcnow()))
+            continue
+        spec = planned.model_dump(mode="json")
+        row = EmpiricalCheck(claim_id=claim.id, spec=spec, backend=backend, claimed=spec["claimed"])
+        if testable >= settings.empirical.max_checks:
+            row.status, row.reason = CheckStatus.NOT_RUN, (
+                f"not run: the run's limit of {settings.empirical.max_checks} experiments "
+                "(settings empirical.max_checks) was reached")
+        else:
+            row.status = CheckStatus.QUEUED
+        testable += 1
+        rows.append(row)
+
+    def write() -> list[tuple[int, dict, str]]:
+        with session_scope(engine) as s:
+            crud.clear_checks(s, run_id=run_id, text=False, empirical=True)
+            s.flush()
+            s.add_all(rows)
+            s.flush()
+            return [(r.id, r.spec, r.backend) for r in rows if r.status == CheckStatus.QUEUED]
+
+    return retry_locked(write)
+
+
+def summarise(engine: Engine, run_id: str) -> EmpiricalSummary:
+    with session_scope(engine) as s:
+        rows = crud.run_checks(s, run_id=run_id)
+    verdicts = Counter(r.verdict for r in rows if r.verdict and r.verdict != "NOT_TESTABLE")
+    return EmpiricalSummary(
+        planned=sum(1 for r in rows if r.spec and r.status != CheckStatus.NOT_RUN),
+        not_testable=sum(1 for r in rows if r.verdict == "NOT_TESTABLE"),
+        skipped=sum(1 for r in rows if r.status == CheckStatus.NOT_RUN),
+        verdicts=dict(verdicts),
+        failed=sum(1 for r in rows if r.status == CheckStatus.FAILED),
+    )
+
+
+def run_empirical(settings: Settings, run_id: str, *, engine: Engine | None = None,
+                  cluster: str | None = None, progress: Progress = _quiet) -> EmpiricalSummary:
+    """Plan and run the run's checks (the check_runs stage); the summary for the run's notes."""
+    engine = engine or make_engine(settings.db_url)
+    cluster = cluster if cluster is not None else settings.empirical.cluster
+    items = plan_checks(settings, engine, run_id)
+    progress("check_runs", f"{len(items)} experiments on the {settings.empirical.backend} backend")
+    dispatch(settings, items, cluster=cluster, progress=progress)
+    return summarise(engine, run_id)
+
+
+def rerun_checks(settings: Settings, run_id: str, cluster: str | None = None,
+                 progress: Progress | None = None) -> list[EmpiricalCheck]:
+    """Re-run the run's stored experiments (not the NOT_TESTABLE or not_run rows) on
+    ``settings.empirical.backend``, in-process or on the Ray cluster; the run's check rows after."""
+    engine = make_engine(settings.db_url)
+    progress = progress or _quiet
+    backend = settings.empirical.backend
+
+    def reset() -> list[tuple[int, dict, str]]:
+        with session_scope(engine) as s:
+            crud.get_run(s, run_id=run_id)
+            items = []
+            for row in crud.run_checks(s, run_id=run_id):
+                if not row.spec or row.status == CheckStatus.NOT_RUN:
+                    continue
+                row.status, row.backend, row.attempts, row.error = CheckStatus.QUEUED, backend, 0, None
+                row.verdict = row.reason = row.node = row.started_at = row.finished_at = None
+                row.measurements, row.caveats = {}, []
+                s.add(row)
+                items.append((row.id, row.spec, backend))
+            return items
+
+    items = retry_locked(reset)
+    if not items:
+        raise BadInput(f"run {run_id} has no empirical experiments to re-run (no testable performance claims)")
+    dispatch(settings, items, cluster=cluster, progress=progress)
+    with session_scope(engine) as s:
+        return crud.run_checks(s, run_id=run_id)
+
+
+def check_text(settings: Settings, text: str, *, backend: str | None = None) -> list[Any]:
+    """Empirical results of every claim in ``text`` (``sovereign checks run``), in order.
+
+    A text without a claim gives one NOT_TESTABLE result saying so.
+    """
+    from verifier.empirical import EmpiricalResult, Tolerances, check_claim
+    from verifier.extract import extract_claims
+
+    claims = extract_claims(text)
+    if not claims:
+        return [(None, EmpiricalResult(verdict="NOT_TESTABLE",
+                                       reason="no claim with a number found in the text"))]
+    tol = Tolerances(settings.empirical.ratio_tolerance, settings.empirical.points_tolerance)
+    return [(c, check_claim(c, backend=backend or settings.empirical.backend,
+                            runtime_dir=settings.runtime_dir,
+                            train_budget_s=settings.empirical.train_budget_s, tol=tol)) for c in claims]

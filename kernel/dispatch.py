@@ -1,0 +1,196 @@
+"""Running stored empirical checks: in this process, or as Ray tasks on a (GPU) cluster.
+
+Each check row moves queued → running → done | failed. A check whose attempt fails (the
+experiment raised, or the worker running it died) is retried once; the second failure marks it
+failed with its error. Every write is keyed by ``EmpiricalCheck.id`` (one row per claim, the
+claim id unique), so a retry or a re-run updates the row in place: nothing is duplicated, and the
+driver always writes the final status, so no row is left "running" by a dead worker.
+
+With Ray, the task itself marks its row running (with its node) when it can reach the database;
+the driver writes the outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+
+from kernel.db import make_engine, retry_locked, session_scope
+from kernel.errors import BadInput
+from kernel.models import CheckStatus, EmpiricalCheck, utcnow
+from kernel.settings import Settings
+
+MAX_ATTEMPTS = 2  # the first try and one retry
+CLUSTERS = ("ray",)
+Progress = Callable[[str, str], None]
+
+
+def _quiet(stage: str, message: str) -> None:
+    return None
+
+
+def node_name() -> str:
+    return f"{socket.gethostname()} (pid {os.getpid()})"
+
+
+def _update(db_url: str, check_id: int, **fields: Any) -> None:
+    engine = make_engine(db_url)
+
+    def write() -> None:
+        with session_scope(engine) as s:
+            row = s.get(EmpiricalCheck, check_id)
+            if row is None:  # the run's checks were re-planned meanwhile; nothing to update
+                return
+            for key, value in fields.items():
+                setattr(row, key, value)
+            s.add(row)
+
+    retry_locked(write)
+
+
+def result_fields(result: Any) -> dict[str, Any]:
+    """Columns of a finished check from an ``EmpiricalResult``."""
+    claimed = result.claimed.model_dump(mode="json") if result.claimed else {}
+    return {
+        "status": CheckStatus.DONE,
+        "verdict": result.verdict,
+        "reason": result.reason,
+        "backend": result.backend,
+        "caveats": list(result.caveats),
+        "claimed": claimed,
+        "measurements": result.measurements,
+        "error": None,
+    }
+
+
+def execute_check(spec: dict, backend: str, runtime_dir: str, train_budget_s: float,
+                  tolerances: tuple[float, float]) -> dict[str, Any]:
+    """Run one stored spec here; the finished columns as JSON-able values."""
+    from verifier.empirical import Tolerances, run_spec
+
+    tol = Tolerances(ratio=tolerances[0], points=tolerances[1])
+    result = run_spec(spec, backend=backend, runtime_dir=runtime_dir, train_budget_s=train_budget_s, tol=tol)
+    return result_fields(result)
+
+
+def _db_reachable(db_url: str) -> bool:
+    """A SQLite file that is not on this node is not "reachable": never create a stray copy."""
+    if db_url.startswith("sqlite"):
+        path = db_url.split("///", 1)[-1]
+        return path == ":memory:" or Path(path).is_file()
+    return True
+
+
+def ray_task(check_id: int, spec: dict, backend: str, runtime_dir: str, train_budget_s: float,
+             tolerances: tuple[float, float], db_url: str) -> dict[str, Any]:
+    """Body of the Ray task: mark the row running (when the database is reachable from this
+    node), run the experiment, return the finished columns with the node and times."""
+    node, started = node_name(), utcnow()
+    if _db_reachable(db_url):
+        try:
+            _update(db_url, check_id, status=CheckStatus.RUNNING, node=node, started_at=started)
+        except OperationalError:
+            pass  # the driver still records the outcome; only the "running" mark is lost
+    fields = execute_check(spec, backend, runtime_dir, train_budget_s, tolerances)
+    return fields | {"node": node, "started_at": started.isoformat(), "finished_at": utcnow().isoformat()}
+
+
+def _tolerances(settings: Settings) -> tuple[float, float]:
+    return (settings.empirical.ratio_tolerance, settings.empirical.points_tolerance)
+
+
+def _error_text(exc: BaseException) -> str:
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return last[:2000]
+
+
+def run_in_process(settings: Settings, checks: Sequence[tuple[int, dict, str]],
+                   progress: Progress = _quiet) -> None:
+    """Run ``(check_id, spec, backend)`` items one after another in this process."""
+    db_url = settings.db_url
+    for i, (check_id, spec, backend) in enumerate(checks):
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            _update(db_url, check_id, status=CheckStatus.RUNNING, node=node_name(), attempts=attempt,
+                    started_at=utcnow(), finished_at=None, error=None)
+            try:
+                fields = execute_check(spec, backend, str(settings.runtime_dir),
+                                       settings.empirical.train_budget_s, _tolerances(settings))
+            except Exception as exc:  # boundary: a failed experiment becomes a recorded status
+                if attempt < MAX_ATTEMPTS:
+                    progress("check_runs", f"check {check_id} failed ({_error_text(exc)}); retrying once")
+                    continue
+                _update(db_url, check_id, status=CheckStatus.FAILED, error=_error_text(exc),
+                        finished_at=utcnow())
+            else:
+                _update(db_url, check_id, finished_at=utcnow(), **fields)
+            break
+        progress("check_runs", f"{i + 1}/{len(checks)} experiments")
+
+
+def _ray_init(settings: Settings) -> None:
+    import ray
+
+    if ray.is_initialized():
+        return
+    address = settings.empirical.ray_address or os.environ.get("RAY_ADDRESS")
+    # No address: a local Ray instance in this process's machine (what `--cluster ray` means on a
+    # laptop, and what the tests use).
+    ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
+
+
+def run_on_ray(settings: Settings, checks: Sequence[tuple[int, dict, str]],
+               progress: Progress = _quiet) -> None:
+    """Run the checks as Ray tasks asking for ``settings.empirical.ray_num_gpus`` GPUs each."""
+    import ray
+
+    _ray_init(settings)
+    remote = ray.remote(ray_task).options(num_gpus=settings.empirical.ray_num_gpus, max_retries=0,
+                                          name="sovereign-check")
+    db_url, tol = settings.db_url, _tolerances(settings)
+    runtime_dir, budget = str(settings.runtime_dir), settings.empirical.train_budget_s
+    pending: dict[Any, tuple[int, dict, str, int]] = {}
+
+    def submit(check_id: int, spec: dict, backend: str, attempt: int) -> None:
+        _update(db_url, check_id, status=CheckStatus.QUEUED, attempts=attempt, error=None,
+                finished_at=None)
+        ref = remote.remote(check_id, spec, backend, runtime_dir, budget, tol, db_url)
+        pending[ref] = (check_id, spec, backend, attempt)
+
+    for check_id, spec, backend in checks:
+        submit(check_id, spec, backend, 1)
+    done = 0
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        ref = ready[0]
+        check_id, spec, backend, attempt = pending.pop(ref)
+        try:
+            fields = ray.get(ref)
+        except Exception as exc:  # boundary: a task error or a lost worker becomes a status
+            if attempt < MAX_ATTEMPTS:
+                progress("check_runs", f"check {check_id} failed on its node; retrying once")
+                submit(check_id, spec, backend, attempt + 1)
+                continue
+            _update(db_url, check_id, status=CheckStatus.FAILED, error=_error_text(exc), finished_at=utcnow())
+        else:
+            fields["started_at"] = datetime.fromisoformat(fields["started_at"])
+            fields["finished_at"] = datetime.fromisoformat(fields["finished_at"])
+            _update(db_url, check_id, **fields)
+        done += 1
+        progress("check_runs", f"{done}/{len(checks)} experiments (ray)")
+
+
+def dispatch(settings: Settings, checks: Sequence[tuple[int, dict, str]], *, cluster: str | None = None,
+             progress: Progress = _quiet) -> None:
+    """Run stored checks in-process (``cluster`` None) or on the Ray cluster (``"ray"``)."""
+    if cluster is None:
+        return run_in_process(settings, checks, progress)
+    if cluster not in CLUSTERS:
+        raise BadInput(f"unknown cluster {cluster!r}; valid: {', '.join(CLUSTERS)} (or none for in-process)")
+    return run_on_ray(settings, checks, progress)

@@ -1,0 +1,89 @@
+"""Claim → experiment: the mapping a reader relies on to know what was re-measured."""
+
+from __future__ import annotations
+
+import pytest
+
+from verifier.empirical import ExperimentSpec, NotTestable, plan_experiment
+from verifier.empirical.backends import scaled_budget
+from verifier.extract import extract_claims
+from verifier.types import ExtractedClaim
+
+THROUGHPUT = "ExpertFlow achieves 1.99× higher throughput than Cache-MoE on Mixtral-8×7B"
+HIT_RATE = ("ExpertFlow reaches an expert hit rate of 85.91% versus 58.37% for LRU on Switch-32 "
+            "with cache size 16 and batch size 16")
+MEMORY = "ExpertFlow reduces peak GPU memory of Qwen1.5-MoE from 35.21 GB to 6.52 GB"
+QUALITY = "SMoES improves MMBench accuracy by 0.9%"
+
+
+def plans(text: str) -> list[ExperimentSpec | NotTestable]:
+    return [plan_experiment(c) for c in extract_claims(text)]
+
+
+def test_throughput_claim_maps_to_expertflow_vs_lru_on_mixtral_with_the_papers_a40():
+    (spec,) = plans(THROUGHPUT)
+    assert isinstance(spec, ExperimentSpec)
+    assert (spec.policy, spec.baseline_policy) == ("expertflow", "lru")
+    assert (spec.preset, spec.small_preset) == ("mixtral-8x7b", "mixtral-tiny")
+    assert spec.claimed.quantity == "speedup" and spec.claimed.value == pytest.approx(1.99)
+    assert spec.hardware == "a40-pcie4"
+    # Cache 16 is the paper's Switch setting and exceeds Mixtral's 8 experts: a stated default.
+    assert spec.cache_size == 2 and any("cache size not stated" in a for a in spec.assumed)
+
+
+def test_hit_rate_sentence_ties_each_number_to_its_system_and_keeps_the_claims_setting():
+    first, second = plans(HIT_RATE)
+    assert first.claimed.subject == "expertflow" and first.claimed.value == pytest.approx(85.91)
+    assert first.claimed.others == {"lru": pytest.approx(58.37)}
+    assert second.claimed.subject == "lru" and second.claimed.others == {"expertflow": pytest.approx(85.91)}
+    assert (first.preset, first.cache_size, first.batch_size) == ("switch-base-32", 16, 16)
+    assert not any(a.startswith(("cache size", "batch size")) for a in first.assumed)
+
+
+def test_memory_from_to_becomes_a_saving_with_both_footprints():
+    (spec,) = plans(MEMORY)
+    assert spec.claimed.quantity == "memory_saving"
+    assert spec.claimed.value == pytest.approx(100 * (1 - 6.52 / 35.21), abs=0.01)
+    assert spec.claimed.others == {"before_gb": 35.21, "after_gb": 6.52}
+    assert spec.preset == "qwen1.5-moe-a2.7b"
+
+
+def test_benchmark_accuracy_is_not_testable_with_a_reason():
+    (item,) = plans(QUALITY)
+    assert isinstance(item, NotTestable)
+    assert "accuracy" in item.reason and "benchmark" in item.reason
+
+
+@pytest.mark.parametrize("claim, words", [
+    (ExtractedClaim(text="MoE-Infinity is 3× faster than Cache-MoE on Mixtral-8x7B.", kind="quantitative",
+                    system="MoE-Infinity", baseline="Cache-MoE", metric="speedup", value=3.0, unit="×",
+                    model="Mixtral-8x7B"), ["MoE-Infinity", "implemented"]),
+    (ExtractedClaim(text="ExpertFlow is 2× faster.", kind="quantitative", system="ExpertFlow",
+                    metric="speedup", value=2.0, unit="×", direction="higher"), ["baseline"]),
+    (ExtractedClaim(text="ExpertFlow reaches 40 tokens/s on Mixtral-8x7B.", kind="quantitative",
+                    system="ExpertFlow", metric="throughput", value=40.0, unit="tokens/s",
+                    model="Mixtral-8x7B"), ["absolute"]),
+    (ExtractedClaim(text="ExpertFlow caches experts.", kind="method", system="ExpertFlow"), ["no number"]),
+    (ExtractedClaim(text="ExpertFlow is 2× faster than SE-MoE on DBRX.", kind="quantitative",
+                    system="ExpertFlow", baseline="SE-MoE", metric="speedup", value=2.0, unit="×",
+                    model="DBRX"), ["DBRX", "preset"]),
+])
+def test_untestable_claims_say_why(claim, words):
+    item = plan_experiment(claim)
+    assert isinstance(item, NotTestable)
+    for w in words:
+        assert w in item.reason
+
+
+def test_latency_cut_in_percent_becomes_a_throughput_ratio():
+    claim = ExtractedClaim(text="ExpertFlow cuts latency by 50% compared to SE-MoE on Switch-Base-64.",
+                           kind="quantitative", system="ExpertFlow", baseline="SE-MoE", metric="latency",
+                           value=50.0, unit="%", direction="lower", model="Switch-Base-64")
+    spec = plan_experiment(claim)
+    assert spec.claimed.quantity == "speedup" and spec.claimed.value == pytest.approx(2.0)
+
+
+def test_budget_keeps_the_fraction_of_experts_at_small_scale():
+    assert scaled_budget(16, 32, 8) == 4  # Switch-32 cache 16 -> half of switch-tiny's 8
+    assert scaled_budget(4, 128, 8) == 1  # never below one expert per layer
+    assert scaled_budget(16, 60, 16) == 4  # Qwen1.5-MoE 16 of 60 -> 4 of 16
