@@ -81,7 +81,7 @@ def empirical_row(c: ClaimData) -> EmpiricalRow | None:
     return EmpiricalRow(
         check_id=emp.id, claim_id=c.id, metric=metric, unit=unit, claimed=claimed, measured=measured,
         verdict=emp.verdict or "NOT_TESTABLE", backend=emp.backend or "", setting=ev.setting_text(emp),
-        caveats=list(emp.caveats),
+        reason=emp.reason or "", caveats=list(emp.caveats), comparisons=ev.comparisons(emp),
     )
 
 
@@ -105,7 +105,7 @@ def claim_sentences(c: ClaimData, run: RunData, *, scale_caveat: bool = False) -
                 f": claimed {fmt(claimed, unit)}, measured {fmt(measured, unit)} — "
                 f"{emp.verdict} ({ev.setting_text(emp)})")
         if scale_caveat and ev.is_small_scale(emp):
-            text += f"; this ran {ev.SCALE_CAVEAT} and does not establish the paper's absolute figure"
+            text += f"; this check was {ev.SCALE_CAVEAT} and does not establish the paper's absolute figure"
         # A re-measurement reports our number; it does not state the paper's claim (no claim_ids).
         out.append(Sentence(text=text + ".", refs=[check(emp.id), claim(c.id)]))
     return out
@@ -188,7 +188,7 @@ def uncertainties(run: RunData) -> list[Sentence]:
         if emp is None or emp.status != "done":
             continue
         if ev.is_small_scale(emp):
-            out.append(Sentence(text=f"The check of this claim ran {ev.SCALE_CAVEAT} "
+            out.append(Sentence(text=f"The check of this claim was {ev.SCALE_CAVEAT} "
                                      f"({ev.setting_text(emp)}); it tests the mechanism, not the paper's "
                                      "absolute numbers.", refs=[check(emp.id), claim(c.id)]))
         out.extend(Sentence(text=f"Caveat: {cav}", refs=[check(emp.id)]) for cav in emp.caveats)

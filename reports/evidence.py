@@ -2,10 +2,10 @@
 run the same way: a claim's verdict, its headline measurement, why a check did not run, whether
 a check ran at a smaller scale than the claim, and which numbers each row can vouch for.
 
-Convention for empirical rows (written by the check_runs stage): `claimed` holds
-{"metric", "value", "unit"}; `measurements` holds either a "value" (the headline measured number)
-or a key named after the claimed metric. Anything else in `measurements` is shown but not
-compared.
+Empirical rows are `verifier.empirical.EmpiricalResult`s as the check_runs stage stores them:
+`claimed` is a `Claimed` ({"quantity", "value", "unit", ...}), `measurements` carries "measured"
+(the headline number), "scale" (what really ran) and "comparisons" (claimed/measured pairs to
+plot), `spec` is the full-scale `ExperimentSpec`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ PERFORMANCE_KINDS = ("quantitative", "comparison")
 # about the mechanism, not about the paper's absolute numbers.
 SMALL_BACKENDS = ("cpu", "emulated", "simulated")
 SMALL_PRESET = re.compile(r"(small|tiny|mini|toy)", re.I)
-SCALE_CAVEAT = "at reduced scale"  # the phrase a sentence uses to qualify a small-scale result
+SCALE_CAVEAT = "not at the paper's scale"  # the phrase that qualifies a small-scale or modelled result
 # Runtime policies and the systems they stand for (DESIGN.md, "Policies"), so a check's baseline
 # policy can be compared with the baseline a paper names.
 POLICY_SYSTEM = {
@@ -47,11 +47,17 @@ def evidence_passage_id(claim: ClaimData) -> int | None:
 
 def measured_pair(emp: EmpiricalData, claim: ClaimData) -> tuple[str, float | None, float | None, str]:
     """(metric, claimed, measured, unit) of a check; numbers are None when absent."""
-    metric = str(emp.claimed.get("metric") or claim.metric or "value")
+    metric = str(emp.claimed.get("quantity") or emp.claimed.get("metric") or claim.metric or "value")
     unit = str(emp.claimed.get("unit") or claim.unit or "")
     claimed = _num(emp.claimed.get("value", claim.value))
-    measured = _num(emp.measurements.get("value", emp.measurements.get(metric)))
+    m = emp.measurements
+    measured = _num(m.get("measured", m.get("value", m.get(metric))))
     return metric, claimed, measured, unit
+
+
+def comparisons(emp: EmpiricalData) -> list[dict]:
+    """The claimed/measured pairs of a check ({"label", "unit", "claimed", "measured"})."""
+    return [c for c in emp.measurements.get("comparisons", []) if isinstance(c, dict)]
 
 
 def _num(x: object) -> float | None:
@@ -65,28 +71,43 @@ def _num(x: object) -> float | None:
 
 def measured_against(emp: EmpiricalData) -> str | None:
     """The system a check compared against: its baseline policy's system, when the spec names one."""
-    policy = emp.spec.get("baseline_policy") or emp.spec.get("baseline")
-    if not policy:
-        return None
-    return POLICY_SYSTEM.get(str(policy), str(policy))
+    if emp.spec.get("baseline"):
+        return str(emp.spec["baseline"])
+    policy = emp.spec.get("baseline_policy")
+    return POLICY_SYSTEM.get(str(policy), str(policy)) if policy else None
 
 
 def setting_text(emp: EmpiricalData) -> str:
-    """What was run, in one line (preset, policies, link, batch, budget)."""
-    spec = emp.spec
+    """What was run, in one line: what really ran (the backend's scale) and the policies."""
+    spec, scale = emp.spec, emp.measurements.get("scale") or {}
     parts = []
-    for key in ("preset", "policies", "policy", "baseline_policy", "link", "hardware", "batch", "budget"):
-        if key in spec and spec[key] not in (None, ""):
-            val = spec[key]
-            parts.append(f"{key} {', '.join(map(str, val)) if isinstance(val, list) else val}")
-    if emp.backend:
-        parts.append(f"backend {emp.backend}")
+    policies = [p for p in (spec.get("policy"), spec.get("baseline_policy")) if p]
+    if policies:
+        parts.append("policies " + " vs ".join(map(str, policies)))
+    preset = scale.get("preset") or spec.get("preset")
+    if preset:
+        parts.append(f"preset {preset}")
+    if scale.get("budget") is not None:
+        parts.append(f"{scale['budget']} expert slots per layer")
+    batch = scale.get("batch", spec.get("batch_size"))
+    if batch is not None:
+        parts.append(f"batch {batch}")
+    for key in ("profile", "link"):
+        if scale.get(key):
+            parts.append(f"{key} {scale[key]}")
+    backend = emp.backend or scale.get("backend")
+    if backend:
+        parts.append(f"backend {backend}")
     return "; ".join(parts)
 
 
 def is_small_scale(emp: EmpiricalData) -> bool:
-    preset = str(emp.spec.get("preset", ""))
-    return (emp.backend or "") in SMALL_BACKENDS or bool(SMALL_PRESET.search(preset))
+    """Whether a check ran below the claim's scale: a CPU or emulated link, a simulation, or a
+    preset other than the full-size one the claim is about."""
+    scale = emp.measurements.get("scale") or {}
+    ran, full = str(scale.get("preset", "")), str(emp.spec.get("preset", ""))
+    return ((emp.backend or scale.get("backend") or "") in SMALL_BACKENDS or bool(SMALL_PRESET.search(ran))
+            or bool(ran and full and ran != full))
 
 
 def not_run_reason(claim: ClaimData, run: RunData) -> str | None:
@@ -145,6 +166,7 @@ def source_numbers(token: str, run: RunData) -> list[float] | None:
                 _, claimed, measured, _ = measured_pair(c.empirical, c)
                 out = [fmt(claimed), fmt(measured)] + numbers_in(setting_text(c.empirical))
                 out += [n for cav in c.empirical.caveats for n in numbers_in(cav)]
+                out += [fmt(p.get(k)) for p in comparisons(c.empirical) for k in ("claimed", "measured")]
     return [float(n.replace(",", "")) for n in out if n != "n/a"]
 
 

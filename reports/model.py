@@ -51,7 +51,11 @@ class EmpiricalRow(BaseModel):
     verdict: str = "NOT_TESTABLE"
     backend: str = ""
     setting: str = Field("", description="what was run: preset, policies, link, batch")
+    reason: str = Field("", description="the verdict's reason, as the check recorded it")
     caveats: list[str] = Field(default_factory=list)
+    comparisons: list[dict[str, Any]] = Field(
+        default_factory=list, description="claimed/measured pairs: {label, unit, claimed, measured}"
+    )
 
 
 class Figure(BaseModel):
@@ -105,7 +109,8 @@ class Draft(BaseModel):
     reviews: list[ReviewEntry] = Field(default_factory=list)
     references: list[PaperRef] = Field(default_factory=list)
     passages: list[QuotedPassage] = Field(default_factory=list)
-    outcome: str | None = None
+    outcome: str | None = Field(None, description="READY | ESCALATE_TO_OWNER | REJECT, once decided")
+    outcome_reasons: list[str] = Field(default_factory=list)
 
     PROSE: ClassVar[tuple[str, ...]] = ("abstract", "introduction", "methodology", "results", "uncertainties", "revision_notes")
 

@@ -39,11 +39,11 @@ def _paragraph(sentences: list[Sentence]) -> str:
     return "<p>" + " ".join(_sentence(s) for s in sentences) + "</p>"
 
 
-def _table(headers: tuple[str, ...], rows: list[tuple[str, list[str]]]) -> str:
+def _table(headers: tuple[str, ...], rows: list[tuple[str, list[str]]], anchors: bool = True) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = []
     for token, cells in rows:
-        row_id = f' id="{anchor(token)}"' if token[0] in "CEP" else ""
+        row_id = f' id="{anchor(token)}"' if anchors and token[0] in "CEP" else ""
         body.append(f"<tr{row_id}>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -63,11 +63,15 @@ def render_html(d: Draft, plotlyjs: PlotlyJs = "inline") -> str:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(d.title)}</title>",
              f"<style>{_STYLE}</style></head><body>", f"<h1>{escape(d.title)}</h1>",
              f"<p class='meta'>{escape(meta)}</p>"]
+    if d.outcome_reasons:
+        parts.append(f"<p><strong>Outcome: {escape(str(d.outcome))}</strong> — "
+                     f"{escape('; '.join(d.outcome_reasons))}</p>")
     for name, title in tables.SECTIONS:
         parts += [f'<section id="s-{name}"><h2>{title}</h2>', _paragraph(getattr(d, name)), "</section>"]
     parts.append('<section id="s-empirical"><h2>Empirical results</h2>')
     if d.empirical:
         parts.append(_table(tables.EMPIRICAL_HEADERS, tables.empirical_rows(d)))
+        parts.append(_table(tables.COMPARISON_HEADERS, tables.comparison_rows(d), anchors=False))
     else:
         parts.append("<p><em>No empirical check finished in this run; the claims table says why for each "
                      "claim.</em></p>")

@@ -27,10 +27,10 @@ def _paragraph(sentences: list[Sentence]) -> str:
     return " ".join(sentence(s) for s in sentences) if sentences else "_Nothing to report._"
 
 
-def _table(headers: tuple[str, ...], rows: list[tuple[str, list[str]]]) -> list[str]:
+def _table(headers: tuple[str, ...], rows: list[tuple[str, list[str]]], anchors: bool = True) -> list[str]:
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for token, cells in rows:
-        first = f'<a id="{anchor(token)}"></a>{_cell(cells[0])}' if token[0] in "CEP" else _cell(cells[0])
+        first = f'<a id="{anchor(token)}"></a>{_cell(cells[0])}' if anchors and token[0] in "CEP" else _cell(cells[0])
         out.append("| " + " | ".join([first] + [_cell(c) for c in cells[1:]]) + " |")
     return out
 
@@ -39,6 +39,8 @@ def render_markdown(d: Draft) -> str:
     lines = [f"# {d.title}", "",
              f"_Run {d.run_id} · round {d.round} · {d.author}" + (f" · outcome {d.outcome}" if d.outcome else "") + "_",
              ""]
+    if d.outcome_reasons:
+        lines += [f"**Outcome: {d.outcome}** — " + "; ".join(d.outcome_reasons), ""]
     for name, title in tables.SECTIONS:
         lines += [f'## {title} <a id="s-{name}"></a>', "", _paragraph(getattr(d, name)), ""]
     lines += ['## Empirical results <a id="s-empirical"></a>', ""]
@@ -46,6 +48,8 @@ def render_markdown(d: Draft) -> str:
         lines += _table(tables.EMPIRICAL_HEADERS, tables.empirical_rows(d)) + [""]
     else:
         lines += ["_No empirical check finished in this run; the claims table says why for each claim._", ""]
+    if d.empirical:
+        lines += _table(tables.COMPARISON_HEADERS, tables.comparison_rows(d), anchors=False) + [""]
     for f in d.figures:
         lines += [f"- Figure {f.id}: {f.title} — interactive plot in [{HTML_NAME}#{f.id}]({HTML_NAME}#{f.id}); "
                   f"checks {', '.join(f'E{i}' for i in f.check_ids)}.", ""]

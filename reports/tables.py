@@ -8,7 +8,8 @@ from reports.refs import fmt
 
 CLAIM_HEADERS = ("Claim", "Paper", "Statement (quoted)", "Verdict", "Confidence", "Baseline",
                  "Evidence", "Empirical", "Status")
-EMPIRICAL_HEADERS = ("Check", "Claim", "Metric", "Claimed", "Measured", "Verdict", "Setting", "Caveats")
+EMPIRICAL_HEADERS = ("Check", "Claim", "Metric", "Claimed", "Measured", "Verdict", "Why", "Setting", "Caveats")
+COMPARISON_HEADERS = ("Check", "What", "Claimed", "Measured")
 REFERENCE_HEADERS = ("Paper", "Title", "Authors", "Year", "Read")
 
 
@@ -29,8 +30,17 @@ def claim_rows(d: Draft) -> list[tuple[str, list[str]]]:
 def empirical_rows(d: Draft) -> list[tuple[str, list[str]]]:
     return [(f"E{r.check_id}", [
         f"E{r.check_id}", f"C{r.claim_id}", r.metric, fmt(r.claimed, r.unit), fmt(r.measured, r.unit),
-        r.verdict, r.setting or "—", "; ".join(r.caveats) or "—",
+        r.verdict, r.reason or "—", r.setting or "—", "; ".join(r.caveats) or "—",
     ]) for r in d.empirical]
+
+
+def comparison_rows(d: Draft) -> list[tuple[str, list[str]]]:
+    """The plotted pairs of every check: the figures' numbers, readable without JavaScript."""
+    return [(f"E{r.check_id}", [
+        f"E{r.check_id}", str(p.get("label", r.metric)), fmt(p.get("claimed"), p.get("unit")),
+        fmt(p.get("measured"), p.get("unit")),
+    ]) for r in d.empirical for p in (r.comparisons or [{"label": r.metric, "unit": r.unit,
+                                                          "claimed": r.claimed, "measured": r.measured}])]
 
 
 def reference_rows(d: Draft) -> list[tuple[str, list[str]]]:

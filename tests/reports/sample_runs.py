@@ -51,17 +51,32 @@ def sample_run(variant: int = 0, *, injected: str = "", bad_headlines: bool = Fa
     passages = [PassageData(id=pid, paper_id=p, text=t, section="Abstract", end=len(t))
                 for pid, (p, t) in texts.items()]
     c0 = 10 * (k + 1)
-    emp1 = EmpiricalData(id=c0 + 7, status="done", verdict="REPRODUCED", backend="cpu",
-                         spec={"preset": "mixtral-8x7b-small", "policies": ["expertflow", "lru"],
-                               "baseline_policy": "lru", "link": "emulated", "batch": 4},
-                         claimed={"metric": "throughput", "value": speedup, "unit": "×"},
-                         measurements={"value": measured},
-                         caveats=["the small preset keeps the 8-expert top-2 shape but not the 8x7B weights"])
-    emp3 = EmpiricalData(id=c0 + 8, status="done", verdict="NOT_REPRODUCED", backend="simulated",
-                         spec={"preset": "switch-base-128", "policies": ["pregated", "on-demand"],
-                               "baseline_policy": "on-demand"},
-                         claimed={"metric": "throughput", "value": 1.9, "unit": "×"},
-                         measurements={"value": round(1.2 + 0.01 * k, 2)})
+    # Shaped as verifier.empirical.EmpiricalResult stores them (spec / claimed / measurements).
+    emp1 = EmpiricalData(
+        id=c0 + 7, status="done", verdict="REPRODUCED", backend="cpu",
+        reason=f"measured {measured}× against claimed {speedup}×, within 15%",
+        spec={"claim_text": "", "system": "ExpertFlow", "policy": "expertflow", "baseline": "Cache-MoE",
+              "baseline_policy": "lru", "model": "Mixtral-8x7B", "preset": "mixtral-8x7b",
+              "small_preset": "mixtral-tiny", "cache_size": 4, "batch_size": 32, "hardware": "a40-pcie4"},
+        claimed={"quantity": "speedup", "value": speedup, "unit": "×", "subject": "expertflow"},
+        measurements={"measured": measured, "scale": {"backend": "cpu", "preset": "mixtral-tiny", "num_experts": 8,
+                                                      "moe_layers": 4, "budget": 4, "batch": 4,
+                                                      "profile": "a40-pcie4", "link": "emulated"},
+                      "comparisons": [{"label": "ExpertFlow vs Cache-MoE tokens/s", "unit": "×",
+                                       "claimed": speedup, "measured": measured}]},
+        caveats=["the tiny preset keeps the 8-expert top-2 shape but not the 8x7B weights"])
+    emp3 = EmpiricalData(
+        id=c0 + 8, status="done", verdict="NOT_REPRODUCED", backend="simulated",
+        reason="measured 1.2× against claimed 1.9×: not faster by the claimed margin",
+        spec={"system": "Pre-gated MoE", "policy": "pregated", "baseline": "on-demand loading",
+              "baseline_policy": "on-demand", "model": "Switch-Base-128", "preset": "switch-base-128",
+              "small_preset": "switch-tiny", "cache_size": 16, "batch_size": 8, "hardware": "a40-pcie4"},
+        claimed={"quantity": "speedup", "value": 1.9, "unit": "×", "subject": "pregated"},
+        measurements={"measured": round(1.2 + 0.01 * k, 2),
+                      "scale": {"backend": "simulated", "preset": "switch-base-128", "budget": 16, "batch": 8,
+                                "profile": "a40-pcie4", "link": "simulated"},
+                      "comparisons": [{"label": "Pre-gated vs on-demand tokens/s", "unit": "×", "claimed": 1.9,
+                                       "measured": round(1.2 + 0.01 * k, 2)}]})
     claims = [
         ClaimData(id=c0 + 1, paper_id=ef, passage_id=base + 1, kind="comparison", system="ExpertFlow",
                   text=f"ExpertFlow improves throughput by {speedup}x over Cache-MoE on Mixtral-8x7B",

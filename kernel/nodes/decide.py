@@ -1,0 +1,51 @@
+"""decide: READY | ESCALATE_TO_OWNER | REJECT from the last round's panel (`tribunal.decide`),
+then the final report — the last draft with every round's reviews and the outcome — replaces
+that round's stored version and files.
+
+State read: run_id, round, panel_score. Returns {"outcome": o, "panel_score": s}; Run.outcome and
+Run.panel_score are written here too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from reports.model import ReviewEntry
+import tribunal as panel
+from kernel import crud
+from kernel.context import StageContext
+from kernel.db import retry_locked, session_scope
+from kernel.errors import SovereignError
+from kernel.nodes.draft import store, stored_draft
+from kernel.state import RunState
+
+
+def decide(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    run_id, rnd = state["run_id"], state.get("round", 1)
+    with session_scope(ctx.engine) as s:
+        run = crud.load_run_data(s, run_id=run_id)
+        d = stored_draft(s, run_id, rnd)
+    reviews = [r for r in run.reviews if r.round == rnd]
+    if d is None or not reviews:
+        raise SovereignError(f"run {run_id} has no reviewed draft for round {rnd}; resume the run")
+    score = state.get("panel_score")
+    if score is None:
+        score = run.panel_score if run.panel_score is not None else 0.0
+    result = panel.PanelResult(round=rnd, score=score, reviews=reviews, summary="")
+    outcome = panel.decide(run, d, result, ctx.settings.decide)
+
+    d.reviews = [ReviewEntry(**r.model_dump(include=set(ReviewEntry.model_fields)))
+                 for r in run.reviews]
+    d.outcome, d.outcome_reasons = outcome.outcome, outcome.reasons
+    store(ctx, d)
+
+    def write() -> None:
+        with session_scope(ctx.engine) as s:
+            crud.update_run(s, run_id=run_id, outcome=outcome.outcome, panel_score=score)
+
+    retry_locked(write)
+    ctx.progress("decide", f"{outcome.outcome}: {'; '.join(outcome.reasons)}")
+    return {"outcome": outcome.outcome, "panel_score": score}
