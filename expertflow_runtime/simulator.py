@@ -73,14 +73,6 @@ class Link:
             self._start(*self.queue.popleft())
         return self.landing[key]
 
-    def cancel(self, key: ExpertKey) -> bool:
-        """Drop a queued (not started) copy; True if it was queued."""
-        for i, (k, _) in enumerate(self.queue):
-            if k == key:
-                del self.queue[i]
-                return True
-        return False
-
 
 class SimExecutor:
     """Carries out plans on simulated time; mirrors the engine executor's accounting."""
@@ -122,8 +114,8 @@ class SimExecutor:
         for op in plan.ops:
             k = op.key
             if op.kind is OpKind.EVICT:
-                if k in self.in_flight and not self.link.cancel(k):
-                    self._wait(k, result)  # a started copy must land before its slot is reused
+                if k in self.in_flight:  # as in the engine: the copy lands before the slot is reused
+                    self._wait(k, result)
                 if k in self.unused_prefetch:
                     result.wasted.append(k)
                     self.unused_prefetch.discard(k)
@@ -196,8 +188,12 @@ def _pool(trace: RoutingTrace, n: int) -> list[tuple[np.ndarray, np.ndarray, int
 
 
 def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, batch: int,
-             groups: int = 1, max_new_tokens: int | None = None) -> SimResult:
+             groups: int = 1, max_new_tokens: int | None = None,
+             charge_policy_time: bool = True) -> SimResult:
     """Run ``policy`` over the first ``groups * batch`` sequences of ``trace``.
+
+    ``charge_policy_time``: add each hook's measured wall time on this machine to the simulated
+    clock (on by default, as in the engine; off gives a deterministic result).
 
     Invariants checked as in the engine: the slot table never exceeds ``capacity`` (PlanError),
     and every routed expert is computed.
@@ -209,14 +205,13 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
     seqs = _pool(trace, groups * batch)
     gen = min(len(i) - p for i, _, p in seqs)
     gen = gen if max_new_tokens is None else min(gen, max_new_tokens)
-    hooks_s = [0.0]
     totals = ExecResult()
 
     def hook(fn, *args):
         start = time.perf_counter()
         out = fn(*args)
-        hooks_s[0] += time.perf_counter() - start
-        ex.now += time.perf_counter() - start
+        if charge_policy_time:
+            ex.now += time.perf_counter() - start
         return out
 
     def absorb(r: ExecResult) -> None:

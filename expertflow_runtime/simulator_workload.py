@@ -68,5 +68,5 @@ def map_trace(trace: RoutingTrace, preset: ModelPreset) -> RoutingTrace:
         preset.name, preset.moe_layers, preset.num_experts, preset.top_k,
         tokens=trace.tokens, experts=trace.experts[:, layers], offsets=trace.offsets,
         phase=trace.phase, step=trace.step, weights=None,
-        extra=dict(source=f"mapped from {trace.preset}", **trace.extra),
+        extra={**trace.extra, "source": f"mapped from {trace.preset} ({trace.extra.get('source', 'recorded')})"},
     )

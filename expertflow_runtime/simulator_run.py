@@ -1,0 +1,90 @@
+"""One simulated comparison: build the trace, the cost model and each policy, run, tabulate.
+
+The JSON document has the bench's shape: ``{"config": {...}, "results": [{"policy",
+"tokens_per_s", "vs_all_resident", "hit_rate", ...}]}``. The expertflow policies read routes from
+the trace through ``NoisyTraceSource`` at the stated ``recall`` (the oracle reads them exactly);
+``static`` gets the trace's own popularity profile (an optimistic static profile, stated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from expertflow_runtime.errors import BudgetError, RuntimeInputError
+from expertflow_runtime.expertflow_sources import NoisyTraceSource, TraceSource
+from expertflow_runtime.policies import make_policy
+from expertflow_runtime.presets import from_name, profile_from_name
+from expertflow_runtime.simulator import simulate
+from expertflow_runtime.simulator_cost import CostModel
+from expertflow_runtime.simulator_workload import map_trace, synthetic_trace
+from expertflow_runtime.trace import RoutingTrace
+
+
+@dataclass
+class SimConfig:
+    preset: str
+    policies: list[str] = field(default_factory=list)
+    budget: int = 2
+    batch: int = 16
+    groups: int = 2
+    profile: str = "a40-pcie4"
+    trace: str | None = None
+    zipf: float = 1.0
+    stickiness: float = 0.3
+    prompt_len: int = 16
+    gen_len: int = 16
+    recall: float = 0.9
+    seed: int = 0
+
+
+def policy_kwargs(name: str, trace: RoutingTrace, recall: float, seed: int) -> dict:
+    if name == "static":
+        return {"popularity": trace.popularity()}
+    if name == "expertflow-oracle":
+        return {"source": TraceSource(trace)}
+    if name.startswith("expertflow"):
+        return {"source": NoisyTraceSource(trace, recall, seed)}
+    return {}
+
+
+def build_trace(cfg: SimConfig) -> RoutingTrace:
+    preset = from_name(cfg.preset)
+    if cfg.trace:
+        trace = RoutingTrace.load(cfg.trace)
+        if trace.preset != preset.name:
+            trace = map_trace(trace, preset)
+        return trace
+    return synthetic_trace(preset, sequences=cfg.batch * cfg.groups, prompt_len=cfg.prompt_len,
+                           gen_len=cfg.gen_len, zipf=cfg.zipf, stickiness=cfg.stickiness,
+                           seed=cfg.seed)
+
+
+def run_simulation(cfg: SimConfig, cost: CostModel | None = None,
+                   trace: RoutingTrace | None = None) -> dict:
+    """Simulate every policy of ``cfg``; ``cost``/``trace`` override the preset-derived ones."""
+    preset = from_name(cfg.preset)
+    hw = profile_from_name(cfg.profile)
+    if not 1 <= cfg.budget <= preset.num_experts:
+        raise BudgetError(f"budget {cfg.budget} experts per layer is outside [1, "
+                          f"{preset.num_experts}] for {preset.name}")
+    if cfg.batch < 1 or cfg.groups < 1:
+        raise RuntimeInputError(f"batch={cfg.batch} and groups={cfg.groups} must be >= 1")
+    trace = trace or build_trace(cfg)
+    cost = cost or CostModel.from_preset(preset, hw)
+    L = trace.num_layers
+    results = []
+    for name in cfg.policies:
+        policy = make_policy(name, **policy_kwargs(name, trace, cfg.recall, cfg.seed))
+        capacity = L * (preset.num_experts if getattr(policy, "needs_full_budget", False)
+                        else cfg.budget)
+        results.append(simulate(policy, trace, cost, capacity=capacity, batch=cfg.batch,
+                                groups=cfg.groups).as_dict())
+    base = next((r["tokens_per_s"] for r in results if r["policy"] == "all-resident"), None)
+    for r in results:
+        r["vs_all_resident"] = r["tokens_per_s"] / base if base else float("nan")
+    source = trace.extra.get("source", "recorded")
+    if source == "synthetic":
+        source = f"synthetic (zipf={cfg.zipf}, stickiness={cfg.stickiness}, seed={cfg.seed})"
+    config = asdict(cfg) | {"trace_source": source, "cost_model": asdict(cost),
+                            "moe_layers": L, "capacity": L * cfg.budget}
+    return {"config": config, "results": results}

@@ -1,0 +1,88 @@
+"""The expertflow policies: budget kept, routed experts computed, predictions acted on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.expertflow_sources import NoisyTraceSource, TraceSource
+from expertflow_runtime.plan import CacheSpec, CacheView, ExpertKey, LayerRouting, OpKind, Phase, StepInfo
+from expertflow_runtime.policies import make_policy, policy_names
+from expertflow_runtime.presets import from_name, profile_from_name
+from expertflow_runtime.simulator import simulate
+from expertflow_runtime.simulator_cost import CostModel
+from expertflow_runtime.simulator_workload import synthetic_trace
+
+ABLATIONS = ("expertflow", "expertflow-no-scheduler", "expertflow-scheduler-only", "expertflow-oracle")
+
+
+@pytest.fixture(scope="module")
+def setting():
+    preset = from_name("switch-base-64")
+    trace = synthetic_trace(preset, sequences=16, prompt_len=4, gen_len=6, zipf=1.2,
+                            stickiness=0.5, seed=1)
+    return preset, trace, CostModel.from_preset(preset, profile_from_name("a40-pcie4"))
+
+
+def _run(name, setting, budget=8, **kw):
+    preset, trace, cost = setting
+    source = TraceSource(trace) if name == "expertflow-oracle" else NoisyTraceSource(trace, 0.9)
+    policy = make_policy(name, source=source) if name.startswith("expertflow") else make_policy(name, **kw)
+    return policy, simulate(policy, trace, cost, capacity=budget * trace.num_layers, batch=8, groups=2,
+                            charge_policy_time=False)
+
+
+def test_all_ablations_are_registered():
+    assert set(ABLATIONS) <= set(policy_names())
+
+
+@pytest.mark.parametrize("name", ABLATIONS)
+def test_budget_is_never_exceeded(name, setting):
+    _, r = _run(name, setting)
+    assert 0 < r.peak_slots <= 8 * setting[1].num_layers
+
+
+def test_oracle_prefetch_beats_lru_on_hit_rate_and_stall(setting):
+    _, lru = _run("lru", setting)
+    _, oracle = _run("expertflow-oracle", setting)
+    assert oracle.hit_rate > lru.hit_rate + 0.15
+    assert oracle.stall_s < lru.stall_s
+
+
+def test_predictor_and_scheduler_time_is_reported(setting):
+    policy, r = _run("expertflow", setting)
+    over = policy.overheads()
+    assert over["predictor_calls"] > 0 and over["scheduler_calls"] > 0
+    assert r.predictor_s_per_step > 0 and r.scheduler_s_per_step > 0
+    _, plain = _run("expertflow-no-scheduler", setting)
+    assert plain.scheduler_s_per_step == 0
+
+
+def test_a_mispredicted_expert_is_evicted_first():
+    class Fixed:  # predicts expert 0 for every token at every layer
+        kind = "fixed"
+
+        def predict(self, contexts, new_tokens):
+            out = np.zeros((1, 2, 4), dtype=np.float32)
+            out[..., 0] = 1.0
+            return [out for _ in contexts]
+
+    policy = make_policy("expertflow-no-scheduler", source=Fixed())
+    policy.attach(CacheSpec(num_layers=2, num_experts=4, top_k=1, capacity=2))
+    empty = CacheView(2, 2, 4, frozenset(), frozenset())
+    start = policy.on_step_start(StepInfo(0, Phase.DECODE, ((1, 2),), (1,)), empty)
+    assert start.prefetches == [ExpertKey(0, 0), ExpertKey(1, 0)]
+    held = CacheView(2, 2, 4, frozenset(start.prefetches), frozenset())
+    plan = policy.on_layer(0, LayerRouting(0, ((3,),)), held)  # the router chose 3, not 0
+    assert policy.penalty[ExpertKey(0, 0)] == 1
+    evicted = [o.key for o in plan.ops if o.kind is OpKind.EVICT]
+    assert evicted[0] == ExpertKey(0, 0)  # the wrong guess goes, the next layer's stays
+    assert ExpertKey(0, 3) in plan.loads and ExpertKey(0, 3) in plan.computes
+
+
+def test_expertflow_without_a_predictor_says_how_to_get_one():
+    with pytest.raises(RuntimeInputError, match="train-predictor"):
+        make_policy("expertflow")
+    with pytest.raises(RuntimeInputError, match="oracle_trace"):
+        make_policy("expertflow-oracle")

@@ -1,0 +1,81 @@
+"""The discrete-event simulator: link priorities, overlap, cost model, and the simulate CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from expertflow_runtime.plan import ExpertKey
+from expertflow_runtime.policies import make_policy
+from expertflow_runtime.presets import from_name, profile_from_name
+from expertflow_runtime.simulate_cli import app
+from expertflow_runtime.simulator import Link, simulate
+from expertflow_runtime.simulator_cost import CostModel
+from expertflow_runtime.simulator_workload import map_trace, synthetic_trace
+
+
+def test_a_miss_jumps_queued_prefetches_but_not_the_copy_in_progress():
+    link = Link(transfer_s=1.0)
+    for e in range(3):
+        link.prefetch(ExpertKey(0, e), now=0.0)
+    link.advance(0.5)  # prefetch 0 started at 0
+    link.load(ExpertKey(1, 0), now=0.5)
+    assert link.landing[ExpertKey(1, 0)] == 2.0  # after the copy in progress
+    assert link.land_time(ExpertKey(0, 1)) == 3.0  # queued prefetches moved behind the miss
+
+
+@pytest.fixture(scope="module")
+def mixtral():
+    preset = from_name("mixtral-8x7b")
+    trace = synthetic_trace(preset.with_layers(4), sequences=8, prompt_len=4, gen_len=5, seed=2)
+    return preset, trace, CostModel.from_preset(preset, profile_from_name("a40-pcie4"))
+
+
+def _tps(name, mixtral, capacity, cost=None, **kw):
+    _, trace, c = mixtral
+    return simulate(make_policy(name, **kw), trace, cost or c, capacity=capacity, batch=4, groups=2,
+                    charge_policy_time=False)
+
+
+def test_offloading_costs_what_the_link_says(mixtral):
+    preset, trace, cost = mixtral
+    full = _tps("all-resident", mixtral, 4 * 8)
+    lru = _tps("lru", mixtral, 4 * 2)
+    on_demand = _tps("on-demand", mixtral, 4 * 2)
+    assert full.stall_s == 0 and full.experts_loaded == 0
+    assert full.tokens_per_s > lru.tokens_per_s >= on_demand.tokens_per_s
+    assert lru.hit_rate > on_demand.hit_rate
+    # a free link makes offloading free
+    free = _tps("lru", mixtral, 4 * 2, cost=cost.with_transfer(0.0))
+    assert free.tokens_per_s == pytest.approx(full.tokens_per_s, rel=0.05)
+
+
+def test_one_mixtral_expert_copy_takes_about_14ms_on_pcie4():
+    cost = CostModel.from_preset(from_name("mixtral-8x7b"), profile_from_name("a40-pcie4"))
+    assert cost.transfer_s == pytest.approx(0.0141, rel=0.02)  # 352 MB / 25 GB/s (DESIGN.md)
+
+
+def test_tiny_trace_maps_onto_the_full_shape_only_when_experts_match():
+    tiny = synthetic_trace(from_name("mixtral-tiny"), sequences=2, prompt_len=2, gen_len=2)
+    mapped = map_trace(tiny, from_name("mixtral-8x7b"))
+    assert mapped.experts.shape[1] == 32
+    assert (mapped.experts[:, 4] == tiny.experts[:, 0]).all()
+    with pytest.raises(ValueError, match="synthetic"):
+        map_trace(tiny, from_name("qwen1.5-moe-a2.7b"))
+
+
+def test_simulate_cli_prints_one_json_document_and_rejects_bad_names():
+    runner = CliRunner()
+    res = runner.invoke(app, ["simulate", "--preset", "switch-base-32", "--policies",
+                              "all-resident,lru,expertflow", "--budget", "8", "--batch", "4",
+                              "--prompt-len", "2", "--gen-len", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert [r["policy"] for r in doc["results"]] == ["all-resident", "lru", "expertflow"]
+    assert doc["results"][0]["vs_all_resident"] == 1.0
+    bad = runner.invoke(app, ["simulate", "--preset", "nope", "--json"])
+    assert bad.exit_code == 2 and "mixtral-8x7b" in bad.stderr
+    bad = runner.invoke(app, ["simulate", "--preset", "mixtral-8x7b", "--budget", "9"])
+    assert bad.exit_code == 2 and "outside [1, 8]" in bad.stderr
