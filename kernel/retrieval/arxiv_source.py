@@ -95,10 +95,10 @@ def result_fields(result: arxiv.Result) -> dict[str, Any] | None:
 
 
 class ArxivSource:
-    def __init__(self, settings: RetrievalSettings):
+    def __init__(self, settings: RetrievalSettings, page_size: int | None = None):
         self.settings = settings
         self.client = arxiv.Client(
-            page_size=min(settings.results_per_query, 100),
+            page_size=page_size or min(settings.results_per_query, 100),
             delay_seconds=settings.arxiv_delay_s,
             num_retries=0,  # retried here, with backoff and resumption
         )

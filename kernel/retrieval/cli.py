@@ -1,0 +1,119 @@
+"""`sovereign corpus ...`: import arXiv metadata snapshots and search everything stored.
+
+Exit status: 0 done, 2 bad input (one line on stderr), 1 any other failure. `--json` prints one
+JSON document on stdout and nothing else there; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kernel.errors import SovereignError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: SovereignError) -> typer.Exit:
+    err.print(f"error: {exc}", markup=False, highlight=False)
+    return typer.Exit(exc.exit_code)
+
+
+def _engine():
+    from kernel.db import make_engine
+    from kernel.settings import Settings
+
+    settings = Settings()
+    settings.ensure_home()
+    return settings, make_engine(settings.db_url)
+
+
+def _print_report(report, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.to_dict()))
+        return
+    table = Table("file", "read", "new", "updated", "malformed")
+    for f in report.files:
+        table.add_row(f.path, *(str(x) for x in (f.read, f.imported, f.updated, f.malformed)))
+    out.print(table)
+    for f in report.files:
+        for lineno, why in f.malformed_lines:
+            err.print(f"{f.path}:{lineno}: skipped malformed line: {why}", markup=False)
+        if f.malformed > len(f.malformed_lines):
+            err.print(f"{f.path}: {f.malformed - len(f.malformed_lines)} more malformed lines")
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="snapshot files (JSON lines)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Import arXiv metadata (Kaggle `arxiv-metadata-oai-snapshot` JSON lines); idempotent."""
+    from kernel.retrieval.corpus import MissingCorpusFile, import_snapshot
+
+    try:
+        _, engine = _engine()
+        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                      TimeRemainingColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("importing", total=None)
+
+            def progress(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total, description=name)
+
+            report = import_snapshot(engine, files, progress=progress)
+    except MissingCorpusFile as exc:
+        _print_report(exc.report, as_json)
+        raise _fail(exc) from None
+    except SovereignError as exc:
+        raise _fail(exc) from None
+    _print_report(report, as_json)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="a question or keywords")],
+    k: Annotated[int, typer.Option("-k", min=1, max=200, help="results to show")] = 10,
+    lexical: Annotated[bool, typer.Option("--lexical", help="skip the dense rerank")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print results as JSON")] = False,
+) -> None:
+    """Search every stored paper (imported corpora and the arXiv cache), hybrid-ranked."""
+    from sqlmodel import Session, col, select
+
+    from kernel.models import Paper
+    from kernel.retrieval.embedders import make_embedder
+    from kernel.retrieval.fusion import hybrid_rank
+    from kernel.retrieval.planning import plan_queries, system_names
+    from kernel.retrieval.vector_cache import VectorCache
+
+    try:
+        settings, engine = _engine()
+        plan = plan_queries(query, settings.retrieval.queries)
+        embedder = None if lexical else make_embedder(settings.retrieval)
+        cache = VectorCache(settings.cache_dir / "embeddings.sqlite")
+        ranked = hybrid_rank(engine, query, plan.queries, names=system_names(plan.key_terms),
+                             embedder=embedder, cache=cache, keep=k)
+    except SovereignError as exc:
+        raise _fail(exc) from None
+    with Session(engine) as s:
+        ids = [r.paper_id for r in ranked]
+        papers = {p.id: p for p in s.exec(select(Paper).where(col(Paper.id).in_(ids))).all()}
+    rows = [
+        {"rank": i, "id": r.paper_id, "score": round(r.score, 4), "title": papers[r.paper_id].title,
+         "query": r.query, "source": papers[r.paper_id].source}
+        for i, r in enumerate(ranked, start=1)
+    ]
+    if as_json:
+        print(json.dumps({"query": query, "queries": plan.queries, "results": rows}))
+        return
+    table = Table("#", "id", "score", "title")
+    for row in rows:
+        table.add_row(str(row["rank"]), row["id"], f"{row['score']:.3f}", row["title"])
+    out.print(table)
