@@ -67,6 +67,7 @@ class GenerationResult:
     tokens: list[list[int]]  # [B][new] generated ids
     metrics: RunMetrics
     trace: RoutingTrace | None
+    overheads: dict | None = None  # a policy's own timings (predictor, scheduler), if it has any
 
 
 class Engine:
@@ -157,7 +158,8 @@ class Engine:
             peak_device_bytes=(torch.cuda.max_memory_allocated(self.device)
                                if self.device.type == "cuda" else None))
         trace = recorder.finish() if recorder else None
-        return GenerationResult(tokens, metrics, trace)
+        overheads = policy.overheads() if hasattr(policy, "overheads") else None
+        return GenerationResult(tokens, metrics, trace, overheads)
 
     def _start_step(self, step: int, phase: Phase, seqs: list[list[int]], new: list[int],
                     policy: Policy, executor: Executor) -> None:

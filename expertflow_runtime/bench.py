@@ -1,0 +1,172 @@
+"""``sovereign runtime bench``: every policy on the same model, prompts and link.
+
+Returns (and the CLI prints) one document::
+
+    {"config": {preset, layers, weights, checkpoint, link, budget_per_layer, capacity, batch,
+                prompt_len, new_tokens, emulated_copy_ms, device, ...},
+     "results": [{"policy", "tokens_per_s", "hit_rate", "ttft_s", "tpot_s", "experts_loaded",
+                  "bytes_moved", "stall_s", "peak_slots", "identical_to_all_resident", ...}]}
+
+The all-resident run is always made first as the reference (tokens and routing trace); it is
+listed only when asked for. ``static`` gets its popularity profile from an all-resident run on
+separate calibration prompts (training text), never from the measured prompts; policies that
+take ``oracle_trace`` get the reference run's trace of the measured prompts.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import torch
+
+from expertflow_runtime import corpus
+from expertflow_runtime.engine import Engine
+from expertflow_runtime.errors import BudgetError, RuntimeInputError
+from expertflow_runtime.policies import _REGISTRY, make_policy, policy_names
+from expertflow_runtime.presets import ModelPreset, from_name
+from expertflow_runtime.training import checkpoint_dir, require_checkpoint
+
+RESULT_KEYS = ("policy", "tokens_per_s", "hit_rate", "ttft_s", "tpot_s", "experts_loaded",
+               "bytes_moved", "stall_s", "peak_slots", "identical_to_all_resident")
+
+
+def parse_budget(budget: str | int, preset: ModelPreset, moe_layers: int) -> int:
+    """Experts per layer from ``N`` (experts per layer) or ``X GiB`` / ``X GB`` (total)."""
+    text = str(budget).strip()
+    m = re.fullmatch(r"([0-9.]+)\s*(GiB|GB|gib|gb)", text)
+    E = preset.num_experts
+    if m:
+        unit = 2**30 if m.group(2).lower() == "gib" else 10**9
+        per_layer = int(float(m.group(1)) * unit // (preset.expert_bytes * moe_layers))
+    elif text.isdigit():
+        per_layer = int(text)
+    else:
+        raise BudgetError(f"budget {text!r} is not a number of experts per layer or '<X>GiB'; "
+                          f"valid: 1..{E} experts per layer")
+    if per_layer < 1:
+        raise BudgetError(f"budget {text!r} is below one expert per layer; valid: 1..{E} experts "
+                          f"per layer (one expert = {preset.expert_bytes / 2**20:.1f} MiB)")
+    if per_layer > E:
+        raise BudgetError(f"budget {text!r} is larger than the model ({E} experts per layer); "
+                          f"valid: 1..{E}")
+    return per_layer
+
+
+def _policy_kwargs(name: str, available: dict) -> dict:
+    """The subset of ``available`` the policy's factory accepts (all of it for **kwargs)."""
+    params = inspect.signature(_REGISTRY[name]).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return dict(available)
+    return {k: v for k, v in available.items() if k in params}
+
+
+def resolve_weights(preset: ModelPreset, checkpoint: str | Path | None,
+                    weights: str) -> tuple[Path | None, str]:
+    """(checkpoint dir or None, label). ``weights``: auto | trained | random."""
+    if weights not in ("auto", "trained", "random"):
+        raise RuntimeInputError(f"weights {weights!r}; valid: auto, trained, random")
+    if checkpoint is not None:
+        return require_checkpoint(checkpoint), "checkpoint"
+    if weights == "random":
+        return None, "random"
+    trained = checkpoint_dir(preset)
+    if (trained / "config.json").is_file():
+        return trained, "trained"
+    if weights == "trained":
+        require_checkpoint(trained)  # raises CheckpointError naming the command to run
+    return None, "random"
+
+
+def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int = 16,
+          link: str = "emulated:a40-pcie4", prompt_len: int = 64, new_tokens: int = 32,
+          checkpoint: str | Path | None = None, weights: str = "auto", layers: int | None = None,
+          seed: int = 0, trace_out: str | Path | None = None, log=None) -> dict:
+    """Run ``policies`` on ``preset`` and return the benchmark document (see module doc)."""
+    p = from_name(preset)
+    valid = policy_names()
+    for name in policies:
+        if name not in valid:
+            raise RuntimeInputError(f"unknown policy {name!r}; valid: {', '.join(valid)}")
+    if not policies:
+        raise RuntimeInputError(f"no policies given; valid: {', '.join(valid)}")
+    if batch < 1 or prompt_len < 1 or new_tokens < 1:
+        raise RuntimeInputError("batch, prompt length and new tokens must be >= 1")
+    if layers is not None:
+        if not 2 <= layers <= p.num_layers:
+            raise RuntimeInputError(f"layers {layers} outside [2, {p.num_layers}] for {p.name}")
+        p = p.with_layers(layers)
+    ckpt, weights_label = resolve_weights(p, checkpoint, weights)
+    per_layer = parse_budget(budget, p, p.moe_layers)
+    engine = Engine.build(p, checkpoint=ckpt, link=link, seed=seed, batch_hint=batch)
+    capacity = engine.capacity_for(per_layer)
+    prompts = corpus.prompts(batch, prompt_len, split="heldout", seed=seed)
+    say = log or (lambda _msg: None)
+
+    # Warm-up (allocator, kernels) so the first measured policy is not penalised.
+    engine.generate(prompts[:2], 2, policy=make_policy("all-resident"), capacity=capacity)
+    ref = engine.generate(prompts, new_tokens, policy=make_policy("all-resident"),
+                          capacity=capacity, record_trace=True)
+    say(f"all-resident: {ref.metrics.tokens_per_s:.1f} tok/s")
+    if trace_out:
+        ref.trace.save(trace_out)
+    available: dict = {"oracle_trace": ref.trace}
+    if ckpt is not None:
+        available["checkpoint_dir"] = ckpt
+    if "static" in policies:
+        calib = corpus.prompts(batch, prompt_len, split="train", seed=seed + 1)
+        prof = engine.generate(calib, min(new_tokens, 8), policy=make_policy("all-resident"),
+                               capacity=capacity, record_trace=True)
+        available["popularity"] = prof.trace.popularity().tolist()
+
+    results = []
+    for name in policies:
+        if name == "all-resident":
+            run = ref
+        else:
+            policy = make_policy(name, **_policy_kwargs(name, available))
+            run = engine.generate(prompts, new_tokens, policy=policy, capacity=capacity)
+        row = {k: v for k, v in run.metrics.as_dict().items()}
+        row["policy"] = name
+        row["identical_to_all_resident"] = run.tokens == ref.tokens
+        overheads = getattr(run, "overheads", None)
+        if overheads:
+            row["overheads"] = overheads
+        results.append(row)
+        say(f"{name}: {row['tokens_per_s']:.1f} tok/s, hit rate {row['hit_rate']:.3f}")
+    config = dict(preset=p.name, layers=p.num_layers, moe_layers=engine.num_layers,
+                  weights=weights_label, checkpoint=str(ckpt) if ckpt else None,
+                  link=engine.link_spec.label, budget_per_layer=per_layer, capacity=capacity,
+                  batch=batch, prompt_len=prompt_len, new_tokens=new_tokens, seed=seed,
+                  expert_bytes=engine.layout.nbytes, device=_device_name(engine.device),
+                  emulated_copy_ms=(engine.seconds_per_byte * engine.layout.nbytes * 1e3
+                                    if engine.link_spec.kind == "emulated" else None))
+    return {"config": config, "results": results}
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def format_table(doc: dict) -> str:
+    """A fixed-width text table of the results, with the ratio to all-resident when present."""
+    rows = doc["results"]
+    base = next((r["tokens_per_s"] for r in rows if r["policy"] == "all-resident"), None)
+    head = (f"{'policy':<26}{'tok/s':>9}{'x res':>7}{'hit':>7}{'ttft s':>8}{'tpot ms':>9}"
+            f"{'loaded':>8}{'MiB':>9}{'stall s':>9}{'peak':>6}  same")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        ratio = f"{r['tokens_per_s'] / base:.2f}" if base else "-"
+        lines.append(f"{r['policy']:<26}{r['tokens_per_s']:>9.1f}{ratio:>7}{r['hit_rate']:>7.3f}"
+                     f"{r['ttft_s']:>8.3f}{r['tpot_s'] * 1e3:>9.2f}{r['experts_loaded']:>8}"
+                     f"{r['bytes_moved'] / 2**20:>9.1f}{r['stall_s']:>9.3f}{r['peak_slots']:>6}"
+                     f"  {'yes' if r['identical_to_all_resident'] else 'NO'}")
+    c = doc["config"]
+    lines.append(f"{c['preset']} ({c['weights']} weights), {c['moe_layers']} MoE layers, budget "
+                 f"{c['budget_per_layer']}/layer = {c['capacity']} slots, batch {c['batch']}, "
+                 f"prompt {c['prompt_len']}, {c['new_tokens']} new tokens, link {c['link']}, "
+                 f"{c['device']}")
+    return "\n".join(lines)
