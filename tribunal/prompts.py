@@ -1,10 +1,13 @@
 """Prompt templates of the LLM reviewers. Paper text and the draft reach the model only inside
 one <data> block, as a JSON document in which '<' and '>' are escaped, so nothing quoted from a
-paper can close the block or pose as an instruction."""
+paper can close the block; instruction-like spans addressed to a reviewer ("ignore previous
+instructions", "rate this report ...") are replaced by a marker before they are sent. The rubric
+floor (`tribunal.llm.apply_floor`) bounds whatever still gets through."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from reports.model import Draft
@@ -45,9 +48,28 @@ Reply with the JSON object for role "{role}"."""
 RETRY = "Your previous answer was not valid ({error}). Reply with the JSON object only, matching the schema."
 
 
-def quote_json(obj: Any) -> str:
-    """JSON in which no quoted text can open or close a tag."""
-    return json.dumps(obj, ensure_ascii=False, indent=1).replace("<", "\\u003c").replace(">", "\\u003e")
+REDACTED = "[instruction-like text removed]"
+# Spans of quoted text that address the reviewer rather than report research. A span's tail stops
+# at the end of its sentence and never leaves its JSON string, so the document stays valid.
+_S = r'[^"\\\n.!?]'
+INSTRUCTION_LIKE = re.compile(
+    "|".join([
+        rf"\b(?:ignore|disregard|forget|override)\s(?:all\s|any\s)?(?:the\s|your\s)?"
+        rf"(?:previous|prior|above|earlier|preceding|system)\s(?:instructions?|prompts?|directions?|rules){_S}{{0,60}}",
+        rf"\b(?:rate|score|grade|mark)\s(?:this|the)\s(?:report|paper|draft|document|claim)s?{_S}{{0,40}}",
+        rf"\b(?:give|assign)\s(?:this|the)\s(?:report|paper|draft|document){_S}{{0,40}}",
+        rf"\byou\sare\snow\b{_S}{{0,60}}",
+        r"\b(?:system|developer)\sprompt\b",
+        r"\bnew\sinstructions?\s*:",
+    ]),
+    re.I,
+)
+
+
+def quote_json(obj: Any) -> tuple[str, int]:
+    """(JSON text, spans removed): no quoted text can open or close a tag or address the model."""
+    text = json.dumps(obj, ensure_ascii=False, indent=1).replace("<", "\\u003c").replace(">", "\\u003e")
+    return INSTRUCTION_LIKE.subn(REDACTED, text)
 
 
 def review_data(draft: Draft, run: RunData, automated: list[dict[str, Any]]) -> dict[str, Any]:
@@ -75,7 +97,11 @@ def review_data(draft: Draft, run: RunData, automated: list[dict[str, Any]]) -> 
 
 def messages(role: str, draft: Draft, run: RunData, automated: list[dict[str, Any]]) -> list[dict[str, str]]:
     schema = json.dumps(RoleReview.model_json_schema())
+    data, removed = quote_json(review_data(draft, run, automated))
+    system = SYSTEM.format(brief=ROLE_BRIEF[role], schema=schema)
+    if removed:
+        system += f"\n{removed} instruction-like spans in the quoted material were replaced by {REDACTED!r}."
     return [
-        {"role": "system", "content": SYSTEM.format(brief=ROLE_BRIEF[role], schema=schema)},
-        {"role": "user", "content": USER.format(role=role, data=quote_json(review_data(draft, run, automated)))},
+        {"role": "system", "content": system},
+        {"role": "user", "content": USER.format(role=role, data=data)},
     ]

@@ -1,0 +1,85 @@
+"""Drafting from a run's rows: nothing invented, every claim accounted for, gaps disclosed."""
+
+from __future__ import annotations
+
+import reports
+from reports import findings as fk
+from reports.run_data import RunData
+from tests.reports.sample_runs import sample_run
+
+
+def test_claims_table_copies_the_run_verbatim():
+    run = sample_run(2)
+    d = reports.draft(run)
+    assert [r.claim_id for r in d.claims] == [c.id for c in run.claims]
+    for row, c in zip(d.claims, run.claims):
+        assert row.text == c.text and row.verdict == c.text_check.verdict
+        assert row.confidence == c.text_check.confidence and row.passage_id == c.passage_id
+    for row in d.empirical:
+        c = next(c for c in run.claims if c.id == row.claim_id)
+        assert row.measured == c.empirical.measurements["measured"] and row.verdict == c.empirical.verdict
+
+
+def test_claims_without_an_empirical_verdict_say_why():
+    run = sample_run(0)
+    rows = {r.claim_id: r for r in reports.draft(run).claims}
+    assert rows[run.claims[1].id].empirical == (
+        "empirical checks: not run — memory at 8x7B scale needs a GPU this machine lacks")
+    assert rows[run.claims[3].id].empirical == "empirical checks: not run — no experiment maps to this claim"
+    assert rows[run.claims[5].id].empirical.startswith("empirical checks: not run — a method claim")
+    assert rows[run.claims[0].id].empirical.startswith("REPRODUCED: speedup claimed")
+
+
+def test_offline_and_abstract_only_runs_say_so():
+    run = sample_run(1)
+    assert run.offline
+    text = " ".join(s.text for s in reports.draft(run).uncertainties)
+    assert "arXiv was not reachable" in text and "from the abstract only" in text
+    online = reports.draft(sample_run(2))
+    assert "arXiv was not reachable" not in " ".join(s.text for s in online.uncertainties)
+
+
+def test_an_empty_run_drafts_without_inventing_anything():
+    d = reports.draft(RunData(run_id="r0", question="Is there anything on MoE offloading?"))
+    assert d.claims == [] and d.empirical == [] and d.figures == []
+    md = reports.render_markdown(d)
+    assert "Of 0 extracted claims, 0 are supported" in md
+    assert "No empirical check finished" in md
+
+
+def test_revision_withdraws_contradicted_and_qualifies_unverified_claims():
+    run = sample_run(0, bad_headlines=True)
+    d = reports.draft(run)
+    contradicted, unverified = run.claims[0].id, run.claims[1].id
+    assert {contradicted, unverified} <= d.stated_claim_ids(("abstract",))
+    findings = [
+        fk.Finding(kind=fk.CONTRADICTED_STATED, severity="critical", claim_id=contradicted, message="x"),
+        fk.Finding(kind=fk.UNSUPPORTED_STATED, severity="major", claim_id=unverified, message="y"),
+        fk.Finding(kind=fk.CONFIRMED, severity="ok", claim_id=run.claims[2].id, message="fine"),
+    ]
+    r = reports.revise(d, run, findings)
+    assert r.round == d.round + 1 and r.author == "reviser"
+    assert not {contradicted, unverified} & r.stated_claim_ids()
+    assert run.claims[2].id in r.stated_claim_ids()  # a confirmed claim stays
+    status = {row.claim_id: row.status for row in r.claims}
+    assert status[contradicted] == "withdrawn" and status[unverified] == "qualified"
+    assert d.stated_claim_ids(("abstract",)) >= {contradicted}  # the input draft is untouched
+
+
+def test_revision_rereads_numbers_and_adds_scale_caveats():
+    run = sample_run(0)
+    d = reports.draft(run)
+    emp_claim = run.claims[0]
+    bad = d.model_copy(deep=True)
+    bad.empirical[0].measured = 9.99
+    findings = [
+        fk.Finding(kind=fk.NUMBER_MISMATCH, severity="critical", claim_id=emp_claim.id,
+                   check_id=emp_claim.empirical.id, message="altered"),
+        fk.Finding(kind=fk.SMALL_SCALE_OVERREACH, severity="major", claim_id=emp_claim.id,
+                   check_id=emp_claim.empirical.id, message="small"),
+    ]
+    r = reports.revise(bad, run, findings)
+    row = next(x for x in r.empirical if x.check_id == emp_claim.empirical.id)
+    assert row.measured == emp_claim.empirical.measurements["measured"]
+    said = [s.text for s in r.results if f"E{emp_claim.empirical.id}" in s.refs]
+    assert said and all("not at the paper's scale" in t for t in said)
