@@ -164,3 +164,16 @@ def make_pdf(lines: list[str]) -> bytes:
         out += f"{off:010d} 00000 n \n".encode()
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+@pytest.fixture(scope="session")
+def shared_clients(tmp_path_factory) -> dict:
+    """One embedder and one vector cache for the whole session (loading MiniLM once)."""
+    from kernel.retrieval.embedders import make_embedder
+    from kernel.retrieval.vector_cache import VectorCache
+    from kernel.settings import RetrievalSettings
+
+    return {
+        "embedder": make_embedder(RetrievalSettings()),
+        "vector_cache": VectorCache(tmp_path_factory.mktemp("vectors") / "embeddings.sqlite"),
+    }

@@ -29,9 +29,14 @@ def _run(engine, question=QUESTION) -> str:
         return run.id
 
 
-def _stage(settings):
-    ctx = StageContext(settings)
-    return ctx, SimpleNamespace(context=ctx)
+@pytest.fixture
+def stage(shared_clients):
+    def make(settings):
+        ctx = StageContext(settings)
+        ctx._cache.update(shared_clients)  # what ctx.client would build, built once per session
+        return ctx, SimpleNamespace(context=ctx)
+
+    return make
 
 
 def _ranked(engine, run_id) -> list[str]:
@@ -40,11 +45,11 @@ def _ranked(engine, run_id) -> list[str]:
         return [r.paper_id for r in rows]
 
 
-def test_offline_expertflow_question_finds_the_paper_and_its_baselines(settings, engine):
+def test_offline_expertflow_question_finds_the_paper_and_its_baselines(settings, engine, stage):
     need_corpus()
     import_snapshot(engine, [MOE, SAMPLE])
     settings.offline = True
-    ctx, rt = _stage(settings)
+    ctx, rt = stage(settings)
     run_id = _run(engine)
     state = {"run_id": run_id, "question": QUESTION, "offline": True}
     state |= plan(state, rt)
@@ -59,22 +64,22 @@ def test_offline_expertflow_question_finds_the_paper_and_its_baselines(settings,
     assert _ranked(engine, run_id) == ranked
 
 
-def test_offline_with_nothing_to_search_says_how_to_fix_it(settings, engine):
-    ctx, rt = _stage(settings)
+def test_offline_with_nothing_to_search_says_how_to_fix_it(settings, engine, stage):
+    ctx, rt = stage(settings)
     state = {"run_id": _run(engine), "question": QUESTION, "offline": True,
              "queries": ["moe"], "key_terms": []}
     with pytest.raises(NoSourcesError, match="sovereign corpus import FILE"):
         retrieve(state, rt)
 
 
-def test_online_results_are_cached_so_the_question_works_offline(settings, engine, loopback):
+def test_online_results_are_cached_so_the_question_works_offline(settings, engine, stage, loopback):
     records = moe_records()
     server = loopback(arxiv_api([r for r in records if r["id"] == "2410.17954"] + records[:5]))
     settings.retrieval.arxiv_api_url = server.url + "/api/query"
     settings.retrieval.arxiv_delay_s = 0.0
     settings.retrieval.results_per_query = 6
     settings.retrieval.queries = 2
-    ctx, rt = _stage(settings)
+    ctx, rt = stage(settings)
     state = {"run_id": _run(engine), "question": QUESTION}
     state |= plan(state, rt)
     out = retrieve(state, rt)
@@ -89,12 +94,12 @@ def test_online_results_are_cached_so_the_question_works_offline(settings, engin
     assert _ranked(engine, run2)[0] == "2410.17954"
 
 
-def test_unreachable_arxiv_falls_back_with_a_note(settings, engine):
+def test_unreachable_arxiv_falls_back_with_a_note(settings, engine, stage):
     need_corpus()
     import_snapshot(engine, [MOE])
     settings.retrieval.arxiv_api_url = "http://127.0.0.1:9/api/query"  # discard port: refused
     settings.retrieval.arxiv_retries = 0
-    ctx, rt = _stage(settings)
+    ctx, rt = stage(settings)
     state = {"run_id": _run(engine), "question": QUESTION}
     state |= plan(state, rt)
     out = retrieve(state, rt)
@@ -110,7 +115,7 @@ def _paper(engine, pid: str, pdf_url: str) -> None:
         s.commit()
 
 
-def test_read_splits_full_text_and_falls_back_on_a_corrupt_pdf(settings, engine, loopback):
+def test_read_splits_full_text_and_falls_back_on_a_corrupt_pdf(settings, engine, stage, loopback):
     body = ["ExpertFlow", "Abstract", "We predict expert routing paths ahead of time. " * 4,
             "1 Introduction", "Offloading experts to CPU memory saves GPU memory. " * 6,
             "4 Evaluation", "ExpertFlow is up to 10x faster than strong offloading baselines. " * 4,
@@ -126,7 +131,7 @@ def test_read_splits_full_text_and_falls_back_on_a_corrupt_pdf(settings, engine,
         s.add(RunPaper(run_id=run_id, paper_id="2410.17954", rank=1))
         s.add(RunPaper(run_id=run_id, paper_id="2308.12066", rank=2))
         s.commit()
-    ctx, rt = _stage(settings)
+    ctx, rt = stage(settings)
     out = read({"run_id": run_id, "question": QUESTION}, rt)
     assert any("PDF of 2308.12066 could not be read" in n for n in out["notes"])
     assert any("abstract only" in n and "2308.12066" in n and "2410.17954" not in n
