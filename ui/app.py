@@ -18,16 +18,16 @@ import streamlit as st  # noqa: E402
 
 from ui import access, backend  # noqa: E402
 
-st.set_page_config(page_title="SOVEREIGN", page_icon="⚖️", layout="wide")
+st.set_page_config(page_title="SOVEREIGN", page_icon=":material/balance:", layout="wide")
 
 settings = backend.settings()
 owner = access.current_owner(settings)
 pages = [
-    st.Page("pages/ask.py", title="Ask", icon="❓", default=True),
-    st.Page("pages/runs.py", title="Runs", icon="📋"),
-    st.Page("pages/report.py", title="Report", icon="📄"),
-    st.Page("pages/review.py", title="Review queue", icon="🧑‍⚖️" if owner else "🔒"),
-    st.Page("pages/checks.py", title="Checks", icon="🧪"),
-    st.Page("pages/corpus.py", title="Corpus", icon="📚"),
+    st.Page("views/ask.py", title="Ask", icon=":material/help:", default=True),
+    st.Page("views/runs.py", title="Runs", icon=":material/list:"),
+    st.Page("views/report.py", title="Report", icon=":material/description:"),
+    st.Page("views/review.py", title="Review queue", icon=":material/gavel:" if owner else ":material/lock:"),
+    st.Page("views/checks.py", title="Checks", icon=":material/science:"),
+    st.Page("views/corpus.py", title="Corpus", icon=":material/library_books:"),
 ]
 st.navigation(pages).run()

@@ -44,13 +44,13 @@ def stage_marks(run: Run) -> list[tuple[str, str]]:
     marks = []
     for i, stage in enumerate(STAGES):
         if run.status in RunStatus.FINISHED and run.status != RunStatus.FAILED:
-            mark = "✅"
+            mark = ":material/check_circle:"
         elif i < at:
-            mark = "✅"
+            mark = ":material/check_circle:"
         elif i == at:
-            mark = {RunStatus.RUNNING: "⏳", RunStatus.WAITING_OWNER: "✋", RunStatus.FAILED: "❌"}.get(run.status, "⏸")
+            mark = {RunStatus.RUNNING: ":material/progress_activity:", RunStatus.WAITING_OWNER: ":material/front_hand:", RunStatus.FAILED: ":material/error:"}.get(run.status, ":material/pause_circle:")
         else:
-            mark = "▫️"
+            mark = ":material/radio_button_unchecked:"
         marks.append((stage, mark))
     return marks
 

@@ -30,7 +30,7 @@ def test_the_app_opens_on_the_ask_page_for_a_guest(app):
 def test_runs_page_lists_runs_and_filters_by_status_and_text(app, seeded):
     other = seed_run(status="approved", question="Which systems prefetch experts for Mixtral?")
     at = app()
-    at.switch_page("pages/runs.py").run()
+    at.switch_page("views/runs.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert set(table["run"]) == {seeded.run_id, other.run_id}
@@ -46,7 +46,7 @@ def test_runs_page_lists_runs_and_filters_by_status_and_text(app, seeded):
 
 def test_report_page_shows_draft_claims_evidence_checks_reviews_and_downloads(app, seeded):
     at = app()
-    at.switch_page("pages/report.py")
+    at.switch_page("views/report.py")
     at.query_params["run"] = seeded.run_id
     at.run()
     assert not at.exception
@@ -75,7 +75,7 @@ def test_report_page_shows_draft_claims_evidence_checks_reviews_and_downloads(ap
 
 def test_report_of_an_unknown_run_falls_back_to_a_listed_one(app, seeded):
     at = app()
-    at.switch_page("pages/report.py")
+    at.switch_page("views/report.py")
     at.query_params["run"] = "nosuchrun"
     at.run()
     assert not at.exception
@@ -84,7 +84,7 @@ def test_report_of_an_unknown_run_falls_back_to_a_listed_one(app, seeded):
 
 def test_a_guest_is_refused_the_review_queue(app, seeded, owner_password):
     at = app()
-    at.switch_page("pages/review.py").run()
+    at.switch_page("views/review.py").run()
     assert "owner only" in texts(at.error)
     assert not [b for b in at.button if b.label == "Approve"]
     assert seeded.run_id not in texts(at.markdown) + texts(at.selectbox)
@@ -94,7 +94,7 @@ def test_a_wrong_password_does_not_open_the_review_queue(app, seeded, owner_pass
     at = app().run()
     sign_in(at, "not the password")
     assert "Wrong password" in texts(at.sidebar.error)
-    at.switch_page("pages/review.py").run()
+    at.switch_page("views/review.py").run()
     assert "owner only" in texts(at.error)
 
 
@@ -131,7 +131,7 @@ def test_the_owner_decides_with_a_comment_and_an_edit(app, seeded, owner_passwor
     at = app().run()
     sign_in(at, owner_password)  # on the first page; the session stays signed in
     assert "Signed in as owner **ada**" in texts(at.sidebar.success)
-    at.switch_page("pages/review.py").run()
+    at.switch_page("views/review.py").run()
     assert at.selectbox(key="review_run").value == seeded.run_id
     draft = at.text_area(key=f"draft-{seeded.run_id}")
     assert "Draft body about expert caching." in draft.value
@@ -160,7 +160,7 @@ def test_an_unedited_draft_is_not_saved_as_a_new_version(app, seeded, owner_pass
     monkeypatch.setattr(backend, "service", lambda settings=None: svc)
     at = app().run()
     sign_in(at, owner_password)
-    at.switch_page("pages/review.py").run()
+    at.switch_page("views/review.py").run()
     next(b for b in at.button if b.label == "Approve").click()
     at.run()
     assert svc.calls[0]["edited"] is None
@@ -168,7 +168,7 @@ def test_an_unedited_draft_is_not_saved_as_a_new_version(app, seeded, owner_pass
 
 def test_checks_page_lists_the_runs_checks(app, seeded):
     at = app()
-    at.switch_page("pages/checks.py").run()
+    at.switch_page("views/checks.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["check"]) == [seeded.check_id]
@@ -190,7 +190,7 @@ def test_corpus_page_imports_a_file_and_searches_it(app, tmp_path):
     ]
     snapshot.write_text("\n".join(json.dumps(r) for r in records) + "\nnot json\n")
     at = app()
-    at.switch_page("pages/corpus.py").run()
+    at.switch_page("views/corpus.py").run()
     at.text_input(key="corpus_path").input(str(snapshot))
     at.button(key="corpus_import").click()
     at.run()
@@ -204,7 +204,7 @@ def test_corpus_page_imports_a_file_and_searches_it(app, tmp_path):
 
 def test_corpus_page_names_a_missing_file(app, tmp_path):
     at = app()
-    at.switch_page("pages/corpus.py").run()
+    at.switch_page("views/corpus.py").run()
     at.text_input(key="corpus_path").input(str(tmp_path / "absent.jsonl"))
     at.button(key="corpus_import").click()
     at.run()

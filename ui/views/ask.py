@@ -60,4 +60,4 @@ if run_id:
         st.warning(str(exc))
     else:
         live_progress(run_id)
-        st.page_link("pages/report.py", label="Open the report", icon="📄", query_params={"run": run_id})
+        st.page_link("views/report.py", label="Open the report", icon=":material/description:", query_params={"run": run_id})

@@ -38,11 +38,14 @@ except SovereignError as exc:
 run, data = view.run, view.data
 
 st.markdown(f"### {run.question}")
-m = st.columns(4)
-m[0].metric("Status", STATUS_TEXT.get(run.status, run.status))
-m[1].metric("Panel score", f"{run.panel_score:.1f} / 10" if run.panel_score is not None else "—")
-m[2].metric("Outcome", run.outcome or "—")
-m[3].metric("Policy", run.policy)
+m = st.columns([1, 3])
+m[0].metric("Panel score", f"{run.panel_score:.1f} / 10" if run.panel_score is not None else "—")
+m[1].markdown(
+    f"**Status:** {STATUS_TEXT.get(run.status, run.status)}  \n"
+    f"**Outcome:** {run.outcome or '—'} · **Policy:** {run.policy} · **Stage:** {run.stage or '—'}  \n"
+    f"**Asked:** {run.created_at:%Y-%m-%d %H:%M} UTC · **Updated:** {run.updated_at:%Y-%m-%d %H:%M} UTC"
+    + (" · offline" if run.offline else "")
+)
 if run.status in ACTIVE:
     live_progress(run_id)
 if run.error:
@@ -120,7 +123,7 @@ with tabs[2]:
         if e.reason:
             st.markdown(e.reason)
         for caveat in e.caveats:
-            st.markdown(f"- ⚠️ {caveat}")
+            st.markdown(f"- :material/warning: {caveat}")
         if e.error:
             st.error(e.error)
 

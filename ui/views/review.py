@@ -34,11 +34,11 @@ run_id = st.selectbox(
 view = backend.run_view(run_id)
 run = view.run
 st.markdown(f"### {run.question}")
-c = st.columns(3)
+c = st.columns([1, 1, 2])
 c[0].metric("Panel score", f"{run.panel_score:.1f} / 10" if run.panel_score is not None else "—")
-c[1].metric("Outcome", run.outcome or "—")
-c[2].metric("Claims", len(view.data.claims))
-st.page_link("pages/report.py", label="Read the full report (claims, evidence, reviews)", icon="📄", query_params={"run": run_id})
+c[1].metric("Claims", len(view.data.claims))
+c[2].markdown(f"**Outcome:** {run.outcome or '—'}  \n**Asked:** {run.created_at:%Y-%m-%d %H:%M} UTC")
+st.page_link("views/report.py", label="Read the full report (claims, evidence, reviews)", icon=":material/description:", query_params={"run": run_id})
 
 original = view.report.markdown if view.report else ""
 with st.form(f"decide-{run_id}"):
