@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from expertflow_runtime.predictor import RoutingPredictor, multi_hot, predict_sequence
+from expertflow_runtime.predictor import RoutingPredictor, multi_hot, predict_chunks
 from expertflow_runtime.trace import RoutingTrace
 
 
@@ -48,8 +48,8 @@ class PredictorSource:
             for j, i in enumerate(decode):
                 out[i] = probs[j : j + 1]
         for i, n in enumerate(new_tokens):
-            if n != 1:  # prefill: every prompt token, each seeing its own causal window
-                out[i] = predict_sequence(self.model, np.asarray(contexts[i]))[-n:]
+            if n != 1:  # prefill: every prompt token in one pass over its training-style window
+                out[i] = predict_chunks(self.model, np.asarray(contexts[i]))[-n:]
         return out  # type: ignore[return-value]
 
 
