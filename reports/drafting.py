@@ -182,7 +182,7 @@ def uncertainties(run: RunData) -> list[Sentence]:
     weak = [c for c in run.claims if ev.verdict(c) == "SUPPORTED" and (ev.confidence(c) or 0) < 0.6]
     if weak:
         out.append(Sentence(text=f"{len(weak)} supported claims have a confidence under 0.6.",
-                            refs=[claim(c.id) for c in weak]))
+                            refs=["S:claims"] + [claim(c.id) for c in weak]))
     for c in run.claims:
         emp = c.empirical
         if emp is None or emp.status != "done":

@@ -54,7 +54,7 @@ def fmt(x: float | int | None, unit: str | None = None) -> str:
     return f"{s}{unit}" if unit in ("×", "x", "%") else f"{s} {unit}"
 
 
-_ARXIV_ID = re.compile(r"\b\d{4}\.\d{4,5}(?:v\d+)?\b")
+_ARXIV_ID = re.compile(r"\b\d{4}\.\d{4,5}(?:v\d+)?\b|\b[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?\b")
 
 
 def numbers_in(text: str) -> list[str]:

@@ -97,7 +97,7 @@ def sample_run(variant: int = 0, *, injected: str = "", bad_headlines: bool = Fa
                   text_check=_tc("UNVERIFIED", 0.42, base + 4, texts[base + 4][1])),
         ClaimData(id=c0 + 5, paper_id=mo, passage_id=base + 5, kind="quantitative",
                   text=f"Speculative expert prefetching lifts the hit rate to {hit - 20}%", metric="hit rate",
-                  value=hit - 20, unit="%", text_check=_tc("SUPPORTED", 0.77, base + 5, texts[base + 5][1])),
+                  value=hit - 20, unit="%", text_check=_tc("SUPPORTED", 0.55 if k % 4 == 3 else 0.77, base + 5, texts[base + 5][1])),
         ClaimData(id=c0 + 6, paper_id=ef, passage_id=base + 1, kind="method", system="ExpertFlow",
                   text="ExpertFlow predicts routing paths and regroups tokens by predicted path",
                   text_check=_tc("SUPPORTED", 0.7, base + 1, texts[base + 1][1])),

@@ -83,3 +83,4 @@ def test_revision_rereads_numbers_and_adds_scale_caveats():
     assert row.measured == emp_claim.empirical.measurements["measured"]
     said = [s.text for s in r.results if f"E{emp_claim.empirical.id}" in s.refs]
     assert said and all("not at the paper's scale" in t for t in said)
+

@@ -1,0 +1,41 @@
+"""The skeptic's evidence checks: silent on an honest draft's numbers, loud on real problems."""
+
+from __future__ import annotations
+
+import reports
+from reports import findings as fk
+from tests.reports.sample_runs import sample_run
+from tribunal.checks import number_mismatches, run_gaps, scale_and_fairness, skeptic_findings
+
+
+def test_the_drafter_cites_a_source_for_every_number_it_writes():
+    for k in range(10):
+        run = sample_run(k, bad_headlines=k % 2 == 0)
+        assert number_mismatches(reports.draft(run), run) == [], k
+
+
+def test_a_check_against_another_baseline_is_an_unfair_comparison_until_qualified():
+    run = sample_run(0)
+    emp = run.claims[0].empirical
+    emp.spec["baseline"], emp.spec["baseline_policy"] = "SE-MoE", "se-moe"  # not the paper's Cache-MoE
+    d = reports.draft(run)
+    found = scale_and_fairness(d, run)
+    assert any(f.kind == fk.UNFAIR_COMPARISON and f.claim_id == run.claims[0].id for f in found)
+    revised = reports.revise(d, run, found)
+    assert scale_and_fairness(revised, run) == []
+    assert any("not a like-for-like reproduction" in s.text for s in revised.results)
+
+
+def test_retrieval_gaps_are_flagged_until_disclosed():
+    run = sample_run(0)
+    d = reports.draft(run)
+    gaps = run_gaps(d, run)
+    assert [f.kind for f in gaps] == [fk.RETRIEVAL_GAP] and "Cache-MoE" in gaps[0].message
+    assert run_gaps(reports.revise(d, run, gaps), run) == []
+
+
+def test_an_unreferenced_number_is_flagged():
+    run = sample_run(0)
+    d = reports.draft(run)
+    d.results.append(reports.Sentence(text="ExpertFlow is 7x faster than everything."))
+    assert any(f.kind == fk.UNREFERENCED_NUMBER for f in skeptic_findings(d, run))
