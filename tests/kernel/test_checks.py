@@ -1,0 +1,98 @@
+"""The empirical stage through its service functions and the check_runs node: one row per
+checked claim, verdicts with claimed and measured numbers, retries, --no-empirical."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from kernel import crud
+from kernel.checks import plan_checks, rerun_checks, run_empirical
+from kernel.context import StageContext
+from kernel.db import make_engine, session_scope
+from kernel.dispatch import run_in_process
+from kernel.models import CheckStatus, EmpiricalCheck
+from kernel.nodes.check_runs import check_runs
+from tests.kernel.empirical_fixtures import settings_for, stored_run
+
+
+def checks(settings, run_id) -> list[EmpiricalCheck]:
+    with session_scope(make_engine(settings.db_url)) as s:
+        return crud.run_checks(s, run_id=run_id)
+
+
+def test_a_run_gets_one_check_per_performance_claim_with_claimed_and_measured(tmp_path):
+    settings = settings_for(tmp_path)
+    run_id = stored_run(settings)
+    summary = run_empirical(settings, run_id)
+    rows = checks(settings, run_id)
+    assert len(rows) == 3 and len({r.claim_id for r in rows}) == 3  # hit rate, speed-up, MMBench
+    untestable = [r for r in rows if r.verdict == "NOT_TESTABLE"]
+    assert len(untestable) == 1 and "accuracy" in untestable[0].reason and not untestable[0].spec
+    measured = [r for r in rows if r.spec]
+    for r in measured:
+        assert r.status == CheckStatus.DONE and r.verdict in {"REPRODUCED", "PARTIAL", "NOT_REPRODUCED"}
+        assert r.backend == "simulated" and r.node and r.attempts == 1 and r.finished_at
+        assert r.claimed["value"] and r.measurements["comparisons"][0]["measured"] is not None
+        assert any("simulated" in c for c in r.caveats)
+    assert summary.planned == 2 and summary.not_testable == 1
+    assert "2 experiments" in summary.note("simulated", None)
+
+
+def test_max_checks_caps_the_experiments_and_says_so(tmp_path):
+    settings = settings_for(tmp_path, max_checks=1)
+    run_id = stored_run(settings)
+    items = plan_checks(settings, make_engine(settings.db_url), run_id)
+    rows = checks(settings, run_id)
+    assert len(items) == 1
+    skipped = [r for r in rows if r.status == CheckStatus.NOT_RUN]
+    assert len(skipped) == 1 and "max_checks" in skipped[0].reason
+
+
+def test_planning_again_replaces_the_rows_instead_of_adding(tmp_path):
+    settings = settings_for(tmp_path)
+    run_id = stored_run(settings)
+    engine = make_engine(settings.db_url)
+    plan_checks(settings, engine, run_id)
+    plan_checks(settings, engine, run_id)
+    assert len(checks(settings, run_id)) == 3
+
+
+def test_a_failing_experiment_is_retried_once_then_marked_failed_with_its_error(tmp_path):
+    settings = settings_for(tmp_path)
+    run_id = stored_run(settings)
+    engine = make_engine(settings.db_url)
+    (check_id, spec, backend), *_ = plan_checks(settings, engine, run_id)
+    broken = spec | {"preset": "no-such-model"}
+    run_in_process(settings, [(check_id, broken, backend)])
+    row = next(r for r in checks(settings, run_id) if r.id == check_id)
+    assert row.status == CheckStatus.FAILED and row.attempts == 2
+    assert "no-such-model" in row.error and row.verdict is None
+
+
+def test_rerun_runs_the_stored_specs_again_in_place(tmp_path):
+    settings = settings_for(tmp_path)
+    run_id = stored_run(settings)
+    run_empirical(settings, run_id)
+    before = {r.id: r.claim_id for r in checks(settings, run_id)}
+    rows = rerun_checks(settings, run_id)
+    assert {r.id: r.claim_id for r in rows} == before
+    assert all(r.status == CheckStatus.DONE for r in rows)
+
+
+def test_no_empirical_records_a_note_and_no_checks(tmp_path):
+    settings = settings_for(tmp_path)
+    run_id = stored_run(settings)
+    run_empirical(settings, run_id)
+    runtime = SimpleNamespace(context=StageContext(settings))
+    update = check_runs({"run_id": run_id, "empirical": False}, runtime)
+    assert update["notes"] == ["Empirical checks: not run — disabled with --no-empirical."]
+    assert checks(settings, run_id) == []
+
+
+def test_the_stage_notes_what_it_measured(tmp_path):
+    settings = settings_for(tmp_path)
+    run_id = stored_run(settings)
+    runtime = SimpleNamespace(context=StageContext(settings))
+    update = check_runs({"run_id": run_id, "empirical": True}, runtime)
+    (note,) = update["notes"]
+    assert note.startswith("Empirical checks (simulated backend): 2 experiments, 1 claims not testable")
