@@ -74,8 +74,10 @@ def validator_findings(d: Draft, run: RunData) -> list[Finding]:
             out.append(Finding(kind=fk.UNCONFIRMED, severity="major", claim_id=row.claim_id,
                                message=f"C{row.claim_id} is presented as supported but {problem}."))
         else:
+            epid = ev.evidence_passage_id(c) if c else None
             out.append(Finding(kind=fk.CONFIRMED, severity="ok", claim_id=row.claim_id,
-                               message=f"C{row.claim_id}: evidence confirmed."))
+                               message=f"supported by P{epid if epid is not None else row.passage_id}, "
+                                       "which carries its wording and numbers."))
     for row in d.empirical:
         c = claims.get(row.claim_id)
         emp = c.empirical if c else None
@@ -86,7 +88,7 @@ def validator_findings(d: Draft, run: RunData) -> list[Finding]:
                      for a, b in ((row.claimed, claimed), (row.measured, measured)))
         if ok:
             out.append(Finding(kind=fk.CONFIRMED, severity="ok", claim_id=row.claim_id, check_id=row.check_id,
-                               message=f"E{row.check_id}: measurement and verdict match the check's record."))
+                               message="measurement and verdict match the check's record."))
         else:
             out.append(Finding(kind=fk.UNCONFIRMED, severity="critical", claim_id=row.claim_id,
                                check_id=row.check_id,
