@@ -75,7 +75,7 @@ def claim_row(c: ClaimData, run: RunData) -> ClaimRow:
 
 def empirical_row(c: ClaimData) -> EmpiricalRow | None:
     emp = c.empirical
-    if emp is None or emp.status != "done":
+    if emp is None or not ev.was_measured(emp):
         return None
     metric, claimed, measured, unit = ev.measured_pair(emp, c)
     return EmpiricalRow(
@@ -98,7 +98,7 @@ def claim_sentences(c: ClaimData, run: RunData, *, scale_caveat: bool = False) -
     out = [Sentence(text=f"{c.paper_id} reports “{c.text}”{versus}; textual check: {check_txt}.",
                     refs=refs, claim_ids=[c.id])]
     emp = c.empirical
-    if emp is not None and emp.status == "done":
+    if emp is not None and ev.was_measured(emp):
         metric, claimed, measured, unit = ev.measured_pair(emp, c)
         against = ev.measured_against(emp)
         text = (f"Re-measured {metric}" + (f" against {against}" if against else "") +
@@ -123,7 +123,7 @@ def abstract(run: RunData, heads: list[ClaimData]) -> list[Sentence]:
     ]
     for c in heads:
         out.extend(s for s in claim_sentences(c, run)[:1])
-    done = [c for c in run.claims if c.empirical is not None and c.empirical.status == "done"]
+    done = [c for c in run.claims if ev.was_measured(c.empirical)]
     if done:
         vc = Counter(c.empirical.verdict for c in done if c.empirical)
         parts = ", ".join(f"{n} {v}" for v, n in sorted(vc.items()))
@@ -185,7 +185,7 @@ def uncertainties(run: RunData) -> list[Sentence]:
                             refs=["S:claims"] + [claim(c.id) for c in weak]))
     for c in run.claims:
         emp = c.empirical
-        if emp is None or emp.status != "done":
+        if emp is None or not ev.was_measured(emp):
             continue
         if ev.is_small_scale(emp):
             out.append(Sentence(text=f"The check of this claim was {ev.SCALE_CAVEAT} "

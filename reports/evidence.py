@@ -110,17 +110,27 @@ def is_small_scale(emp: EmpiricalData) -> bool:
             or bool(ran and full and ran != full))
 
 
+MEASURED_VERDICTS = ("REPRODUCED", "PARTIAL", "NOT_REPRODUCED")
+
+
+def was_measured(emp: EmpiricalData | None) -> bool:
+    """Whether a check ran and produced a measured verdict (NOT_TESTABLE is not a measurement)."""
+    return emp is not None and emp.status == "done" and emp.verdict in MEASURED_VERDICTS
+
+
 def not_run_reason(claim: ClaimData, run: RunData) -> str | None:
-    """Why a claim has no empirical verdict; None when it has one."""
+    """Why a claim has no measured empirical verdict; None when it has one."""
     emp = claim.empirical
-    if emp is not None and emp.status == "done" and emp.verdict:
+    if was_measured(emp):
         return None
     if emp is not None:
         if emp.status == "failed":
             return f"the check failed: {emp.error or emp.reason or 'no error recorded'}"
+        if emp.status in ("queued", "running"):
+            return f"the check was still {emp.status} when this report was drafted"
         if emp.reason:
             return emp.reason
-        return f"check {emp.status}"
+        return f"check {emp.status}" + (f" ({emp.verdict})" if emp.verdict else "")
     if claim.kind not in PERFORMANCE_KINDS:
         return f"a {claim.kind} claim, not a performance measurement"
     if any("empirical" in n.lower() and ("off" in n.lower() or "disabled" in n.lower()) for n in run.notes):

@@ -123,7 +123,7 @@ def scale_and_fairness(d: Draft, run: RunData) -> list[Finding]:
     out = []
     for c in run.claims:
         emp = c.empirical
-        if emp is None or emp.status != "done":
+        if emp is None or not ev.was_measured(emp):
             continue
         # A caveat counts only beside the statement: the uncertainties section is read by fewer.
         said = [s.text for name, s in d.prose() if f"E{emp.id}" in s.refs and name in ("abstract", "results")]

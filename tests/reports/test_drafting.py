@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reports
 from reports import findings as fk
-from reports.run_data import RunData
+from reports.run_data import EmpiricalData, RunData
 from tests.reports.sample_runs import sample_run
 
 
@@ -84,3 +84,18 @@ def test_revision_rereads_numbers_and_adds_scale_caveats():
     said = [s.text for s in r.results if f"E{emp_claim.empirical.id}" in s.refs]
     assert said and all("not at the paper's scale" in t for t in said)
 
+
+
+def test_not_testable_queued_and_failed_checks_are_not_measurements():
+    run = sample_run(0)
+    c_not, c_queued, c_failed = run.claims[1], run.claims[3], run.claims[4]
+    c_not.empirical = EmpiricalData(id=901, status="done", verdict="NOT_TESTABLE",
+                                    reason="no runtime experiment measures latency on long prompts")
+    c_queued.empirical = EmpiricalData(id=902, status="queued", spec={"preset": "mixtral-8x7b"})
+    c_failed.empirical = EmpiricalData(id=903, status="failed", error="CUDA out of memory")
+    d = reports.draft(run)
+    rows = {r.claim_id: r.empirical for r in d.claims}
+    assert rows[c_not.id] == "empirical checks: not run — no runtime experiment measures latency on long prompts"
+    assert rows[c_queued.id] == "empirical checks: not run — the check was still queued when this report was drafted"
+    assert rows[c_failed.id] == "empirical checks: not run — the check failed: CUDA out of memory"
+    assert {r.check_id for r in d.empirical}.isdisjoint({901, 902, 903})
