@@ -14,7 +14,6 @@ from typing import Any
 
 from kernel.retrieval.arxiv_ids import BadArxivId, pdf_url, split_id
 
-_WS_RE = re.compile(r"\s+")
 _AUTHOR_SPLIT_RE = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 
 
@@ -24,7 +23,11 @@ class MalformedRecord(ValueError):
 
 def squash(text: str | None) -> str:
     """Whitespace runs (line breaks included) to one space, trimmed."""
-    return _WS_RE.sub(" ", text or "").strip()
+    return " ".join(text.split()) if text else ""
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
 
 
 def parse_created(value: str | None) -> datetime | None:
@@ -32,6 +35,15 @@ def parse_created(value: str | None) -> datetime | None:
     if not value:
         return None
     value = value.strip()
+    # Fast path for the dump's one format (strptime is most of the import's parse time).
+    parts = value.split()
+    if len(parts) in (4, 6) and parts[2] in _MONTHS and parts[1].isdigit() and parts[3].isdigit():
+        try:
+            hms = [int(x) for x in parts[4].split(":")] if len(parts) == 6 else [0, 0, 0]
+            return datetime(int(parts[3]), _MONTHS[parts[2]], int(parts[1]), *hms,
+                            tzinfo=timezone.utc)
+        except (ValueError, TypeError):
+            pass
     for fmt in ("%a, %d %b %Y %H:%M:%S %Z", "%a, %d %b %Y", "%Y-%m-%d"):
         try:
             return datetime.strptime(value, fmt).replace(tzinfo=timezone.utc)
