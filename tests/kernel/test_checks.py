@@ -96,3 +96,53 @@ def test_the_stage_notes_what_it_measured(tmp_path):
     update = check_runs({"run_id": run_id, "empirical": True}, runtime)
     (note,) = update["notes"]
     assert note.startswith("Empirical checks (simulated backend): 2 experiments, 1 claims not testable")
+
+
+# -- `sovereign checks ...` (the typer app the lead mounts) ----------------------------------
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from kernel.checks_cli import app as checks_app  # noqa: E402
+from kernel.errors import BadInput  # noqa: E402
+
+
+def cli(home, *args):
+    return CliRunner().invoke(checks_app, list(args), env={"SOVEREIGN_HOME": str(home)})
+
+
+def test_checks_run_json_gives_not_testable_with_a_reason_for_a_benchmark_accuracy(tmp_path):
+    done = cli(tmp_path, "run", "SMoES improves MMBench accuracy by 0.9%", "--json")
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.stdout)
+    assert doc["verdict"] == "NOT_TESTABLE" and "accuracy" in doc["results"][0]["reason"]
+
+
+def test_checks_run_json_puts_claimed_and_measured_side_by_side(tmp_path):
+    claim = ("ExpertFlow reaches an expert hit rate of 85.91% versus 58.37% for LRU on Switch-32 "
+             "with cache size 16 and batch size 4")
+    done = cli(tmp_path, "run", claim, "--backend", "simulated", "--json")
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.stdout)
+    first = doc["results"][0]
+    assert first["verdict"] in {"REPRODUCED", "PARTIAL", "NOT_REPRODUCED"}
+    pairs = {p["label"]: p for p in first["comparisons"]}
+    assert pairs["ExpertFlow hit rate"]["claimed"] == 85.91 and pairs["Cache-MoE hit rate"]["claimed"] == 58.37
+    assert all(p["measured"] is not None for p in pairs.values())
+    assert first["backend"] == "simulated" and first["caveats"]
+
+
+def test_checks_run_rejects_an_unknown_backend_naming_the_valid_ones(tmp_path):
+    done = cli(tmp_path, "run", "ExpertFlow is 2× faster than SE-MoE on Switch-32", "--backend", "tpu")
+    assert isinstance(done.exception, BadInput) and "cpu, simulated, cuda" in str(done.exception)
+
+
+def test_worker_command_needs_an_address_or_head():
+    from kernel.worker import ray_start_command
+
+    with pytest.raises(BadInput):
+        ray_start_command(address=None, head=False, num_gpus=None, num_cpus=None)
+    cmd = ray_start_command(address="10.0.0.1:6379", head=False, num_gpus=1, num_cpus=None)
+    assert cmd[1:3] == ["start", "--block"] and "--address=10.0.0.1:6379" in cmd and "--num-gpus=1" in cmd

@@ -11,6 +11,7 @@ out one object per (name, runtime_dir) per process for that reason.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
@@ -161,12 +162,13 @@ class CpuBackend(Backend):
         out = [
             f"small variant of the same shape: {scale.preset} ({scale.moe_layers} MoE layers × "
             f"{scale.num_experts} experts) for {spec.preset} ({full.moe_layers} × {full.num_experts})",
-            f"weights learned by a {self.train_budget_s:g}-second training on Python standard-library text",
+            _training_note(self.runtime_dir / scale.preset),
             f"emulated {scale.profile} link: copies take the time that keeps the hardware's "
             "transfer:compute ratio; compute runs on this CPU",
-            f"cache {scale.budget} of {scale.num_experts} experts per layer stands for "
-            f"{spec.cache_size} of {full.num_experts}",
         ]
+        if (scale.budget, scale.num_experts) != (spec.cache_size, full.num_experts):
+            out.append(f"cache {scale.budget} of {scale.num_experts} experts per layer stands for "
+                       f"{spec.cache_size} of {full.num_experts}")
         if scale.batch != spec.batch_size:
             out.append(f"batch {scale.batch} instead of {spec.batch_size} (CPU time limit)")
         return out
@@ -210,6 +212,17 @@ class CpuBackend(Backend):
                 row["overheads"] = policy.overheads()
             out[name] = row
         return out
+
+
+def _training_note(ckpt: Path) -> str:
+    """How the small model's weights were learned, from the runtime's own training report."""
+    try:
+        report = json.loads((ckpt / "runtime.json").read_text())
+    except (OSError, ValueError):
+        return "weights learned by the runtime's training on Python standard-library text"
+    return (f"weights learned by {report.get('steps', '?')} training steps "
+            f"({report.get('seconds', 0):.0f} s) on Python standard-library text, "
+            f"held-out loss {report.get('heldout_loss', float('nan')):.2f}")
 
 
 class CudaBackend(CpuBackend):
