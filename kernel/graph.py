@@ -64,15 +64,6 @@ def _stage(name: str, fn: Stage) -> Stage:
     return run_stage
 
 
-def route_after_decide(state: RunState) -> str:
-    outcome = state.get("outcome")
-    if outcome == "ESCALATE_TO_OWNER":
-        return "owner"
-    if outcome in ("READY", "REJECT"):
-        return END
-    raise ValueError(f"decide produced no valid outcome: {outcome!r}")
-
-
 def build_graph(settings: Settings, checkpointer: BaseCheckpointSaver | None) -> CompiledStateGraph:
     def route_after_tribunal(state: RunState) -> str:
         score = state.get("panel_score")
@@ -82,6 +73,14 @@ def build_graph(settings: Settings, checkpointer: BaseCheckpointSaver | None) ->
         if score < settings.tribunal.revision_threshold and rnd < settings.tribunal.max_rounds:
             return "revise"
         return "decide"
+
+    def route_after_decide(state: RunState) -> str:
+        outcome = state.get("outcome")
+        if outcome == "ESCALATE_TO_OWNER" or (outcome == "READY" and settings.decide.always_escalate):
+            return "owner"
+        if outcome in ("READY", "REJECT"):
+            return END
+        raise ValueError(f"decide produced no valid outcome: {outcome!r}")
 
     def revise(state: RunState) -> dict[str, Any]:
         # The revision round: the next draft acts on this round's findings.
