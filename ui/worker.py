@@ -43,7 +43,10 @@ def log_path(settings: Settings, job: str, run_id: str) -> Path:
 
 def _pid_alive(pid: int, run_id: str) -> bool:
     child = _children.get(pid)
-    if child is not None and child.poll() is not None:
+    if child is not None:
+        # Ours: Popen knows (and reaps it). /proc would show our own command line until exec.
+        if child.poll() is None:
+            return True
         _children.pop(pid, None)
         return False
     proc = Path(f"/proc/{pid}")

@@ -133,7 +133,7 @@ def test_ask_close_reopen_read_sign_in_and_approve(served):
 
     # Ask offline, without empirical checks (they train models; not this test's subject).
     page.goto(base)
-    page.get_by_label("Question").fill(QUESTION)
+    page.get_by_role("textbox", name="Question", exact=True).fill(QUESTION)
     offline = page.get_by_role("checkbox", name="Offline (never contact arXiv; use imported corpora and the cache)")
     if not offline.is_checked():
         offline.check(force=True)
@@ -173,7 +173,7 @@ def test_ask_close_reopen_read_sign_in_and_approve(served):
     page.get_by_text("Signed in as owner").wait_for(timeout=30_000)
     page.get_by_role("link", name="Review queue").click()
     page.get_by_role("button", name="Approve").wait_for(timeout=30_000)
-    page.get_by_label("Comment").fill("Approved in the browser test")
+    page.get_by_role("textbox", name="Comment", exact=True).fill("Approved in the browser test")
     page.get_by_role("button", name="Approve").click()
     page.get_by_text("approve recorded by ada").wait_for(timeout=120_000)
     assert _run_row(home, run_id).status == "approved"

@@ -209,3 +209,52 @@ def test_corpus_page_names_a_missing_file(app, tmp_path):
     at.button(key="corpus_import").click()
     at.run()
     assert "absent.jsonl" in texts(at.error)
+
+
+def test_an_empty_question_is_refused_on_the_ask_page_and_no_run_is_made(app):
+    from ui import backend
+
+    at = app().run()
+    at.text_area(key="question").input("   ")
+    next(b for b in at.button if b.label == "Ask").click()
+    at.run()
+    assert "the question is empty" in texts(at.error)
+    assert backend.list_runs() == []
+
+
+def test_asking_offline_without_a_corpus_says_how_to_give_one(app):
+    at = app().run()
+    at.text_area(key="question").input("How does ExpertFlow cache experts?")
+    at.checkbox(key="offline").check()
+    next(b for b in at.button if b.label == "Ask").click()
+    at.run()
+    assert "--corpus" in texts(at.error)
+
+
+def test_asking_imports_the_corpus_and_hands_the_run_to_a_background_worker(app):
+    import os
+    import signal
+
+    from tests.shared import need_shared_corpus
+    from ui import backend, worker
+
+    corpus = need_shared_corpus() / "moe-inference.jsonl"
+    at = app().run()
+    at.text_area(key="question").input("How does ExpertFlow cache experts?")
+    at.checkbox(key="offline").check()
+    at.checkbox(key="empirical").uncheck()
+    at.text_area(key="corpus_paths").input(str(corpus))
+    next(b for b in at.button if b.label == "Ask").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert "Imported 41 new papers" in texts(at.success)
+    run_id = at.query_params["run"]
+    settings = backend.settings()
+    try:
+        run = backend.get_run(run_id)
+        assert run.offline and run.settings["run"] == {"offline": True, "empirical": False}
+        assert worker.is_alive(settings, "run", run_id)  # the page's script run is over; the run is not
+        assert f"Run {run_id}" in texts(at.markdown).replace("`", "")
+    finally:
+        pid = int((settings.runtime_dir / "workers" / f"run-{run_id}.pid").read_text())
+        os.kill(pid, signal.SIGKILL)  # the pipeline itself is tested in tests/kernel
