@@ -258,3 +258,23 @@ def test_asking_imports_the_corpus_and_hands_the_run_to_a_background_worker(app)
     finally:
         pid = int((settings.runtime_dir / "workers" / f"run-{run_id}.pid").read_text())
         os.kill(pid, signal.SIGKILL)  # the pipeline itself is tested in tests/kernel
+
+
+def test_a_rerun_of_checks_goes_to_a_worker_whose_outcome_the_page_shows(app, seeded):
+    import time
+
+    from ui import backend, worker
+
+    at = app()
+    at.switch_page("views/checks.py").run()
+    at.button(key="rerun_local").click()
+    at.run()
+    settings = backend.settings()
+    deadline = time.time() + 90
+    while worker.is_alive(settings, "checks", seeded.run_id) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not worker.is_alive(settings, "checks", seeded.run_id)
+    at.run()
+    # The seeded check has no experiment spec, so the re-run refuses, and says why on the page.
+    log = texts(at.code)
+    assert f"checks {seeded.run_id}" in log and "no empirical experiments to re-run" in log
