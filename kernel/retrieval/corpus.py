@@ -10,6 +10,8 @@ reported, the other files still import, and `MissingCorpusFile` is raised at the
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -126,6 +128,43 @@ def _write_batch(engine: Engine, stmt, rows: dict[str, dict[str, Any]], rep: Fil
     rep.imported += len(ids) - existing
 
 
+class _BatchWriter:
+    """Writes batches on a second thread while the caller parses the next one: sqlite3 and
+    psycopg release the GIL while the database works, so parsing and indexing overlap on two
+    cores. At most `depth` batches wait; a write error is raised in the caller's thread."""
+
+    def __init__(self, engine: Engine, stmt, depth: int = 2):
+        self._engine, self._stmt = engine, stmt
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="corpus-writer", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is None:
+                try:
+                    _write_batch(self._engine, self._stmt, *item)
+                except BaseException as exc:  # re-raised in the caller's thread
+                    self._error = exc
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def submit(self, rows: dict[str, dict[str, Any]], rep: FileReport) -> None:
+        self._check()
+        self._queue.put((rows, rep))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._check()
+
+
 def upsert_papers(engine: Engine, rows: Iterable[dict[str, Any]]) -> tuple[int, int]:
     """Upsert `Paper` column dicts by id; returns (new, updated). Used by the arXiv cache too."""
     ensure_index(engine)
@@ -145,6 +184,22 @@ def import_snapshot(
     paths = [Path(p) for p in paths]
     total = sum(p.stat().st_size for p in paths if p.is_file())
     report = ImportReport()
+    writer = _BatchWriter(engine, stmt)
+    try:
+        _import_files(paths, writer, report, total, progress)
+    finally:
+        writer.close()
+    missing = [f.path for f in report.files if f.error]
+    if missing:
+        raise MissingCorpusFile(
+            f"corpus file not found: {', '.join(missing)} (the other files were imported)",
+            report,
+        )
+    return report
+
+
+def _import_files(paths, writer: _BatchWriter, report: ImportReport, total: int,
+                  progress: ImportProgress | None) -> None:
     done = 0
     for path in paths:
         rep = FileReport(path=str(path))
@@ -169,18 +224,11 @@ def import_snapshot(
                     continue
                 batch[fields["id"]] = fields
                 if len(batch) >= BATCH:
-                    _write_batch(engine, stmt, batch, rep)
+                    writer.submit(batch, rep)
                     batch = {}
                     if progress:
                         progress(done, total, path.name)
         if batch:
-            _write_batch(engine, stmt, batch, rep)
+            writer.submit(batch, rep)
         if progress:
             progress(done, total, path.name)
-    missing = [f.path for f in report.files if f.error]
-    if missing:
-        raise MissingCorpusFile(
-            f"corpus file not found: {', '.join(missing)} (the other files were imported)",
-            report,
-        )
-    return report

@@ -44,8 +44,6 @@ class NamedEmbedder:
         self.name = name
 
     def encode(self, texts: list[str], *, query: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
         return _normalise(self.inner.encode(list(texts)))
 
 
