@@ -5,8 +5,9 @@ What each kind of finding does (kinds in `reports.findings`):
   are rebuilt from the run, which is the source of truth;
 * withdraw (a contradicted claim stated as a finding): the claim leaves the abstract and the
   results; the claims table keeps it, marked withdrawn;
-* qualify (unverified, weakly supported, unconfirmed, no baseline): the quoted claim is replaced by
-  a sentence that names it by id and says why it is not reported as a finding;
+* qualify (unverified, weakly supported, unconfirmed, no baseline, or any critical/major finding
+  of a kind not listed here, such as an LLM reviewer's own): the quoted claim is replaced by a
+  sentence that names it by id and says why it is not reported as a finding;
 * caveat (small-scale reproduction, unlike-for-like comparison): the re-measurement sentence is
   qualified in place;
 * disclose (retrieval gaps, abstract-only papers): an uncertainty is added.
@@ -52,7 +53,9 @@ def revise(draft: Draft, run: RunData, findings: Iterable[fk.Finding | dict[str,
         if f.kind in fk.WITHDRAW or (f.kind in fk.REREAD and ev.verdict(c) == "CONTRADICTED"):
             _unstate(d, c, "withdrawn", f"its evidence contradicts it ({ev.verdict(c)})")
             acted[c.id] = "withdrawn"
-        elif f.kind in fk.QUALIFY and acted.get(c.id) != "withdrawn":
+        elif (f.kind in fk.QUALIFY or (f.kind not in fk.KINDS and f.severity in ("critical", "major"))) \
+                and acted.get(c.id) != "withdrawn":
+            # a serious finding of a kind we do not know (an LLM reviewer's own) qualifies the claim
             _unstate(d, c, "qualified", _why(f.kind, c))
             acted.setdefault(c.id, "qualified")
         elif f.kind in fk.CAVEAT:

@@ -99,3 +99,15 @@ def test_not_testable_queued_and_failed_checks_are_not_measurements():
     assert rows[c_queued.id] == "empirical checks: not run — the check was still queued when this report was drafted"
     assert rows[c_failed.id] == "empirical checks: not run — the check failed: CUDA out of memory"
     assert {r.check_id for r in d.empirical}.isdisjoint({901, 902, 903})
+
+
+def test_a_serious_finding_of_an_unknown_kind_qualifies_its_claim():
+    run = sample_run(2)
+    d = reports.draft(run)
+    target = run.claims[4].id
+    assert target in d.stated_claim_ids()
+    r = reports.revise(d, run, [{"kind": "cherry_picked_workload", "severity": "major", "claim_id": target,
+                                 "message": "only one workload", "source": "llm"},
+                                {"kind": "style", "severity": "minor", "claim_id": run.claims[0].id, "message": "m"}])
+    assert target not in r.stated_claim_ids() and run.claims[0].id in r.stated_claim_ids()
+    assert next(x for x in r.claims if x.claim_id == target).status == "qualified"
