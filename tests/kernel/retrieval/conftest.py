@@ -80,6 +80,7 @@ class Loopback:
 
     def __init__(self, respond: Callable[[str, dict], tuple[int, str, bytes]]):
         self.requests: list[tuple[float, str]] = []  # (monotonic time, path?query)
+        self.bodies: list[bytes] = []  # bodies of POST requests
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -92,6 +93,11 @@ class Loopback:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length", 0))
+                outer.bodies.append(self.rfile.read(length))
+                self.do_GET()
 
             def log_message(self, *args) -> None:
                 return None
