@@ -6,6 +6,7 @@ Pure functions over `reports.run_data` types, so they are tested without a brows
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,13 @@ import plotly.graph_objects as go
 from reports.run_data import ClaimData, EmpiricalData, PassageData, RunData
 
 NO_CHECK = "NOT CHECKED"
+_ANCHOR = re.compile(r'<a id="[^"<>]*"></a>')
+
+
+def displayable(markdown: str) -> str:
+    """The report's Markdown for `st.markdown`: its HTML anchors (`<a id="…"></a>`) removed,
+    since the app renders no raw HTML (paper text is untrusted) and would show them as text."""
+    return _ANCHOR.sub("", markdown)
 
 
 def text_verdict(claim: ClaimData) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports.run_data import ClaimData, EmpiricalData, RunData, TextCheckData
-from ui.claims_view import claim_rows, comparison_figure, comparisons, filter_claims, highlight
+from ui.claims_view import claim_rows, comparison_figure, comparisons, displayable, filter_claims, highlight
 
 
 def claim(i: int, paper: str, verdict: str | None) -> ClaimData:
@@ -51,3 +51,8 @@ def test_without_stored_pairs_the_claimed_value_meets_the_measured_one():
     assert [(p.label, p.claimed, p.measured) for p in comparisons(check)] == [("hit_rate", 85.9, 61.0)]
     nothing = EmpiricalData(id=2, status="failed", claimed={"quantity": "hit_rate", "value": 85.9})
     assert comparisons(nothing) == []
+
+
+def test_report_anchors_are_removed_and_other_markup_is_left_for_escaping():
+    md = '## Claims <a id="s-claims"></a>\n| <a id="c3"></a>C3 | x |\n<script>alert(1)</script>'
+    assert displayable(md) == "## Claims \n| C3 | x |\n<script>alert(1)</script>"

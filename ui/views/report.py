@@ -65,7 +65,7 @@ with tabs[0]:
             f"{versions[v].created_at:%Y-%m-%d %H:%M}",
             key="report_version",
         )
-        st.markdown(versions[chosen].markdown)
+        st.markdown(claims_view.displayable(versions[chosen].markdown))
 
 with tabs[1]:
     if not data.claims:
