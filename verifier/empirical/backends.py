@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -260,7 +260,7 @@ class CudaBackend(CpuBackend):
         from expertflow_runtime.expertflow_sources import NoisyTraceSource
         from expertflow_runtime.policies import make_policy
 
-        preset = replace(from_name(scale.preset).with_layers(CUDA_LAYERS), vocab_size=32000)
+        preset = from_name(scale.preset).with_layers(CUDA_LAYERS)
         key = (scale.preset, scale.link, scale.batch)
         if key not in self._engines:
             self._engines[key] = Engine.build(preset, link="cuda", batch_hint=scale.batch)
