@@ -65,11 +65,22 @@ def _as_extracted(claim: Claim):
     return ExtractedClaim.model_validate(claim.model_dump(include=set(ExtractedClaim.model_fields)))
 
 
+def valid_backend(settings: Settings) -> str:
+    """``settings.empirical.backend``; BadInput naming the valid ones when it is not one."""
+    from verifier.empirical import BACKENDS
+
+    backend = settings.empirical.backend
+    if backend not in BACKENDS:
+        raise BadInput(f"unknown empirical backend {backend!r} (settings empirical.backend); "
+                       f"valid: {', '.join(BACKENDS)}")
+    return backend
+
+
 def plan_checks(settings: Settings, engine: Engine, run_id: str) -> list[tuple[int, dict, str]]:
     """Replace the run's check rows; the (check id, spec, backend) items to run."""
     from verifier.empirical import NotTestable, plan_experiment
 
-    backend = settings.empirical.backend
+    backend = valid_backend(settings)
     with session_scope(engine) as s:
         claims = [c for c in crud.run_claims(s, run_id=run_id) if candidate(c)]
     rows: list[EmpiricalCheck] = []
@@ -132,7 +143,7 @@ def rerun_checks(settings: Settings, run_id: str, cluster: str | None = None,
     ``settings.empirical.backend``, in-process or on the Ray cluster; the run's check rows after."""
     engine = make_engine(settings.db_url)
     progress = progress or _quiet
-    backend = settings.empirical.backend
+    backend = valid_backend(settings)
 
     def reset() -> list[tuple[int, dict, str]]:
         with session_scope(engine) as s:

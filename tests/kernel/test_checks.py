@@ -146,3 +146,11 @@ def test_worker_command_needs_an_address_or_head():
         ray_start_command(address=None, head=False, num_gpus=None, num_cpus=None)
     cmd = ray_start_command(address="10.0.0.1:6379", head=False, num_gpus=1, num_cpus=None)
     assert cmd[1:3] == ["start", "--block"] and "--address=10.0.0.1:6379" in cmd and "--num-gpus=1" in cmd
+
+
+def test_an_unknown_backend_in_settings_is_bad_input_before_anything_runs(tmp_path):
+    settings = settings_for(tmp_path, backend="tpu")
+    run_id = stored_run(settings)
+    with pytest.raises(BadInput, match="cpu, simulated, cuda"):
+        run_empirical(settings, run_id)
+    assert checks(settings, run_id) == []
