@@ -179,6 +179,11 @@ def uncertainties(run: RunData) -> list[Sentence]:
         out.append(Sentence(text=f"{len(ab)} of {len(run.papers)} papers were read from the abstract only; "
                                  "claims made only in their full text were not seen, and their checks "
                                  "rest on the abstract.", refs=["S:references"]))
+    confs = [x for c in run.claims if (x := ev.confidence(c)) is not None]
+    if confs:
+        out.append(Sentence(text=f"Textual verdicts carry a mean confidence of {fmt(round(sum(confs) / len(confs), 2))} "
+                                 f"over {len(confs)} checked claims (lowest {fmt(min(confs))}); "
+                                 f"{len(run.claims) - len(confs)} claims were not checked.", refs=["S:claims"]))
     weak = [c for c in run.claims if ev.verdict(c) == "SUPPORTED" and (ev.confidence(c) or 0) < 0.6]
     if weak:
         out.append(Sentence(text=f"{len(weak)} supported claims have a confidence under 0.6.",
