@@ -123,7 +123,17 @@ def _say(*parts: object) -> None:
     print(" ".join(str(p) for p in parts), flush=True)
 
 
+def _known(run_id: str) -> None:
+    """RunNotFound for an unknown id, before the heavy imports of the pipeline."""
+    from kernel import crud
+    from kernel.db import make_engine, session_scope
+
+    with session_scope(make_engine(Settings().db_url)) as s:
+        crud.get_run(s, run_id=run_id)
+
+
 def _run(run_id: str) -> int:
+    _known(run_id)
     from kernel.service import Service
 
     run = Service(Settings(), progress=lambda stage, msg: _say(f"{stage:>10}", msg)).resume(run_id)
@@ -132,6 +142,7 @@ def _run(run_id: str) -> int:
 
 
 def _checks(run_id: str, cluster: str) -> int:
+    _known(run_id)
     from kernel.checks import rerun_checks
 
     rows = rerun_checks(Settings(), run_id, cluster=None if cluster == "local" else cluster, progress=_say)

@@ -37,7 +37,7 @@ def test_a_worker_runs_in_its_own_session_away_from_the_app(sovereign_home):
     pid = worker.start(settings, "run", "sessionrun01")
     assert os.getsid(pid) == pid != os.getsid(0)
     assert worker.start(settings, "run", "sessionrun01") == pid or not worker.is_alive(settings, "run", "sessionrun01")
-    wait_dead(settings, "run", "sessionrun01")
+    wait_dead(settings, "run", "sessionrun01")  # an unknown run: it ends at once
 
 
 def test_unknown_job_and_cluster_are_refused_with_the_valid_ones(sovereign_home):
