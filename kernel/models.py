@@ -119,9 +119,10 @@ class ClaimBase(SQLModel):
 
 
 class Claim(ClaimBase, table=True):
-    __table_args__ = (UniqueConstraint("run_id", "passage_id", "start"),)
+    __table_args__ = (UniqueConstraint("run_id", "passage_id", "ordinal"),)
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="run.id", index=True)
+    ordinal: int = Field(default=0, description="position among its passage's claims")
     paper_id: str = Field(foreign_key="paper.id")
     passage_id: int = Field(foreign_key="passage.id")
     in_abstract: bool = Field(default=False, description="stated in the report's abstract")

@@ -88,7 +88,20 @@ class Service:
     def import_corpora(self, paths: Sequence[Path | str]) -> Any:
         from kernel.retrieval.corpus import import_snapshot
 
-        return import_snapshot(self.engine, [Path(p) for p in paths], progress=self.ctx.progress)
+        shown: dict[str, int] = {}
+
+        def progress(done: int, total: int, name: str) -> None:
+            pct = int(100 * done / total) if total else 100
+            if pct // 25 != shown.get(name, -1):  # a line per quarter, not per batch
+                shown[name] = pct // 25
+                self.ctx.progress("import", f"{name}: {pct}%")
+
+        report = import_snapshot(self.engine, [Path(p) for p in paths], progress=progress)
+        self.ctx.progress(
+            "import", f"{report.read:,} records read, {report.imported:,} new, {report.updated:,} updated, "
+            f"{report.malformed:,} malformed lines skipped"
+        )
+        return report
 
     def run(self, run_id: str) -> Run:
         """Run (or continue) a submitted run until it finishes or waits for the owner."""

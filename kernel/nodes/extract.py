@@ -31,12 +31,14 @@ def extract(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
         )
     by_paper: dict[str, list[Claim]] = {}
     for i, passage in enumerate(passages):
-        for c in extract_claims(passage.text, source_section=passage.section):
+        # One sentence may hold several claims (one per number): they share a span, not an ordinal.
+        for ordinal, c in enumerate(extract_claims(passage.text, source_section=passage.section)):
             by_paper.setdefault(passage.paper_id, []).append(
                 Claim(
                     run_id=run_id,
                     paper_id=passage.paper_id,
                     passage_id=passage.id,
+                    ordinal=ordinal,
                     **c.model_dump(),
                 )
             )
@@ -44,7 +46,7 @@ def extract(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
             ctx.progress("extract", f"{i + 1}/{len(passages)} passages")
     claims: list[Claim] = []
     for pid in paper_ids:
-        found = sorted(by_paper.get(pid, []), key=lambda c: (_KIND_ORDER.get(c.kind, 9), c.passage_id, c.start))
+        found = sorted(by_paper.get(pid, []), key=lambda c: (_KIND_ORDER.get(c.kind, 9), c.passage_id, c.ordinal))
         claims.extend(found[:cap])
 
     def write() -> int:

@@ -138,7 +138,7 @@ def test_a_run_killed_mid_stage_finishes_with_resume_and_nothing_duplicated(tmp_
         checks = s.exec(select(TextCheck.claim_id)).all()
         passages = s.exec(select(Passage.paper_id, Passage.kind, Passage.start)).all()
     assert claims and len(pairs) == len(set(pairs))
-    assert len({(c.passage_id, c.start) for c in claims}) == len(claims)
+    assert len({(c.passage_id, c.ordinal) for c in claims}) == len(claims)
     assert sorted(checks) == sorted(c.id for c in claims)
     assert len(set(passages)) == len(passages)
     assert count(engine, EmpiricalCheck) == 0  # --no-empirical survived the resume

@@ -67,8 +67,8 @@ def test_stage_writes_replace_instead_of_duplicating(engine):
     for _ in range(3):  # a stage re-run after a crash writes the same rows again
         with session_scope(engine) as s:
             crud.replace_claims(s, run_id=run_id, claims=[
-                Claim(run_id=run_id, paper_id="2410.17954", passage_id=passage_id, text="c", start=0),
-                Claim(run_id=run_id, paper_id="2410.17954", passage_id=passage_id, text="d", start=5),
+                Claim(run_id=run_id, paper_id="2410.17954", passage_id=passage_id, text="c", ordinal=0),
+                Claim(run_id=run_id, paper_id="2410.17954", passage_id=passage_id, text="d", ordinal=1),
             ])
             crud.save_reviews(s, run_id=run_id, round=1, reviews=[ReviewData(round=1, role="skeptic", score=5)])
             crud.save_report_version(s, run_id=run_id, round=1, author="drafter", markdown="# r", draft={})
