@@ -97,6 +97,9 @@ def load_model(p: ModelPreset, checkpoint: str | Path | None = None, *, seed: in
     """
     dtype = dtype or (torch.float32 if p.tiny else torch.bfloat16)
     cls = model_class(p)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # keep stderr to our one-line messages
     if checkpoint is not None:
         path = Path(checkpoint)
         if not (path / "config.json").is_file():

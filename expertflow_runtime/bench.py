@@ -82,7 +82,8 @@ def resolve_weights(preset: ModelPreset, checkpoint: str | Path | None,
 def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int = 16,
           link: str = "emulated:a40-pcie4", prompt_len: int = 64, new_tokens: int = 32,
           checkpoint: str | Path | None = None, weights: str = "auto", layers: int | None = None,
-          seed: int = 0, trace_out: str | Path | None = None, log=None) -> dict:
+          seed: int = 0, trace_out: str | Path | None = None, threads: int | None = None,
+          log=None) -> dict:
     """Run ``policies`` on ``preset`` and return the benchmark document (see module doc)."""
     p = from_name(preset)
     valid = policy_names()
@@ -99,6 +100,7 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
         p = p.with_layers(layers)
     ckpt, weights_label = resolve_weights(p, checkpoint, weights)
     per_layer = parse_budget(budget, p, p.moe_layers)
+    set_cpu_threads(p, threads)
     engine = Engine.build(p, checkpoint=ckpt, link=link, seed=seed, batch_hint=batch)
     capacity = engine.capacity_for(per_layer)
     prompts = corpus.prompts(batch, prompt_len, split="heldout", seed=seed)
@@ -140,9 +142,21 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
                   link=engine.link_spec.label, budget_per_layer=per_layer, capacity=capacity,
                   batch=batch, prompt_len=prompt_len, new_tokens=new_tokens, seed=seed,
                   expert_bytes=engine.layout.nbytes, device=_device_name(engine.device),
+                  cpu_threads=torch.get_num_threads(),
                   emulated_copy_ms=(engine.seconds_per_byte * engine.layout.nbytes * 1e3
                                     if engine.link_spec.kind == "emulated" else None))
     return {"config": config, "results": results}
+
+
+def set_cpu_threads(p: ModelPreset, threads: int | None) -> None:
+    """Tiny models run single-threaded unless told otherwise: their ops are ~30 us, and on a
+    shared 2-core machine an OpenMP barrier waiting for a descheduled second thread costs ~30 ms."""
+    if threads is not None:
+        if threads < 1:
+            raise RuntimeInputError(f"threads {threads}; valid: >= 1")
+        torch.set_num_threads(threads)
+    elif p.tiny:
+        torch.set_num_threads(1)
 
 
 def _device_name(device: torch.device) -> str:

@@ -46,6 +46,7 @@ def bench_cmd(
     layers: int = typer.Option(None, help="cut the model to this many blocks (full-size stacks)"),
     seed: int = typer.Option(0),
     trace_out: Path = typer.Option(None, help="save the reference run's routing trace (.npz)"),
+    threads: int = typer.Option(None, help="CPU threads (default: 1 for tiny presets)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
     """Run the policies on one model, budget, batch and link; print a table or JSON."""
@@ -56,7 +57,7 @@ def bench_cmd(
     try:
         doc = bench(preset, names, budget=budget, batch=batch, link=link, prompt_len=prompt_len,
                     new_tokens=new_tokens, checkpoint=checkpoint, weights=weights, layers=layers,
-                    seed=seed, trace_out=trace_out, log=log)
+                    seed=seed, trace_out=trace_out, threads=threads, log=log)
     except RuntimeInputError as exc:
         _bad_input(exc)
     except (RuntimeError, OSError) as exc:
@@ -74,6 +75,7 @@ def train_cmd(
     lr: float = typer.Option(3e-3),
     out: Path = typer.Option(None, help="output dir (default $SOVEREIGN_HOME/runtime/<preset>)"),
     trace_sequences: int = typer.Option(64, help="sequences per recorded routing trace"),
+    threads: int = typer.Option(None, help="CPU threads (default: 1 for tiny presets)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
     """Train a tiny preset on the standard library's sources so that routing is learned."""
@@ -86,7 +88,7 @@ def train_cmd(
     try:
         report = train(from_name(preset), max_seconds=max_seconds, steps=steps, batch=batch,
                        seq_len=seq_len, lr=lr, out_dir=out, trace_sequences=trace_sequences,
-                       log=log)
+                       threads=threads, log=log)
     except RuntimeInputError as exc:
         _bad_input(exc)
     except (RuntimeError, OSError) as exc:

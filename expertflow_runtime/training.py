@@ -69,7 +69,7 @@ def _lm_loss(model, ids: torch.Tensor, switch: bool):
 
 def train(preset: ModelPreset, *, max_seconds: float = 180.0, steps: int = 0, batch: int = 16,
           seq_len: int = 128, lr: float = 3e-3, seed: int = 0, out_dir: str | Path | None = None,
-          trace_sequences: int = 64, log=None) -> TrainReport:
+          trace_sequences: int = 64, threads: int | None = None, log=None) -> TrainReport:
     """Train until ``steps`` (if > 0) or ``max_seconds``, whichever comes first; save; record."""
     if not preset.tiny:
         raise RuntimeInputError(f"preset {preset.name!r} is full-size; train a tiny one "
@@ -77,6 +77,9 @@ def train(preset: ModelPreset, *, max_seconds: float = 180.0, steps: int = 0, ba
                                 "switch-tiny, qwen3-moe-tiny)")
     if max_seconds <= 0 and steps <= 0:
         raise RuntimeInputError("give --steps > 0 or --max-seconds > 0")
+    from expertflow_runtime.bench import set_cpu_threads
+
+    set_cpu_threads(preset, threads)
     torch.manual_seed(seed)
     out = Path(out_dir) if out_dir else checkpoint_dir(preset)
     model = load_model(preset, seed=seed)
