@@ -11,6 +11,7 @@ renumber; after a VACUUM call `rebuild_index(engine)`.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from dataclasses import dataclass
@@ -74,18 +75,23 @@ def terms(query: str) -> list[str]:
     return list(seen)
 
 
-def match_expression(query: str) -> str:
-    """An FTS5 MATCH string: any word may match; hyphenated names ("SE-MoE", "Pre-gated",
-    "Mixtral-8x7B") are matched as phrases, so a system's name counts as one rare term."""
-    parts: dict[str, None] = {}
+def phrases(query: str) -> list[list[str]]:
+    """The query's search units: hyphenated names ("SE-MoE", "Pre-gated", "Mixtral-8x7B") as
+    word sequences matched as phrases, so a system's name counts as one rare term; the other
+    words one by one (stopwords dropped)."""
+    units: dict[tuple[str, ...], None] = {}
     rest = query
     for compound in _COMPOUND_RE.findall(query):
-        words = _TOKEN_RE.findall(compound.lower())
-        parts.setdefault('"' + " ".join(words) + '"', None)
+        units.setdefault(tuple(_TOKEN_RE.findall(compound.lower())), None)
         rest = rest.replace(compound, " ")
     for w in terms(rest):
-        parts.setdefault(f'"{w}"', None)
-    return " OR ".join(parts)
+        units.setdefault((w,), None)
+    return [list(u) for u in units]
+
+
+def match_expression(query: str) -> str:
+    """An FTS5 MATCH string: any unit of `phrases(query)` may match."""
+    return " OR ".join('"' + " ".join(u) + '"' for u in phrases(query))
 
 
 def ensure_index(engine: Engine) -> None:
@@ -147,12 +153,36 @@ def search(engine: Engine, query: str, k: int = 50) -> list[Hit]:
         with engine.connect() as conn:
             rows = conn.execute(sql, params).all()
         return [Hit(pid, -float(s)) for pid, s in rows]
-    tsq = " | ".join(words)
-    # The WHERE clause repeats the indexed expression verbatim so the GIN index is used.
-    sql = text(
-        f"SELECT id, ts_rank_cd({_PG_VECTOR}, q) AS s FROM paper, to_tsquery('english', :q) q "
-        f"WHERE {_PG_VECTOR} @@ q ORDER BY s DESC LIMIT :k"
-    )
+    return _search_postgres(engine, query, k)
+
+
+_DF_CAP = 20_000  # counting matches stops here: beyond it a unit is common whatever the count
+
+
+def _search_postgres(engine: Engine, query: str, k: int) -> list[Hit]:
+    """ts_rank_cd has no inverse document frequency, so a common word ("moe") would outweigh
+    a rare name ("SE-MoE"); each unit's rank is weighted by log(N / df), df counted through
+    the GIN index and capped, N from the planner's row estimate."""
+    units = [" <-> ".join(u) for u in phrases(query)]
     with engine.connect() as conn:
-        rows = conn.execute(sql, {"q": tsq, "k": k}).all()
+        n = conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'paper'")).scalar()
+        n = max(float(n or 0), 1.0)
+        weights = []
+        for i, unit in enumerate(units):
+            df = conn.execute(
+                text(f"SELECT count(*) FROM (SELECT 1 FROM paper WHERE {_PG_VECTOR} @@ "
+                     f"to_tsquery('english', :u) LIMIT {_DF_CAP}) m"),
+                {"u": unit},
+            ).scalar()
+            weights.append(math.log(1.0 + max(n, df) / (df + 0.5)))
+        params: dict = {"k": k, "all": " | ".join(f"({u})" for u in units)}
+        score = []
+        for i, (unit, w) in enumerate(zip(units, weights)):
+            params[f"u{i}"] = unit
+            score.append(f"{w:.6f} * ts_rank_cd({_PG_VECTOR}, to_tsquery('english', :u{i}), 1)")
+        sql = text(
+            f"SELECT id, {' + '.join(score)} AS s FROM paper "
+            f"WHERE {_PG_VECTOR} @@ to_tsquery('english', :all) ORDER BY s DESC LIMIT :k"
+        )
+        rows = conn.execute(sql, params).all()
     return [Hit(pid, float(s)) for pid, s in rows]
