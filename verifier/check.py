@@ -74,7 +74,7 @@ class TextChecker:
         """Signals, probabilities ``[P, 3]`` (combiner class order) and verdicts of each pair."""
         feats = pair_features(claims, passages, pairs, self.embedder)
         probs = self.combiner.probabilities(feats.matrix) if len(pairs) else np.zeros((0, 3))
-        return feats, probs, self.combiner.decide(probs) if len(pairs) else []
+        return feats, probs, self.combiner.decide(probs, feats.matrix) if len(pairs) else []
 
     def check(self, claim: ExtractedClaim | str, own: PassageRef | None,
               others: Sequence[PassageRef] = ()) -> TextVerdict:

@@ -17,13 +17,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from verifier.compare import Comparison, PassageFacts, compare, negation_mismatch
 from verifier.embedder import Embedder
 from verifier.extract import fact_to_claim, sentence_facts
+from verifier.numbers import RESULT_UNITS
 from verifier.types import ExtractedClaim
 
 FEATURES = (
     "tfidf", "embedding", "embedding_passage", "overlap", "embedding_sq", "embedding_x_overlap",
     "numeric_match", "numeric_conflict", "unit_conflict", "entity_match", "entity_conflict",
     "direction_conflict", "negation", "claim_has_value", "passage_has_value",
-    "conflict_x_embedding", "match_x_embedding",
+    "conflict_x_embedding", "match_x_embedding", "claim_structured",
 )
 _STOP = frozenset("""a an the of to in on for and or by with at from as is are was were be been being it its this
 that these those than then there their they we our us he she his her them which who whom what when where how
@@ -98,6 +99,8 @@ def pair_features(claims: Sequence[ExtractedClaim | str], passages: Sequence[str
     p_row = {j: len(used_c) + k for k, j in enumerate(used_p)}
     views = {i: claim_views(claims[i]) for i in used_c}
     words = {i: content_words(claim_texts[i]) for i in used_c}
+    structured = {i: float(any(v.value is not None and v.unit in RESULT_UNITS or v.system or v.model or v.hardware
+                               or v.baseline for v in views[i])) for i in used_c}
     if tf_m is not None and pairs:
         tf_all = np.asarray(tf_m[[c_row[i] for i, _ in pairs]].multiply(tf_m[[p_row[j] for _, j in pairs]])
                             .sum(axis=1)).ravel()
@@ -125,7 +128,8 @@ def pair_features(claims: Sequence[ExtractedClaim | str], passages: Sequence[str
                      s["claim_has_value"], s["passage_has_value"],
                      # A conflict matters when the passage is about the claim at all.
                      max(s["numeric_conflict"], s["unit_conflict"], s["entity_conflict"]) * emb,
-                     max(s["numeric_match"], s["entity_match"]) * emb])
+                     max(s["numeric_match"], s["entity_match"]) * emb,
+                     structured[i]])
         comps.append(comp)
         best.append(decided)
     matrix = np.asarray(rows, np.float32).reshape(len(rows), len(FEATURES))
