@@ -47,9 +47,11 @@ class PredictorSource:
             probs = self.model.predict_last([contexts[i] for i in decode])  # [B, L, E]
             for j, i in enumerate(decode):
                 out[i] = probs[j : j + 1]
-        for i, n in enumerate(new_tokens):
-            if n != 1:  # prefill: every prompt token in one pass over its training-style window
-                out[i] = predict_chunks(self.model, np.asarray(contexts[i]))[-n:]
+        prefill = [i for i, n in enumerate(new_tokens) if n != 1]
+        if prefill:  # every prompt token, one pass over training-style windows
+            probs = predict_chunks(self.model, [np.asarray(contexts[i]) for i in prefill])
+            for i, p in zip(prefill, probs):
+                out[i] = p[len(p) - new_tokens[i] :]
         return out  # type: ignore[return-value]
 
 

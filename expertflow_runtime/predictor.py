@@ -140,7 +140,8 @@ class RoutingPredictor(nn.Module):
             rows.append(ctx)
         s = max(len(r) for r in rows)
         batch = np.array([[r[0]] * (s - len(r)) + r for r in rows], dtype=np.int64)
-        self.eval()
+        if self.training:  # eval() walks every submodule: keep it off the per-step path
+            self.eval()
         with single_thread():
             logits = self.forward_last(torch.from_numpy(batch))  # [B, L, E]
         return torch.sigmoid(logits).numpy()
@@ -243,19 +244,25 @@ class PredictorMetrics:
 
 
 @torch.no_grad()
-def predict_chunks(model: RoutingPredictor, ids: np.ndarray) -> np.ndarray:
-    """Probabilities [T, L, E] in one batched pass over non-overlapping windows: token t sees
-    the tokens of its own window up to itself, exactly the view it had in training. Cheap
-    enough for a whole prompt at prefill."""
+def predict_chunks(model: RoutingPredictor, sequences: list[np.ndarray]) -> list[np.ndarray]:
+    """Probabilities [T_i, L, E] for every token of every sequence, in ONE batched pass over
+    non-overlapping windows: token t sees the tokens of its own window up to itself, exactly
+    the view it had in training. Cheap enough for whole prompts at prefill."""
     w = model.config.window
-    ids = np.asarray(ids, dtype=np.int64)
-    pad = (-len(ids)) % w
-    # right padding is harmless: causality keeps it out of the real tokens' predictions
-    chunks = np.concatenate([ids, np.zeros(pad, dtype=np.int64)]).reshape(-1, w)
-    model.eval()
+    chunks, spans = [], []
+    for ids in sequences:
+        ids = np.asarray(ids, dtype=np.int64)
+        pad = (-len(ids)) % w
+        # right padding is harmless: causality keeps it out of the real tokens' predictions
+        rows = np.concatenate([ids, np.zeros(pad, dtype=np.int64)]).reshape(-1, w)
+        spans.append((sum(len(c) for c in chunks), len(rows), len(ids)))
+        chunks.append(rows)
+    if model.training:
+        model.eval()
     with single_thread():
-        probs = torch.sigmoid(model(torch.from_numpy(chunks)))  # [C, W, L, E]
-    return probs.reshape(-1, model.config.n_layers, model.config.n_experts)[: len(ids)].numpy()
+        probs = torch.sigmoid(model(torch.from_numpy(np.concatenate(chunks)))).numpy()  # [C, W, L, E]
+    L, E = model.config.n_layers, model.config.n_experts
+    return [probs[a : a + n].reshape(-1, L, E)[:t] for a, n, t in spans]
 
 
 @torch.no_grad()

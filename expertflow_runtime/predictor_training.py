@@ -1,15 +1,14 @@
 """Record routes on local text and fit the routing-path predictor for a model checkpoint.
 
-Text: the Python standard library's own sources (on every machine). Files are split by a stable
-rule — every 10th file (sorted by path) is held out — so the held-out score is on text the
-predictor never saw. Routes are recorded by the real engine (all experts resident, no link
+Text: the Python standard library's own sources (on every machine), on the runtime's file split
+(corpus.py: 1 file in 8 held out by path hash), so the held-out score is on text neither the
+model nor the predictor saw. Routes are recorded by the real engine (all experts resident, no link
 cost) over chunks of ``chunk`` bytes fed as prompts: at prefill every token routes on its causal
 context exactly as it would when decoded, so these are the routes the runtime will see.
 """
 
 from __future__ import annotations
 
-import sysconfig
 import time
 from pathlib import Path
 
@@ -28,19 +27,13 @@ from expertflow_runtime.trace import RoutingTrace
 
 
 def stdlib_chunks(*, chunk: int, held_out: bool, limit: int, seed: int = 0) -> list[list[int]]:
-    """Byte-id chunks of the stdlib sources; the held-out split is disjoint by file."""
-    root = Path(sysconfig.get_paths()["stdlib"])
-    files = sorted(p for p in root.glob("*.py"))
-    files = [f for i, f in enumerate(files) if (i % 10 == 0) == held_out]
-    rng = np.random.default_rng(seed)
-    out: list[list[int]] = []
-    for f in rng.permutation(len(files)):
-        data = files[f].read_bytes()
-        for s in range(0, len(data) - chunk, chunk * 8):  # spread over the file
-            out.append(list(data[s : s + chunk]))
-            if len(out) >= limit:
-                return out
-    return out
+    """Byte-id chunks of the stdlib sources, on the runtime's own train / held-out file split
+    (corpus.py), so predictor training never sees the text the benchmark prompts come from."""
+    from expertflow_runtime.corpus import load_bytes
+
+    data = load_bytes("heldout" if held_out else "train", max_bytes=max(chunk * limit * 4, 1 << 16))
+    starts = np.random.default_rng(seed).integers(0, len(data) - chunk - 1, size=limit)
+    return [data[s : s + chunk].astype(np.int64).tolist() for s in starts]
 
 
 def record_routes(preset_name: str, checkpoint: Path | None, prompts: list[list[int]],
@@ -84,6 +77,11 @@ def fit_from_checkpoint(preset_name: str, checkpoint: Path | None, *, traces: li
                         train_chunks: int = 3000, heldout_chunks: int = 300, seed: int = 0) -> dict:
     """Train, evaluate on held-out text, save next to the checkpoint; returns a JSON-able report."""
     preset = from_name(preset_name)
+    if checkpoint is None:
+        from expertflow_runtime.training import checkpoint_dir
+
+        default = checkpoint_dir(preset_name)
+        checkpoint = default if (default / "config.json").is_file() else None
     if checkpoint is not None and not Path(checkpoint).is_dir():
         raise RuntimeInputError(f"checkpoint directory {str(checkpoint)!r} does not exist; train a "
                                 "model with `sovereign runtime train` or omit --checkpoint")
@@ -91,6 +89,7 @@ def fit_from_checkpoint(preset_name: str, checkpoint: Path | None, *, traces: li
         raise RuntimeInputError(f"preset {preset_name!r} is encoder-decoder; the predictor is "
                                 "trained on decoder-only presets (mixtral-tiny, qwen-moe-tiny, ...)")
     t0 = time.perf_counter()
+    recorded = Path(checkpoint) / "traces" if checkpoint is not None else None
     if traces:
         missing = [str(p) for p in traces if not Path(p).is_file()]
         if missing:
@@ -100,10 +99,16 @@ def fit_from_checkpoint(preset_name: str, checkpoint: Path | None, *, traces: li
         cut = max(1, len(seqs) // 10)
         train, held = seqs[cut:], seqs[:cut]
     else:
+        # routes of the stdlib text (router logits over chunks; files split train / held-out)
         train = _sequences(record_routes(preset_name, checkpoint,
                                          stdlib_chunks(chunk=chunk, held_out=False, limit=train_chunks, seed=seed)))
         held = _sequences(record_routes(preset_name, checkpoint,
                                         stdlib_chunks(chunk=chunk, held_out=True, limit=heldout_chunks, seed=seed)))
+        if recorded is not None and (recorded / "heldout.npz").is_file():
+            # the runtime's own recordings (engine, prefill + greedy decode) take priority for
+            # the held-out score: they are exactly what the policy sees online
+            train += _sequences(RoutingTrace.load(recorded / "train.npz"))
+            held = _sequences(RoutingTrace.load(recorded / "heldout.npz"))
     record_s = time.perf_counter() - t0
     L, E, K = train[0][1].shape[1], preset.num_experts, preset.top_k
     cfg = PredictorConfig(vocab_size=preset.vocab_size, n_layers=L, n_experts=E, top_k=K, window=window)

@@ -26,7 +26,8 @@ class CostModel:
     """Per forward pass: ``step_fixed_s + per_token_s·T`` (embedding, LM head, sampling, launch);
     per MoE layer: ``layer_fixed_s + layer_token_s·T + kv_read_s_per_token·context`` (attention,
     router, shared experts, dense blocks); per computed expert: ``expert_fixed_s +
-    expert_token_s·n``; per copied expert: ``transfer_s`` on a single link."""
+    expert_token_s·n``; per copied expert: ``transfer_s`` on a single link, plus ``copy_issue_s`` of host time on the
+    compute path to issue it."""
 
     name: str
     step_fixed_s: float
@@ -38,6 +39,7 @@ class CostModel:
     expert_token_s: float
     transfer_s: float
     expert_bytes: int
+    copy_issue_s: float = 0.0  # host time on the compute path to issue one copy (and wake its waiter)
 
     def forward_s(self, tokens: int) -> float:
         return self.step_fixed_s + self.per_token_s * tokens
@@ -83,19 +85,25 @@ class CostModel:
     @classmethod
     def fit(cls, name: str, *, step_s: float, tokens_per_step: float, num_layers: int,
             experts_per_layer: float, transfer_s: float, expert_bytes: int,
-            expert_share: float = 0.5, fixed_share: float = 0.2) -> CostModel:
+            expert_share: float = 0.5, fixed_share: float = 0.2,
+            prefill_s: float | None = None, prefill_tokens: float | None = None) -> CostModel:
         """Constants from one measured all-resident decode step.
 
         ``step_s``: measured seconds of one forward with ``tokens_per_step`` tokens in which each
         layer computed ``experts_per_layer`` experts on average. The time is split: a
         ``fixed_share`` outside the layers, ``expert_share`` of the layer time in expert calls
-        (a per-call cost: tiny experts are launch/dispatch bound), the rest per layer.
+        (a per-call cost: tiny experts are launch/dispatch bound), the rest per layer. With a
+        measured prefill (``prefill_s`` for ``prefill_tokens`` tokens) the extra tokens' cost
+        becomes a per-token term of the forward pass.
         """
         fixed = step_s * fixed_share
         layer_total = (step_s - fixed) / num_layers
         expert_call = layer_total * expert_share / max(experts_per_layer, 1e-9)
+        per_token = 0.0
+        if prefill_s is not None and prefill_tokens and prefill_tokens > tokens_per_step:
+            per_token = max(0.0, (prefill_s - step_s) / (prefill_tokens - tokens_per_step))
         return cls(
-            name=name, step_fixed_s=fixed, per_token_s=0.0,
+            name=name, step_fixed_s=fixed - per_token * tokens_per_step, per_token_s=per_token,
             layer_fixed_s=layer_total * (1 - expert_share), layer_token_s=0.0,
             kv_read_s_per_token=0.0, expert_fixed_s=expert_call, expert_token_s=0.0,
             transfer_s=transfer_s, expert_bytes=expert_bytes,

@@ -3,7 +3,9 @@
 The JSON document has the bench's shape: ``{"config": {...}, "results": [{"policy",
 "tokens_per_s", "vs_all_resident", "hit_rate", ...}]}``. The expertflow policies read routes from
 the trace through ``NoisyTraceSource`` at the stated ``recall`` (the oracle reads them exactly);
-``static`` gets the trace's own popularity profile (an optimistic static profile, stated).
+``static`` gets the trace's own popularity profile (an optimistic static profile, stated). The
+clock is charged the predictor's time (a real predictor of the shape, timed here, per call) and
+the scheduler's measured time; generic planning time is reported, not charged.
 """
 
 from __future__ import annotations
@@ -35,6 +37,30 @@ class SimConfig:
     gen_len: int = 16
     recall: float = 0.9
     seed: int = 0
+
+
+def measure_predictor_call_s(num_layers: int, num_experts: int, top_k: int, vocab: int,
+                             batch: int, repeats: int = 20) -> float:
+    """Median wall time on this machine of one decode-step call of an (untrained) predictor of
+    this shape on ``batch`` full-window contexts: what a real predictor would cost in place of
+    the trace stand-in. Weights do not change the time."""
+    import time
+
+    import numpy as np
+
+    from expertflow_runtime.predictor import PredictorConfig, RoutingPredictor
+
+    cfg = PredictorConfig(vocab_size=min(vocab, 1 << 16), n_layers=num_layers,
+                          n_experts=num_experts, top_k=top_k)
+    model = RoutingPredictor(cfg)
+    ctx = np.random.default_rng(0).integers(0, cfg.vocab_size, (batch, cfg.window)).tolist()
+    model.predict_last(ctx)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict_last(ctx)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 def policy_kwargs(name: str, trace: RoutingTrace, recall: float, seed: int) -> dict:
@@ -72,13 +98,15 @@ def run_simulation(cfg: SimConfig, cost: CostModel | None = None,
     trace = trace or build_trace(cfg)
     cost = cost or CostModel.from_preset(preset, hw)
     L = trace.num_layers
+    pred_s = measure_predictor_call_s(L, trace.num_experts, trace.top_k, preset.vocab_size, cfg.batch)
     results = []
     for name in cfg.policies:
         policy = make_policy(name, **policy_kwargs(name, trace, cfg.recall, cfg.seed))
         capacity = L * (preset.num_experts if getattr(policy, "needs_full_budget", False)
                         else cfg.budget)
         results.append(simulate(policy, trace, cost, capacity=capacity, batch=cfg.batch,
-                                groups=cfg.groups).as_dict())
+                                groups=cfg.groups, policy_time="overheads",
+                                predictor_call_s=pred_s).as_dict())
     base = next((r["tokens_per_s"] for r in results if r["policy"] == "all-resident"), None)
     for r in results:
         r["vs_all_resident"] = r["tokens_per_s"] / base if base else float("nan")
@@ -86,5 +114,7 @@ def run_simulation(cfg: SimConfig, cost: CostModel | None = None,
     if source == "synthetic":
         source = f"synthetic (zipf={cfg.zipf}, stickiness={cfg.stickiness}, seed={cfg.seed})"
     config = asdict(cfg) | {"trace_source": source, "cost_model": asdict(cost),
-                            "moe_layers": L, "capacity": L * cfg.budget}
+                            "moe_layers": L, "capacity": L * cfg.budget,
+                            "predictor_call_s": pred_s,
+                            "policy_time": "predictor + scheduler charged; planning reported"}
     return {"config": config, "results": results}

@@ -70,7 +70,8 @@ class OverheadClock:
 class _Predicting:
     """Shared by the policies that consult a route source: cached predictions + regrouping."""
 
-    wants_regroup = True
+    wants_regroup = True  # the engine calls regroup() each round (a no-op permutation without
+    # a scheduler, but the pool's predictions feed the next-group lookahead)
 
     def _init_predicting(self, source: RouteSource, scheduler: TokenScheduler | None, top_k: int | None) -> None:
         self.source = source
@@ -78,7 +79,7 @@ class _Predicting:
         self.clock = OverheadClock()
         self._cache: dict[tuple[int, ...], np.ndarray] = {}  # (context) -> [1, L, E], one round
         self._top_k = top_k
-        self.wants_regroup = scheduler is not None
+        self._groups: list[list[tuple[int, ...]]] = []  # per group: contexts, current round
 
     def _predict(self, contexts: Sequence[Sequence[int]], new_tokens: Sequence[int]) -> list[np.ndarray]:
         todo = [i for i, (c, n) in enumerate(zip(contexts, new_tokens))
@@ -95,18 +96,28 @@ class _Predicting:
         return out  # type: ignore[return-value]
 
     def regroup(self, pool: StepInfo, group_size: int) -> tuple[int, ...] | None:
-        """Permutation of the pool (new position i takes old sequence perm[i]) or None."""
-        if self.scheduler is None:
-            return None
+        """Permutation of the pool (new position i takes old sequence perm[i]) or None.
+
+        Also remembers every group's predicted keys in the new order, so the step of group g
+        can prefetch for group g+1 once its own layers are served (the next group's tokens are
+        already known: that is what merging two batches buys).
+        """
         preds = self._predict(pool.token_ids, pool.new_tokens)
         self._cache = {tuple(c): p for c, p, n in zip(pool.token_ids, preds, pool.new_tokens) if n == 1}
         k = self._top_k or 1
         paths = np.stack([_top_k_mask(p, k).any(axis=0) for p in preds])  # [N, L, E]
-        start = time.perf_counter()
-        result = self.scheduler.regroup(paths)
-        self.clock.scheduler_s += time.perf_counter() - start
-        self.clock.scheduler_calls += 1
-        return None if result.identity else tuple(int(i) for i in result.perm)
+        perm = np.arange(len(preds))
+        if self.scheduler is not None:
+            start = time.perf_counter()
+            result = self.scheduler.regroup(paths)
+            self.clock.scheduler_s += time.perf_counter() - start
+            self.clock.scheduler_calls += 1
+            perm = result.perm
+        ordered = [tuple(pool.token_ids[i]) for i in perm]
+        self._groups = [ordered[g : g + group_size] for g in range(0, len(ordered), group_size)]
+        if self.scheduler is None or bool(np.array_equal(perm, np.arange(len(perm)))):
+            return None
+        return tuple(int(i) for i in perm)
 
     def overheads(self) -> dict[str, float]:
         return self.clock.as_dict()
@@ -133,6 +144,7 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         self.penalty: dict[ExpertKey, int] = {}  # consecutive mispredictions per key
         self.score: dict[ExpertKey, float] = {}  # predicted demand this step (tokens)
         self.wanted: list[ExpertKey] = []  # this step's predicted keys, delivery order
+        self.ahead: list[ExpertKey] = []  # the next group's predicted keys, delivery order
         self.done_layers = -1  # last layer computed in this step
 
     def attach(self, spec: CacheSpec) -> None:
@@ -142,23 +154,30 @@ class ExpertFlow(_Predicting, RecencyPolicy):
     # -- hooks --------------------------------------------------------------------------------
     def on_step_start(self, step: StepInfo, view: CacheView) -> Plan:
         preds = self._predict(step.token_ids, step.new_tokens)
-        scores = np.concatenate(preds)  # [T, L, E]
-        mask = _top_k_mask(scores, self._top_k or 1)
-        demand = mask.sum(axis=0) + 1e-3 * scores.sum(axis=0)  # [L, E] tokens, prob tie-break
-        self.score = {}
-        for layer, e in zip(*np.nonzero(mask.any(axis=0))):
-            key = ExpertKey(int(layer), int(e))
-            self.score[key] = float(demand[layer, e]) * self.mispredict_decay ** self.penalty.get(key, 0)
+        self.score = self._demand(np.concatenate(preds))
         self.wanted = sorted(self.score, key=lambda k: (k.layer, -self.score[k], k.expert))
+        self.ahead = self._next_group(step)
         self.done_layers = -1
         return self._top_up(view, Plan())
 
     def on_layer(self, layer: int, routing: LayerRouting, view: CacheView) -> Plan:
         need = [ExpertKey(layer, e) for e in routing.experts]
         needed = set(need)
-        ops: list[Op] = [Op(OpKind.COMPUTE, k) for k in need if view.held(k)]
-        computed = [k for k in need if view.held(k)]
-        victims = self._victims(view, layer, protect=needed)
+        pending = [k for k in self.wanted if k.layer > layer and not view.held(k)]
+        ops: list[Op] = []
+
+        def computed(k: ExpertKey) -> None:
+            # pipelining: the slot of an expert this step is done with goes straight to the
+            # next predicted expert, so the link works while the rest of the layer computes
+            ops.append(Op(OpKind.COMPUTE, k))
+            if pending:
+                ops.append(Op(OpKind.EVICT, k))
+                ops.append(Op(OpKind.PREFETCH, pending.pop(0)))
+
+        for k in need:
+            if view.held(k):
+                computed(k)
+        victims = self._victims(view, layer, protect=needed)  # pending keys are not held
         free = view.free
         for k in need:
             if view.held(k):
@@ -167,13 +186,10 @@ class ExpertFlow(_Predicting, RecencyPolicy):
                 free -= 1
             elif victims:
                 ops.append(Op(OpKind.EVICT, victims.pop(0)))
-            elif computed:  # wave: the union of this layer exceeds the whole table
-                ops.append(Op(OpKind.EVICT, computed.pop(0)))
             else:
                 raise ValueError(f"layer {layer}: no slot for {k} in a table of {view.capacity}")
             ops.append(Op(OpKind.LOAD, k))
-            ops.append(Op(OpKind.COMPUTE, k))
-            computed.append(k)
+            computed(k)
         for k in self.wanted:  # learn from this layer's mispredictions
             if k.layer == layer:
                 self.penalty[k] = 0 if k in needed else self.penalty.get(k, 0) + 1
@@ -185,32 +201,58 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         return self._top_up(view.after(plan), plan)
 
     # -- internals ----------------------------------------------------------------------------
+    def _demand(self, scores: np.ndarray) -> dict[ExpertKey, float]:
+        """Predicted tokens per key from scores [T, L, E], damped by past mispredictions."""
+        mask = _top_k_mask(scores, self._top_k or 1)
+        demand = mask.sum(axis=0) + 1e-3 * scores.sum(axis=0)  # [L, E]; probability tie-break
+        out = {}
+        for layer, e in zip(*np.nonzero(mask.any(axis=0))):
+            key = ExpertKey(int(layer), int(e))
+            out[key] = float(demand[layer, e]) * self.mispredict_decay ** self.penalty.get(key, 0)
+        return out
+
+    def _next_group(self, step: StepInfo) -> list[ExpertKey]:
+        """Predicted keys of the group that runs after this one in the current round."""
+        mine = {tuple(c) for c in step.token_ids}
+        for g, members in enumerate(self._groups[:-1]):
+            if mine == set(members):
+                nxt = self._groups[g + 1]
+                demand = self._demand(np.concatenate([self._cache[c] for c in nxt if c in self._cache]
+                                                     or [np.zeros((1, 1, 1))]))
+                return sorted(demand, key=lambda k: (k.layer, -demand[k], k.expert))
+        return []
+
     def _victims(self, view: CacheView, layer: int, protect: set[ExpertKey]) -> list[ExpertKey]:
         """Held keys that may leave, first = best to evict: done layers and unwanted keys
-        (mispredicted first, then least recently used), then wanted keys of later layers,
-        furthest layer and lowest demand first. Keys in ``protect`` never leave."""
+        (mispredicted first, keys the next group wants last, then least recently used), then
+        wanted keys of later layers, furthest layer and lowest demand first. Keys in ``protect``
+        never leave."""
         pending = {k for k in self.wanted if k.layer > layer}
+        ahead = set(self.ahead)
         held = [k for k in view.resident | view.in_flight if k not in protect]
         spare = [k for k in held if k not in pending]
-        spare.sort(key=lambda k: (-self.penalty.get(k, 0), self.last_use.get(k, -1), k))
+        spare.sort(key=lambda k: (k in ahead, -self.penalty.get(k, 0), self.last_use.get(k, -1), k))
         later = sorted((k for k in held if k in pending), key=lambda k: (-k.layer, self.score.get(k, 0.0), k))
         return spare + later
 
     def _top_up(self, view: CacheView, plan: Plan) -> Plan:
-        """Append prefetches of the pending wanted keys (delivery order) into free slots and the
-        slots of keys not wanted this step; never evicts a wanted key for a prefetch."""
+        """Append prefetches of the pending wanted keys (delivery order), then of the next
+        group's keys, into free slots and the slots of keys nobody is waiting for; never
+        evicts a wanted key for a prefetch, nor a next-group key for a next-group prefetch."""
         pending = [k for k in self.wanted if k.layer > self.done_layers and not view.held(k)]
-        if not pending:
-            return plan
         wanted = set(self.wanted)
-        victims = [k for k in self._victims(view, self.done_layers, protect=set()) if k not in wanted
-                   or k.layer <= self.done_layers]
+        ahead_set = set(self.ahead)
+        ahead = [k for k in self.ahead if not view.held(k)] if not pending else []
+        if not pending and not ahead:
+            return plan
+        victims = [k for k in self._victims(view, self.done_layers, protect=set())
+                   if k not in wanted or k.layer <= self.done_layers]
         free = view.free
         ops = list(plan.ops)
-        for k in pending:
+        for k in pending + ahead:
             if free > 0:
                 free -= 1
-            elif victims:
+            elif victims and not (k in ahead_set and not pending and victims[0] in ahead_set):
                 ops.append(Op(OpKind.EVICT, victims.pop(0)))
             else:
                 break

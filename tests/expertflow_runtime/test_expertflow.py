@@ -30,7 +30,7 @@ def _run(name, setting, budget=8, **kw):
     source = TraceSource(trace) if name == "expertflow-oracle" else NoisyTraceSource(trace, 0.9)
     policy = make_policy(name, source=source) if name.startswith("expertflow") else make_policy(name, **kw)
     return policy, simulate(policy, trace, cost, capacity=budget * trace.num_layers, batch=8, groups=2,
-                            charge_policy_time=False)
+                            policy_time="none")
 
 
 def test_all_ablations_are_registered():

@@ -36,7 +36,7 @@ def mixtral():
 def _tps(name, mixtral, capacity, cost=None, **kw):
     _, trace, c = mixtral
     return simulate(make_policy(name, **kw), trace, cost or c, capacity=capacity, batch=4, groups=2,
-                    charge_policy_time=False)
+                    policy_time="none")
 
 
 def test_offloading_costs_what_the_link_says(mixtral):
