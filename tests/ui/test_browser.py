@@ -187,8 +187,14 @@ def test_ask_close_reopen_read_sign_in_and_approve(served):
     assert (decision.owner, decision.action, decision.comment) == ("ada", "approve", "Approved in the browser test")
 
     # A screenshot of the approved report, kept as the test's artifact.
+    page.set_viewport_size({"width": 1400, "height": 2400})  # the app scrolls inside its main pane
     page.goto(f"{base}/report?run={run_id}")
     page.get_by_text("approved by the owner").first.wait_for(timeout=30_000)
+    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Decisions").click()
+    page.get_by_text("Approved in the browser test").first.wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Report").click()
+    page.wait_for_timeout(1500)  # let the draft's Markdown finish laying out
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report-page.png"
     page.screenshot(path=str(shot), full_page=True)
