@@ -25,6 +25,18 @@ _FROM_TO = re.compile(rf"\bfrom\s+(?P<a>[\d,]+(?:\.\d+)?)\s?(?P<ua>{_MEM_UNIT})?
 _SAVING = re.compile(r"\b(?:reduc\w*|sav\w*|cut\w*|lower\w*|less|decreas\w*|shrink\w*|down)\b", re.IGNORECASE)
 
 
+_ABOUT = re.compile(r"\b(?:memory|footprint|stall\s+time|stall|latency|throughput|time|flops|parameters)\b", re.IGNORECASE)
+_TO_SHARE = re.compile(r"(?<!\bup\s)\bto\s+(?:less\s+than\s+|under\s+|below\s+|only\s+|just\s+|about\s+)?$", re.IGNORECASE)
+
+
+def _number_position(text: str, value: float) -> int | None:
+    """Start of the first written number equal to ``value`` in ``text``."""
+    for m in re.finditer(r"\d+(?:\.\d+)?", text):
+        if abs(float(m.group(0)) - value) < 1e-9:
+            return m.start()
+    return None
+
+
 class Unreadable(ValueError):
     """The claim's number cannot be put in an experiment's unit; ``str()`` is the reason."""
 
@@ -100,10 +112,18 @@ def read_memory(claim: ExtractedClaim, policy: str) -> Claimed:
     value, unit = claim.value, claim.unit
     assert value is not None
     if unit == "%":
+        at = _number_position(claim.text, value)
+        about = [m for m in _ABOUT.finditer(claim.text[:at])] if at is not None else []
+        if about and about[-1].group(0).lower() not in ("memory", "footprint"):
+            raise Unreadable(f"the {value:g}% is about {about[-1].group(0).lower()}, not memory; "
+                             "the runtime compares memory savings and throughput ratios")
         if claim.direction != "lower" and not _SAVING.search(claim.text):
             raise Unreadable(f"{value:g}% of memory is not stated as a saving; nothing to re-measure")
-        return Claimed(quantity="memory_saving", value=value, unit="%", subject=policy,
-                       as_written=_written(value, "%"))
+        # "reduces memory to 20%" keeps 20%, i.e. saves 80%; "by 20%" saves 20%.
+        remaining = at is not None and _TO_SHARE.search(claim.text[max(0, at - 30):at])
+        saving = 100.0 - value if remaining else value
+        return Claimed(quantity="memory_saving", value=saving, unit="%", subject=policy,
+                       as_written=("to " if remaining else "") + _written(value, "%"))
     if unit in ("GB", "MB", "TB"):
         scale = _MEM_SCALE[unit]
         pair = _FROM_TO.search(claim.text)

@@ -77,6 +77,7 @@ DEFAULT_SETUP = PaperSetup("", "Mixtral-8x7B", "a40-pcie4", 0, 16,
                            "no setup stated: A40 + PCIe 4.0, a quarter of the experts, batch 16")
 PAPER_SETUPS = {"2410.17954": EXPERTFLOW_SETUP}
 SYSTEM_PAPERS = {"ExpertFlow": "2410.17954"}
+PAPER_SYSTEMS = {paper: system for system, paper in SYSTEM_PAPERS.items()}
 
 
 def policy_of(name: str | None) -> str | None:
@@ -136,9 +137,15 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> Ex
             f"model quality ({claim.metric}{where}) needs the paper's trained model and the "
             "benchmark data; the runtime measures serving speed, caching and memory, not task quality",
         )
-    if claim.system is None:
+    system, assumed = claim.system, []
+    own = PAPER_SYSTEMS.get(re.sub(r"v\d+$", "", paper_id or ""))
+    if system is None and own:  # "these components reduce memory by 93.72%" in the paper's own text
+        system = own
+        assumed.append(f"system not named: the paper's own system, {own}")
+    if system is None:
         return _not_testable(claim, "the claim names no system to run; implemented: " + _implemented())
-    policy = policy_of(claim.system)
+    claim = claim.model_copy(update={"system": system})
+    policy = policy_of(system)
     if policy is None:
         return _not_testable(
             claim, f"{claim.system} has no implementation in the runtime; implemented: {_implemented()}"
@@ -148,7 +155,6 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> Ex
     except Unreadable as exc:
         return _not_testable(claim, str(exc))
 
-    assumed: list[str] = []
     setup = _setup(paper_id, claim)
     baseline_policy = policy_of(claim.baseline) if claim.baseline else None
     if claim.baseline and baseline_policy is None:

@@ -87,3 +87,23 @@ def test_budget_keeps_the_fraction_of_experts_at_small_scale():
     assert scaled_budget(16, 32, 8) == 4  # Switch-32 cache 16 -> half of switch-tiny's 8
     assert scaled_budget(4, 128, 8) == 1  # never below one expert per layer
     assert scaled_budget(16, 60, 16) == 4  # Qwen1.5-MoE 16 of 60 -> 4 of 16
+
+
+def test_the_papers_own_unnamed_system_is_its_system_and_said_so():
+    text = ("Together, these components enable efficient expert loading and execution, reducing GPU "
+            "memory usage by up to 93.72% and improving inference throughput by up to 10x over strong "
+            "offloading baselines on a single GPU.")
+    memory, speed = (plan_experiment(c, paper_id="2410.17954v3") for c in extract_claims(text))
+    assert memory.policy == "expertflow" and memory.claimed.value == pytest.approx(93.72)
+    assert any("paper's own system" in a for a in memory.assumed)
+    assert isinstance(speed, NotTestable) and "baseline" in speed.reason  # "strong baselines": which?
+    (elsewhere,) = [plan_experiment(c) for c in extract_claims(text)][:1]
+    assert isinstance(elsewhere, NotTestable)  # without the paper, nobody is named
+
+
+def test_memory_reduced_to_a_share_is_a_saving_of_the_rest_and_stall_time_is_not_memory():
+    (to_share,) = plans("ExpertFlow reduces GPU memory of Mixtral-8x7B to 20% of the original.")
+    assert to_share.claimed.value == pytest.approx(80.0)
+    (stall,) = plans("ExpertFlow reduces model stall time to less than 0.1% of the baseline under "
+                     "stringent memory constraints.")
+    assert isinstance(stall, NotTestable) and "stall time" in stall.reason
