@@ -94,6 +94,32 @@ def match_expression(query: str) -> str:
     return " OR ".join('"' + " ".join(u) + '"' for u in phrases(query))
 
 
+# A unit found in more than this many papers is left out of a query with rarer units: its
+# BM25 weight is small (idf < 3) but scoring its every match dominates the query's time.
+COMMON_FRACTION = 0.05
+COMMON_MIN = 5_000
+
+
+def _selective_match(conn, units: list[list[str]]) -> str:
+    """`match_expression` without the units too common to matter (see COMMON_FRACTION).
+    Counting stops at the threshold, so a check costs at most one bounded doclist scan."""
+    expr = ['"' + " ".join(u) + '"' for u in units]
+    if len(expr) < 2:
+        return " OR ".join(expr)
+    n = conn.execute(text("SELECT coalesce(max(rowid), 0) FROM paper")).scalar() or 0
+    cap = max(COMMON_MIN, int(COMMON_FRACTION * n))
+    if n <= cap:
+        return " OR ".join(expr)
+    kept = [
+        e for e in expr
+        if conn.execute(
+            text(f"SELECT count(*) FROM (SELECT 1 FROM paper_fts WHERE paper_fts MATCH :m "
+                 f"LIMIT {cap + 1})"), {"m": e}
+        ).scalar() <= cap
+    ]
+    return " OR ".join(kept or expr)
+
+
 def ensure_index(engine: Engine) -> None:
     """Create the index (and fill it from existing papers) if it is missing. Idempotent."""
     key = str(engine.url)
@@ -143,14 +169,17 @@ def search(engine: Engine, query: str, k: int = 50) -> list[Hit]:
         return []
     ensure_index(engine)
     if engine.dialect.name == "sqlite":
-        match = match_expression(query)
+        # Rank inside the FTS table, join only the k winners (3x faster than joining every
+        # match before the sort when a query matches ~10^4 papers).
         sql = text(
-            "SELECT paper.id, bm25(paper_fts, :wt, :wa, :wu) AS s FROM paper_fts "
-            "JOIN paper ON paper.rowid = paper_fts.rowid "
-            "WHERE paper_fts MATCH :q ORDER BY s LIMIT :k"
+            "SELECT p.id, f.s FROM (SELECT rowid, bm25(paper_fts, :wt, :wa, :wu) AS s "
+            "FROM paper_fts WHERE paper_fts MATCH :q ORDER BY s LIMIT :k) f "
+            "JOIN paper p ON p.rowid = f.rowid ORDER BY f.s"
         )
-        params = {"q": match, "k": k, "wt": _WEIGHTS[0], "wa": _WEIGHTS[1], "wu": _WEIGHTS[2]}
         with engine.connect() as conn:
+            match = _selective_match(conn, phrases(query))
+            params = {"q": match, "k": k, "wt": _WEIGHTS[0], "wa": _WEIGHTS[1],
+                      "wu": _WEIGHTS[2]}
             rows = conn.execute(sql, params).all()
         return [Hit(pid, -float(s)) for pid, s in rows]
     return _search_postgres(engine, query, k)
