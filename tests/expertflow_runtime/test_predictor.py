@@ -30,7 +30,12 @@ def _routes(seed: int, n: int, length: int = 32):
 @pytest.fixture(scope="module")
 def trained():
     cfg = PredictorConfig(vocab_size=V, n_layers=L, n_experts=E, top_k=K, d_ff=64, n_blocks=1, window=16)
-    model, history = train_predictor(_routes(0, 40), cfg, epochs=10, batch_size=8, lr=1e-2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small ops: one thread is faster on a shared CPU
+    try:
+        model, history = train_predictor(_routes(0, 40), cfg, epochs=10, batch_size=8, lr=1e-2)
+    finally:
+        torch.set_num_threads(threads)
     return model, history
 
 
