@@ -167,6 +167,11 @@ def _mount() -> None:
     from expertflow_runtime.cli import app as runtime_app
 
     app.add_typer(runtime_app, name="runtime", help="The ExpertFlow MoE offloading runtime.")
+    from kernel.checks_cli import app as checks_app
+    from kernel.checks_cli import worker
+
+    app.add_typer(checks_app, name="checks", help="Re-measure performance claims with the runtime.")
+    app.command("worker")(worker)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

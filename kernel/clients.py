@@ -1,5 +1,5 @@
-"""Clients that settings build, once per stage context: the sentence embedder and the textual
-checker. Retrieval's own clients (arXiv source, search index) live in `kernel.retrieval`."""
+"""Clients that settings build, once per stage context: the sentence embedder (shared by
+retrieval's reranking and the textual checks) and the textual checker."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from kernel.context import StageContext
 
 
 def embedder(ctx: StageContext) -> Any:
-    """The sentence embedder named by `settings.retrieval.embedder` (local files only)."""
-    from verifier import MiniLMEmbedder
+    """The embedder named by `settings.retrieval.embedder` (local files only by default)."""
+    from kernel.retrieval.embedders import as_embedder, make_embedder
 
-    return ctx.client("embedder", lambda: MiniLMEmbedder(ctx.settings.retrieval.embedder))
+    cfg = ctx.settings.retrieval
+    return as_embedder(ctx.client("embedder", lambda: make_embedder(cfg)), cfg.embedder)
 
 
 def text_checker(ctx: StageContext) -> Any:
-    from verifier import TextChecker
+    """`verifier.TextChecker` over the shared embedder."""
+    from verifier.check import TextChecker
 
-    return ctx.client("text_checker", lambda: TextChecker(embedder(ctx)))
+    return ctx.client("text_checker", lambda: TextChecker(embedder(ctx), settings=ctx.settings.verifier))

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings import TomlConfigSettingsSource
 
+from verifier.settings import VerifierSettings
+
 
 def default_home() -> Path:
     return Path(os.environ.get("SOVEREIGN_HOME", "~/.sovereign")).expanduser()
@@ -46,10 +48,9 @@ class RetrievalSettings(Section):
     embeddings_api_key: str | None = Field(None, description="key for the embeddings endpoint")
 
 
-class VerifierSection(Section):
-    supported_threshold: float = Field(
-        0.5, ge=0, le=1, description="calibrated probability above which a claim is SUPPORTED"
-    )
+class VerifierSection(VerifierSettings):
+    """The verifier's own settings (`verifier.settings`) plus what the pipeline adds."""
+
     max_claims_per_paper: int = Field(12, ge=1, description="claims extracted per paper at most")
 
 

@@ -28,15 +28,20 @@ def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
         )
     refs = {p.id: PassageRef(id=p.id, paper_id=p.paper_id, text=p.text, section=p.section) for p in passages}
     checker = text_checker(ctx)
-    checks: list[TextCheck] = []
-    for i, claim in enumerate(claims):
-        fields = ExtractedClaim.model_validate(claim.model_dump(include=set(ExtractedClaim.model_fields)))
-        others = [r for r in refs.values() if r.paper_id != claim.paper_id]
-        verdict = checker.check(fields, refs.get(claim.passage_id), others)
-        data = verdict.model_dump(mode="json")
-        checks.append(TextCheck(claim_id=claim.id, **data))
-        if i % 10 == 0:
-            ctx.progress("check_text", f"{i + 1}/{len(claims)} claims")
+    fields = [
+        ExtractedClaim.model_validate(c.model_dump(include=set(ExtractedClaim.model_fields))) for c in claims
+    ]
+    verdicts = []
+    step = 32  # batches keep progress visible; passages are encoded once (memoised embedder)
+    for i in range(0, len(claims), step):
+        part = claims[i : i + step]
+        verdicts += checker.check_batch(
+            fields[i : i + step], list(refs.values()), own=[refs.get(c.passage_id) for c in part]
+        )
+        ctx.progress("check_text", f"{min(i + step, len(claims))}/{len(claims)} claims")
+    checks = [
+        TextCheck(claim_id=c.id, **v.model_dump(mode="json")) for c, v in zip(claims, verdicts)
+    ]
 
     def write() -> None:
         with session_scope(ctx.engine) as s:
