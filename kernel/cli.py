@@ -27,6 +27,12 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
+def _fail(message: str, code: int) -> None:
+    """One line on stderr, never wrapped, then exit with `code`."""
+    sys.stderr.write(f"error: {' '.join(message.split())}\n")
+    raise SystemExit(code)
+
+
 def _service(progress: bool = True):
     from kernel.service import Service
 
@@ -190,11 +196,9 @@ def main() -> None:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         raise SystemExit(code or 0)
     except user_errors as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise SystemExit(2)
+        _fail(str(exc), 2)
     except SovereignError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise SystemExit(exc.exit_code)
+        _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted; continue with `sovereign resume RUN`")
         raise SystemExit(130)
@@ -204,8 +208,7 @@ def main() -> None:
         if isinstance(exc, click.ClickException):
             exc.show()
             raise SystemExit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-        err.print(f"error: {type(exc).__name__}: {exc}", markup=False, highlight=False)
-        raise SystemExit(1)
+        _fail(f"{type(exc).__name__}: {exc}", 1)
 
 
 if __name__ == "__main__":
