@@ -109,7 +109,7 @@ def load_model(p: ModelPreset, checkpoint: str | Path | None = None, *, seed: in
         model = cls.from_pretrained(path, dtype=dtype)
     else:
         torch.manual_seed(seed)
-        model = cls(build_config(p)).to(dtype)
+        model = cls._from_config(build_config(p), dtype=dtype)  # init directly in ``dtype``
     return model.eval()
 
 

@@ -24,6 +24,7 @@ import torch
 from expertflow_runtime import corpus
 from expertflow_runtime.engine import Engine
 from expertflow_runtime.errors import BudgetError, RuntimeInputError
+from expertflow_runtime.links import measure_h2d_bandwidth
 from expertflow_runtime.policies import _REGISTRY, make_policy, policy_names
 from expertflow_runtime.presets import ModelPreset, from_name
 from expertflow_runtime.training import checkpoint_dir, require_checkpoint
@@ -144,7 +145,9 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
                   expert_bytes=engine.layout.nbytes, device=_device_name(engine.device),
                   cpu_threads=torch.get_num_threads(),
                   emulated_copy_ms=(engine.seconds_per_byte * engine.layout.nbytes * 1e3
-                                    if engine.link_spec.kind == "emulated" else None))
+                                    if engine.link_spec.kind == "emulated" else None),
+                  h2d_gbps=(measure_h2d_bandwidth(engine.device) / 1e9
+                            if engine.device.type == "cuda" else None))
     return {"config": config, "results": results}
 
 
@@ -182,5 +185,6 @@ def format_table(doc: dict) -> str:
     lines.append(f"{c['preset']} ({c['weights']} weights), {c['moe_layers']} MoE layers, budget "
                  f"{c['budget_per_layer']}/layer = {c['capacity']} slots, batch {c['batch']}, "
                  f"prompt {c['prompt_len']}, {c['new_tokens']} new tokens, link {c['link']}, "
-                 f"{c['device']}")
+                 f"{c['device']}"
+                 + (f", H2D {c['h2d_gbps']:.1f} GB/s" if c.get("h2d_gbps") else ""))
     return "\n".join(lines)

@@ -153,12 +153,13 @@ def prefetch_into_layer(
     capacity: int,
     victim_order: Callable[[list[ExpertKey]], list[ExpertKey]],
 ) -> Plan:
-    """Prefetch the ``wanted`` experts of ``layer`` (best first) within the layer's ``capacity``.
+    """Prefetch the best ``capacity`` of the ``wanted`` experts of ``layer`` (best first).
 
-    Evicts idle experts of the layer (in ``victim_order``) that are not wanted to make room; never
-    evicts a wanted one and never exceeds the global free slots.
+    Evicts experts of the layer outside that set (in ``victim_order``) to make room; never evicts
+    a wanted one and never exceeds the global free slots.
     """
-    wanted_keys = [ExpertKey(layer, e) for e in dict.fromkeys(wanted)]
+    # Only the best ``capacity`` can be held at once; the rest must not shield idle experts.
+    wanted_keys = [ExpertKey(layer, e) for e in dict.fromkeys(wanted)][:capacity]
     held = view.layer_keys(layer)
     victims = victim_order([k for k in held if k not in set(wanted_keys)])
     in_layer = len(held)
