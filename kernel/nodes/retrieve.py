@@ -80,8 +80,10 @@ def retrieve(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     run_id = state["run_id"]
     ctx.enter(run_id, "retrieve")
     cfg = ctx.settings.retrieval
-    queries = state.get("queries") or plan_queries(state["question"], cfg.queries).queries
-    key_terms = state.get("key_terms") or plan_queries(state["question"], cfg.queries).key_terms
+    queries, key_terms = state.get("queries"), state.get("key_terms")
+    if not queries:  # a state from before the plan stage existed: plan here, the same way
+        planned = plan_queries(state["question"], cfg.queries)
+        queries, key_terms = planned.queries, planned.key_terms
     offline = bool(state.get("offline") or ctx.settings.offline)
     update: dict[str, Any] = {}
     notes: list[str] = []
@@ -104,7 +106,7 @@ def retrieve(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
         state["question"],
         queries,
         remote=remote,
-        names=system_names(key_terms),
+        names=system_names(key_terms or []),
         embedder=embedder(ctx),
         cache=vector_cache(ctx),
         keep=cfg.papers_per_run,
