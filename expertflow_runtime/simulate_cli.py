@@ -34,14 +34,19 @@ def train_predictor_cmd(
                                      "recording them from local text"),
     seconds: float = typer.Option(120.0, help="training time limit"),
     window: int = typer.Option(32, help="context tokens the predictor reads"),
+    chunks: int = typer.Option(1500, help="64-byte text chunks whose routes are recorded for training"),
+    threads: int = typer.Option(1, help="torch intra-op threads (small ops: 1 is fastest on a shared CPU)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
     """Train the routing-path predictor with multi-label BCE; report held-out recall."""
+    import torch
+
     from expertflow_runtime.predictor_training import fit_from_checkpoint
 
+    torch.set_num_threads(max(1, threads))
     try:
         report = fit_from_checkpoint(preset, checkpoint, traces=trace or None, seconds=seconds,
-                                     window=window)
+                                     window=window, train_chunks=chunks)
     except RuntimeInputError as exc:
         _fail(str(exc))
     if as_json:
