@@ -63,6 +63,65 @@ def policy_kwargs(name: str, ckpt: Path, oracle: RoutingTrace, popularity) -> di
     return {}
 
 
+def switch_calibration(args, preset_name: str = "switch-tiny") -> dict:
+    """Simulator vs emulated engine on an encoder-decoder preset (one batch, the engine's own
+    ``generate``): the baselines only — the routing-path predictor is trained for decoder-only
+    presets, so no expertflow row here. Weights: the trained checkpoint when present, else
+    random (routing mechanics and timing only; stated in the output)."""
+    preset = from_name(preset_name)
+    ckpt = checkpoint_dir(preset)
+    ckpt = ckpt if (ckpt / "config.json").is_file() else None
+    engine = Engine.build(preset, checkpoint=ckpt, link=args.link, batch_hint=args.batch)
+    capacity = engine.capacity_for(args.budget)
+    prompts = corpus_prompts(args.batch, args.prompt_len, split="heldout", seed=11)
+    ref = engine.generate(prompts, args.new_tokens, policy=make_policy("all-resident"),
+                          capacity=capacity, record_trace=True)
+    trace = ref.trace
+    names = ["all-resident", "on-demand", "static", "lru", "se-moe", "pregated"]
+    emulated = {}
+    for name in names:
+        kw = {"popularity": trace.popularity()} if name == "static" else {}
+        runs = sorted((engine.generate(prompts, args.new_tokens, policy=make_policy(name, **kw),
+                                       capacity=capacity) for _ in range(args.repeats)),
+                      key=lambda r: r.metrics.tokens_per_s)
+        run = runs[len(runs) // 2]
+        emulated[name] = dict(run.metrics.as_dict(), identical_to_all_resident=run.tokens == ref.tokens)
+        log(f"{preset_name} {name}: {run.metrics.tokens_per_s:.1f} tok/s")
+    rm = emulated["all-resident"]
+    decode_step = (rm["total_s"] - rm["ttft_s"]) / max(1, args.new_tokens - 1)
+    dec = trace.experts[trace.phase == DECODE]
+    used = [layer for layer in range(trace.num_layers) if (dec[:, layer] >= 0).any()]
+    union = float(np.mean([len({int(e) for e in dec[:, layer].ravel() if e >= 0}) for layer in used]))
+    cost = CostModel.fit(f"{preset_name}@{args.link} (fitted)", step_s=decode_step,
+                         tokens_per_step=args.batch, num_layers=len(used), experts_per_layer=union,
+                         transfer_s=engine.seconds_per_byte * engine.layout.nbytes,
+                         expert_bytes=engine.layout.nbytes, prefill_s=rm["ttft_s"],
+                         prefill_tokens=args.batch * args.prompt_len)
+
+    def run_sims(cost):
+        out = {}
+        for name in names:
+            kw = {"popularity": trace.popularity()} if name == "static" else {}
+            policy = make_policy(name, **kw)
+            cap = engine.num_layers * preset.num_experts if name == "all-resident" else capacity
+            out[name] = simulate(policy, trace, cost, capacity=cap, batch=args.batch, groups=1)
+        return out
+
+    sims = run_sims(cost)
+    od = emulated["on-demand"]
+    issue = max(0.0, (od["total_s"] - sims["on-demand"].wall_s) / max(1, sims["on-demand"].experts_loaded))
+    cost = CostModel(**{**cost.__dict__, "copy_issue_s": issue})
+    sims = run_sims(cost)
+    return {"preset": preset_name, "weights": str(ckpt) if ckpt else "random init",
+            "cost_model": cost.__dict__, "emulated": list(emulated.values()),
+            "calibration": [dict(policy=n, emulated_tokens_per_s=emulated[n]["tokens_per_s"],
+                                 simulated_tokens_per_s=sims[n].tokens_per_s,
+                                 error=sims[n].tokens_per_s / emulated[n]["tokens_per_s"] - 1,
+                                 fitted_on=n in ("all-resident", "on-demand"),
+                                 emulated_hit_rate=emulated[n]["hit_rate"],
+                                 simulated_hit_rate=sims[n].hit_rate) for n in names]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="mixtral-tiny")
@@ -76,6 +135,8 @@ def main() -> None:
     ap.add_argument("--predictor-seconds", type=float, default=120.0)
     ap.add_argument("--checkpoint", type=Path, default=None)
     ap.add_argument("--skip-full", action="store_true", help="skip the full-size simulations")
+    ap.add_argument("--switch-only", action="store_true",
+                    help="only the switch-tiny calibration (encoder-decoder, baselines)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per policy; the median is kept")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch intra-op threads (1: a shared 2-core box spins with more)")
@@ -83,6 +144,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.switch_only:
+        print(json.dumps({"switch_calibration": switch_calibration(args)}, default=float))
+        return
 
     preset = from_name(args.preset)
     ckpt = args.checkpoint or checkpoint_dir(preset)

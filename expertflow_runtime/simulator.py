@@ -9,7 +9,8 @@ router's choices read from a routing trace. Two resources advance in time:
 * the **link** copies one expert at a time. PREFETCHes queue FIFO; a LOAD (a miss) jumps the
   queue but does not pre-empt the copy in progress. Copies overlap compute.
 
-Every policy hook's own wall time on this machine is added to the compute stream (host-side
+``on_gate_preview`` (pregated) gets the trace's true next-layer routes, an upper bound of
+the engine's gate-on-current-hidden preview. Every policy hook's own wall time on this machine is added to the compute stream (host-side
 planning is on the critical path in the engine too), and the policy's predictor/scheduler time
 is reported separately when it exposes ``overheads()``.
 
@@ -266,10 +267,24 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
         hook(policy.update, plan, r)
         context = sum(lengths)
         for layer in range(L):
-            rows = [tuple(int(e) for e in seqs[m][1][t, layer]) for m, n, c in zip(members, new, lengths)
-                    for t in range(c - n, c)]
+            rows = [tuple(int(e) for e in seqs[m][1][t, layer] if e >= 0)
+                    for m, n, c in zip(members, new, lengths) for t in range(c - n, c)]
+            rows = [r for r in rows if r]
+            if not rows:  # a layer these tokens never visit (Switch: encoder layers at decode)
+                continue
             routing = LayerRouting(layer, tuple(rows))
-            ex.now += cost.layer_s(sum(new), context)
+            ex.now += cost.layer_s(len(rows), context)
+            if getattr(policy, "wants_gate_preview", False) and layer + 1 < L:
+                # the engine applies layer l+1's gate to layer l's input; here the trace's
+                # true l+1 routes stand in for it (an upper bound for ``pregated``)
+                nrows = [tuple(int(e) for e in seqs[m][1][t, layer + 1] if e >= 0)
+                         for m, n, c in zip(members, new, lengths) for t in range(c - n, c)]
+                if any(nrows):
+                    preview = LayerRouting(layer + 1, tuple(r for r in nrows if r))
+                    plan = hook(policy.on_gate_preview, layer + 1, preview, ex.view())
+                    r = ex.execute(plan)
+                    absorb(r)
+                    hook(policy.update, plan, r)
             plan = hook(policy.on_layer, layer, routing, ex.view())
             missing = set(routing.experts) - {k.expert for k in plan.computes if k.layer == layer}
             if missing:
