@@ -19,6 +19,9 @@ from expertflow_runtime.presets import from_name
 from expertflow_runtime.trace import RoutingTrace
 
 PREDICTOR_SHARE = 0.5  # of the training budget, spent fitting the routing-path predictor
+# Sequences whose routes are recorded after training (train and held-out split each): enough for
+# the predictor and for the simulator's batch-16 workloads, a quarter of `runtime train`'s cost.
+TRACE_SEQUENCES = 32
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def ensure_trained(preset_name: str, runtime_dir: Path, budget_s: float) -> Trai
         if not (ckpt / "config.json").is_file() or not (ckpt / "traces" / "train.npz").is_file():
             from expertflow_runtime.training import train
 
-            train(preset, max_seconds=budget_s, out_dir=ckpt)
+            train(preset, max_seconds=budget_s, out_dir=ckpt, trace_sequences=TRACE_SEQUENCES)
         if predictor and not _complete(ckpt, predictor):
             from expertflow_runtime.predictor_training import fit_from_checkpoint
 
