@@ -42,6 +42,11 @@ class TrainedModel:
         return RoutingTrace.load(self.train_trace).popularity().tolist()
 
 
+def _model_complete(ckpt: Path) -> bool:
+    # runtime.json is written last by the runtime's train(): a killed training leaves none.
+    return (ckpt / "runtime.json").is_file() and (ckpt / "traces" / "heldout.npz").is_file()
+
+
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,7 +61,7 @@ def _locked(path: Path) -> Iterator[None]:
 def _complete(ckpt: Path, predictor: bool) -> bool:
     from expertflow_runtime.predictor import PREDICTOR_FILE
 
-    have = (ckpt / "config.json").is_file() and (ckpt / "traces" / "train.npz").is_file()
+    have = _model_complete(ckpt)
     return have and (not predictor or (ckpt / PREDICTOR_FILE).is_file())
 
 
@@ -71,7 +76,7 @@ def ensure_trained(preset_name: str, runtime_dir: Path, budget_s: float) -> Trai
     if _complete(ckpt, predictor):
         return TrainedModel(preset.name, ckpt, predictor)
     with _locked(Path(runtime_dir) / f".{preset.name}.lock"):
-        if not (ckpt / "config.json").is_file() or not (ckpt / "traces" / "train.npz").is_file():
+        if not _model_complete(ckpt):
             from expertflow_runtime.training import train
 
             train(preset, max_seconds=budget_s, out_dir=ckpt, trace_sequences=TRACE_SEQUENCES)

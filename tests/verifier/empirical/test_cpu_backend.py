@@ -7,6 +7,8 @@ as it would take one `ensure_trained` left under the runtime directory.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from verifier.empirical import check_claim
@@ -26,6 +28,7 @@ def runtime_dir(tmp_path_factory):
     preset = from_name("mixtral-tiny")
     load_model(preset).save_pretrained(ckpt)
     record_traces(preset, ckpt, sequences=4, prompt_len=32, new_tokens=4)
+    (ckpt / "runtime.json").write_text(json.dumps({"preset": preset.name, "steps": 0, "seconds": 0.0}))
     fit_from_checkpoint("mixtral-tiny", ckpt, traces=[ckpt / "traces" / "train.npz",
                                                       ckpt / "traces" / "heldout.npz"], seconds=2)
     return root
