@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 RUN_LIMIT_S = 420
+# Generous: CI shares two cores with the rest of the suite, and a page may wait on a first import.
+UI_WAIT_MS = 90_000
 
 
 def _playwright():
@@ -119,7 +121,21 @@ def _wait_status(home: Path, run_id: str, wanted: tuple[str, ...], limit: float)
     pytest.fail(f"run {run_id} not in {wanted} after {limit}s (status {run.status}, stage {run.stage})")
 
 
-def test_ask_close_reopen_read_sign_in_and_approve(served):
+@pytest.fixture
+def shots(request):
+    """Pages to photograph if the test fails (artifacts/browser-failure-N.png)."""
+    pages: list = []
+    yield pages
+    if request.session.testsfailed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for i, page in enumerate(pages):
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"browser-failure-{i}.png"))
+            except Exception:  # the browser may be closed already; the failure itself is reported
+                pass
+
+
+def test_ask_close_reopen_read_sign_in_and_approve(served, shots):
     base, home, pw = served
     corpus = need_shared_corpus() / "moe-inference.jsonl"
 
@@ -143,7 +159,7 @@ def test_ask_close_reopen_read_sign_in_and_approve(served):
     page.get_by_role("button", name="Ask").click()
     page.wait_for_url("**?run=*", timeout=60_000)
     run_id = page.url.split("run=")[1].split("&")[0]
-    page.get_by_text(f"Run {run_id}").first.wait_for(timeout=30_000)
+    page.get_by_text(f"Run {run_id}").first.wait_for(timeout=UI_WAIT_MS)
 
     # Close the browser mid-run: the run lives in its worker, not in the page.
     status_at_close = _run_row(home, run_id).status
@@ -153,8 +169,9 @@ def test_ask_close_reopen_read_sign_in_and_approve(served):
 
     browser = _browser(pw)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    shots.append(page)
     page.goto(f"{base}/?run={run_id}")
-    page.get_by_text(f"Run {run_id}").first.wait_for(timeout=30_000)
+    page.get_by_text(f"Run {run_id}").first.wait_for(timeout=UI_WAIT_MS)
     shown = page.locator("section.main, [data-testid='stMain']").first.inner_text()
     assert any(s in shown for s in ("running", "queued", "waiting for the owner", "ready", "rejected")), shown[:500]
     assert _run_row(home, run_id).status != "failed"
@@ -162,17 +179,17 @@ def test_ask_close_reopen_read_sign_in_and_approve(served):
     # The report: wait for the run, then the live fragment says so without a reload.
     status = _wait_status(home, run_id, ("waiting_owner", "ready", "rejected"), RUN_LIMIT_S)
     assert status == "waiting_owner", f"decide.always_escalate is on by default, the run ended {status}"
-    page.get_by_text("waiting for the owner's review").first.wait_for(timeout=30_000)
+    page.get_by_text("waiting for the owner's review").first.wait_for(timeout=UI_WAIT_MS)
     page.get_by_role("link", name="Open the report").click()
-    page.get_by_role("tab", name="Claims").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Claims").wait_for(timeout=UI_WAIT_MS)
     assert "References" in page.locator("[data-testid='stMain']").inner_text()
 
     # Sign in as the owner and approve.
     page.get_by_label("Owner password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Signed in as owner").wait_for(timeout=30_000)
+    page.get_by_text("Signed in as owner").wait_for(timeout=UI_WAIT_MS)
     page.get_by_role("link", name="Review queue").click()
-    page.get_by_role("button", name="Approve").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Approve").wait_for(timeout=UI_WAIT_MS)
     page.get_by_role("textbox", name="Comment", exact=True).fill("Approved in the browser test")
     page.get_by_role("button", name="Approve").click()
     page.get_by_text("approve recorded by ada").wait_for(timeout=120_000)
@@ -189,10 +206,10 @@ def test_ask_close_reopen_read_sign_in_and_approve(served):
     # A screenshot of the approved report, kept as the test's artifact.
     page.set_viewport_size({"width": 1400, "height": 2400})  # the app scrolls inside its main pane
     page.goto(f"{base}/report?run={run_id}")
-    page.get_by_text("approved by the owner").first.wait_for(timeout=30_000)
-    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=30_000)
+    page.get_by_text("approved by the owner").first.wait_for(timeout=UI_WAIT_MS)
+    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=UI_WAIT_MS)
     page.get_by_role("tab", name="Decisions").click()
-    page.get_by_text("Approved in the browser test").first.wait_for(timeout=30_000)
+    page.get_by_text("Approved in the browser test").first.wait_for(timeout=UI_WAIT_MS)
     page.get_by_role("tab", name="Report").click()
     page.wait_for_timeout(1500)  # let the draft's Markdown finish laying out
     ARTIFACTS.mkdir(exist_ok=True)

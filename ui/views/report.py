@@ -133,10 +133,12 @@ with tabs[3]:
     for rnd in sorted({r.round for r in data.reviews}):
         st.markdown(f"#### Round {rnd}")
         cols = st.columns(3)
-        for col, review in zip(cols, [r for r in data.reviews if r.round == rnd]):
+        order = {"skeptic": 0, "validator": 1, "synthesizer": 2}
+        this_round = sorted((r for r in data.reviews if r.round == rnd), key=lambda r: order.get(r.role, 3))
+        for col, review in zip(cols, this_round):
             with col:
-                st.metric(review.role.capitalize(), f"{review.score:.1f}", review.verdict or None, delta_color="off")
-                st.caption(f"backend: {review.backend}")
+                st.metric(review.role.capitalize(), f"{review.score:.1f} / 10")
+                st.caption(f"verdict: {review.verdict or '—'} · backend: {review.backend}")
                 if review.summary:
                     st.markdown(review.summary)
                 if review.findings:
