@@ -8,7 +8,9 @@ the tiny presets reserve 256 pad, 257 bos, 258 eos.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import sysconfig
 from pathlib import Path
 
@@ -21,17 +23,24 @@ def stdlib_dir() -> Path:
     return Path(sysconfig.get_paths()["stdlib"])
 
 
-def _files(split: str, root: Path | None = None) -> list[Path]:
+_SKIP_DIRS = {"site-packages", "dist-packages", "__pycache__", "test", "tests", "idle_test"}
+
+
+@functools.lru_cache(maxsize=4)
+def _files(split: str, root: Path | None = None) -> tuple[Path, ...]:
     root = root or stdlib_dir()
     out = []
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root).as_posix()
-        if "site-packages" in rel or "/test" in rel or rel.startswith("test"):
-            continue
-        held = hashlib.sha1(rel.encode()).digest()[0] % 8 == 0
-        if held == (split == "heldout"):
-            out.append(path)
-    return out
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            held = hashlib.sha1(rel.encode()).digest()[0] % 8 == 0
+            if held == (split == "heldout"):
+                out.append(path)
+    return tuple(out)
 
 
 def load_bytes(split: str = "train", max_bytes: int = 8 << 20) -> np.ndarray:

@@ -63,7 +63,9 @@ class RoutingTrace:
         return self.tokens[a:b], self.experts[a:b]
 
     def popularity(self) -> np.ndarray:
-        """[L, E] float: fraction of tokens routed to each expert of each layer (static policy)."""
+        """[L, E] float: each layer's share of routings per expert (rows sum to 1; -1 skipped).
+
+        The popularity profile the ``static`` policy pins from."""
         counts = np.zeros((self.num_layers, self.num_experts), dtype=np.float64)
         for layer in range(self.num_layers):
             ids = self.experts[:, layer, :].reshape(-1).astype(np.int64)

@@ -113,7 +113,7 @@ def train(preset: ModelPreset, *, max_seconds: float = 180.0, steps: int = 0, ba
               for ids, _ in zip(_batches(held, batch, seq_len, np.random.default_rng(1)), range(4))]
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
-    trace_tokens = record_traces(preset, out, trace_sequences)
+    trace_tokens = record_traces(preset, out, trace_sequences, prompt_len=min(96, seq_len))
     report = TrainReport(preset.name, str(out), step, seconds, float(ema or math.nan),
                          float(np.mean(hl)), step * batch * seq_len, trace_tokens)
     (out / "runtime.json").write_text(json.dumps(asdict(report), indent=2))

@@ -34,13 +34,14 @@ def test_bad_input_exits_2_with_one_line_naming_the_valid_values(args, names):
     assert result.stdout == ""
 
 
-def test_bench_json_is_one_document_with_the_contract_fields(tmp_path):
-    proc = run(["bench", "--preset", "switch-tiny", "--policies", "all-resident,on-demand,lru",
-                "--budget", "1", "--batch", "2", "--prompt-len", "8", "--new-tokens", "3",
-                "--weights", "random", "--link", "emulated:a40-pcie4", "--json"],
-               env={"SOVEREIGN_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
-    assert proc.returncode == 0, proc.stderr
-    doc = json.loads(proc.stdout)
+def test_bench_json_is_one_document_with_the_contract_fields(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOVEREIGN_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, [
+        "bench", "--preset", "switch-tiny", "--policies", "all-resident,on-demand,lru",
+        "--budget", "1", "--batch", "2", "--prompt-len", "8", "--new-tokens", "3",
+        "--weights", "random", "--link", "emulated:a40-pcie4", "--json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)  # exactly one document: extra output would not parse
     assert doc["config"]["preset"] == "switch-tiny" and doc["config"]["weights"] == "random"
     rows = {r["policy"]: r for r in doc["results"]}
     assert list(rows) == ["all-resident", "on-demand", "lru"]
@@ -66,11 +67,12 @@ def test_train_writes_a_loadable_checkpoint_with_traces(tmp_path):
 
     trace = RoutingTrace.load(out / "traces" / "heldout.npz")
     assert trace.preset == "olmoe-tiny" and trace.num_sequences == 4
-    bench = run(["bench", "--preset", "olmoe-tiny", "--checkpoint", str(out), "--policies",
-                 "lru", "--batch", "2", "--prompt-len", "8", "--new-tokens", "2", "--link",
-                 "none", "--json"])
-    assert bench.returncode == 0, bench.stderr
-    assert json.loads(bench.stdout)["config"]["weights"] == "checkpoint"
+    from expertflow_runtime.bench import bench
+
+    doc = bench("olmoe-tiny", ["lru"], checkpoint=out, batch=2, prompt_len=8, new_tokens=2,
+                link="none")
+    assert doc["config"]["weights"] == "checkpoint"
+    assert doc["results"][0]["identical_to_all_resident"]
 
 
 def test_training_a_full_size_preset_is_refused():
