@@ -53,3 +53,14 @@ def test_the_lock_is_per_user(tmp_path):
     limiter.attempt("mallory", "guess", stored)
     assert limiter.locked_for("mallory") > 0
     assert limiter.attempt("owner", "right password", stored).ok
+
+
+def test_python_m_ui_auth_prints_a_hash_that_verifies(monkeypatch, capsys):
+    from ui import auth
+
+    monkeypatch.setenv("SOVEREIGN_NEW_PASSWORD", "a long enough password")
+    # Fewer iterations than the default only to keep the test quick.
+    monkeypatch.setattr(auth.hash_password, "__kwdefaults__", {"iterations": 1000, "salt": None})
+    auth.main()
+    printed = capsys.readouterr().out.strip()
+    assert verify_password("a long enough password", printed)

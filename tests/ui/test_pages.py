@@ -278,3 +278,21 @@ def test_a_rerun_of_checks_goes_to_a_worker_whose_outcome_the_page_shows(app, se
     # The seeded check has no experiment spec, so the re-run refuses, and says why on the page.
     log = texts(at.code)
     assert f"checks {seeded.run_id}" in log and "no empirical experiments to re-run" in log
+
+
+def test_a_failed_run_shows_its_error_and_offers_a_retry(app, sovereign_home):
+    from kernel.db import make_engine, session_scope
+    from kernel.models import Run
+    from kernel.settings import Settings
+
+    failed = seed_run(status="failed")
+    with session_scope(make_engine(Settings().db_url)) as s:
+        run = s.get(Run, failed.run_id)
+        run.error, run.stage = "RetrievalError: arXiv unreachable and no corpus", "retrieve"
+        s.add(run)
+    at = app()
+    at.switch_page("views/report.py")
+    at.query_params["run"] = failed.run_id
+    at.run()
+    assert "arXiv unreachable and no corpus" in texts(at.error)
+    assert any(b.label == "Retry from the last checkpoint" for b in at.button)

@@ -8,6 +8,7 @@ import json
 import streamlit as st
 
 from kernel.errors import SovereignError
+from kernel.models import RunStatus
 from ui import backend, claims_view, layout
 from ui.run_progress import ACTIVE, STATUS_TEXT, live_progress
 
@@ -46,10 +47,8 @@ m[1].markdown(
     f"**Asked:** {run.created_at:%Y-%m-%d %H:%M} UTC · **Updated:** {run.updated_at:%Y-%m-%d %H:%M} UTC"
     + (" · offline" if run.offline else "")
 )
-if run.status in ACTIVE:
-    live_progress(run_id)
-if run.error:
-    st.error(f"Error: {run.error}")
+if run.status in ACTIVE or run.status == RunStatus.FAILED:
+    live_progress(run_id)  # stages, the worker's log, and resume/retry when no worker runs it
 
 tabs = st.tabs(["Report", "Claims", "Empirical checks", "Reviews", "Decisions", "Downloads"])
 
