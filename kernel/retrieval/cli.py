@@ -93,8 +93,16 @@ def search(
     from kernel.retrieval.planning import plan_queries, system_names
     from kernel.retrieval.vector_cache import VectorCache
 
+    from kernel.errors import NoSourcesError
+    from kernel.retrieval import has_local_papers
+
     try:
         settings, engine = _engine()
+        if not has_local_papers(engine):
+            raise NoSourcesError(
+                "nothing to search: no papers are stored yet; run `sovereign corpus import FILE` "
+                "(arXiv metadata snapshot JSON lines) or ask a question online first"
+            )
         plan = plan_queries(query, settings.retrieval.queries)
         embedder = None if lexical else make_embedder(settings.retrieval)
         cache = VectorCache(settings.cache_dir / "embeddings.sqlite")

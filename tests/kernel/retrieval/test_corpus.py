@@ -77,6 +77,8 @@ def test_cli_import_and_search(settings, tmp_path):
     from kernel.retrieval.cli import app
 
     runner = CliRunner()
+    res = runner.invoke(app, ["search", "MoE", "--lexical"])
+    assert res.exit_code == 2 and "corpus import" in res.output
     res = runner.invoke(app, ["import", str(MOE), "--json"])
     assert res.exit_code == 0, res.output
     assert '"imported": 41' in res.stdout
