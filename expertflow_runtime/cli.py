@@ -47,6 +47,7 @@ def bench_cmd(
     seed: int = typer.Option(0),
     trace_out: Path = typer.Option(None, help="save the reference run's routing trace (.npz)"),
     threads: int = typer.Option(None, help="CPU threads (default: 1 for tiny presets)"),
+    repeats: int = typer.Option(2, help="runs per policy; the fastest is reported"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
     """Run the policies on one model, budget, batch and link; print a table or JSON."""
@@ -57,7 +58,8 @@ def bench_cmd(
     try:
         doc = bench(preset, names, budget=budget, batch=batch, link=link, prompt_len=prompt_len,
                     new_tokens=new_tokens, checkpoint=checkpoint, weights=weights, layers=layers,
-                    seed=seed, trace_out=trace_out, threads=threads, log=log)
+                    seed=seed, trace_out=trace_out, threads=threads, repeats=repeats,
+                    log=log)
     except RuntimeInputError as exc:
         _bad_input(exc)
     except (RuntimeError, OSError) as exc:

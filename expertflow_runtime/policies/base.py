@@ -106,12 +106,14 @@ def plan_waves(
     *,
     capacity: int,
     victim_order: Callable[[list[ExpertKey]], list[ExpertKey]],
+    protect: frozenset[ExpertKey] = frozenset(),
 ) -> Plan:
     """Plan one layer within ``capacity`` slots of that layer: hits first, misses in waves.
 
     Held experts (resident or in flight) are computed first. Each miss then needs a slot: a free
     one when the layer holds fewer than ``capacity``, else a victim — first an idle expert of this
-    layer in ``victim_order``, then one already computed in this step (oldest first), so a batch
+    layer in ``victim_order``, then one already computed in this step (oldest first, keys in
+    ``protect`` last), so a batch
     whose union of experts exceeds the budget streams through the slots. The experts left
     resident at the end are therefore the last ones computed plus the idle ones the policy kept.
 
@@ -136,7 +138,8 @@ def plan_waves(
         elif idle:
             ops.append(Op(OpKind.EVICT, idle.pop(0)))
         elif computed:
-            ops.append(Op(OpKind.EVICT, computed.pop(0)))
+            pick = next((i for i, c in enumerate(computed) if c not in protect), 0)
+            ops.append(Op(OpKind.EVICT, computed.pop(pick)))
         else:
             raise ValueError(f"layer {layer}: no slot for {k} with capacity {capacity}")
         ops.append(Op(OpKind.LOAD, k))

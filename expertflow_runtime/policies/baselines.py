@@ -6,8 +6,8 @@
 * ``static``: the most popular experts of each layer (from a recorded routing profile) pinned;
   a miss borrows the slot of the least popular idle one, which is copied back after the layer.
 * ``lru``: Cache-MoE's fixed per-layer LRU cache (Eliseev & Mazur 2023 style).
-* ``se-moe``: SE-MoE's ring (Shen et al. 2022): while layer l runs, the slots of layer l+1 (wrapping
-  to layer 0 of the next step) are refilled with the experts that layer used most in the previous
+* ``se-moe``: SE-MoE's ring (Shen et al. 2022): while layer l runs, the slots of the layer that runs
+  next (wrapping to the first layer of the next step) are refilled with the experts that layer used most in the previous
   step; there is no routing prediction beyond that history.
 * ``pregated``: Pre-gated MoE (Hwang et al., ISCA 2024) trains a pre-gate; ours is the
   TRAINING-FREE variant: the next layer's own router is applied by the executor to the current
@@ -86,7 +86,11 @@ class OnDemand(BasePolicy):
 
 @register_policy("static")
 class Static(BasePolicy):
-    """``popularity``: [L][E] numbers (any scale), e.g. ``RoutingTrace.popularity()``."""
+    """``popularity``: [L][E] numbers (any scale), e.g. ``RoutingTrace.popularity()``.
+
+    With c slots per layer the c-1 most popular experts are pinned and one slot streams the
+    misses; with c = 1 the one pinned expert lends its slot to a miss and is copied back after.
+    """
 
     name = "static"
 
@@ -95,16 +99,16 @@ class Static(BasePolicy):
         if popularity is None:
             raise RuntimeInputError("policy 'static' needs a routing profile (popularity=[L][E])")
         self.popularity = [list(map(float, row)) for row in popularity]
-        self.pinned: set[ExpertKey] = set()
+        self.pinned: frozenset[ExpertKey] = frozenset()
 
     def _rank(self, layer: int) -> list[int]:
         row = self.popularity[layer]
         return sorted(range(len(row)), key=lambda e: (-row[e], e))
 
     def warm_start(self, view: CacheView) -> Plan:
-        cap = view.per_layer_capacity()
-        self.pinned = {ExpertKey(layer, e) for layer in range(view.num_layers)
-                       for e in self._rank(layer)[:cap]}
+        pins = max(1, view.per_layer_capacity() - 1)
+        self.pinned = frozenset(ExpertKey(layer, e) for layer in range(view.num_layers)
+                                for e in self._rank(layer)[:pins])
         return Plan(ops=tuple(Op(OpKind.PREFETCH, k) for k in sorted(self.pinned)
                               if not view.held(k)))
 
@@ -113,17 +117,17 @@ class Static(BasePolicy):
         return sorted(keys, key=lambda k: (k in self.pinned, row[k.expert], k.expert))
 
     def on_layer(self, layer: int, routing: LayerRouting, view: CacheView) -> Plan:
-        plan = super().on_layer(layer, routing, view)
-        held = set(view.layer_keys(layer))
-        for op in plan.ops:
-            if op.kind is OpKind.EVICT:
-                held.discard(op.key)
-            elif op.kind is OpKind.LOAD:
-                held.add(op.key)
-        # Restore the static set: drop borrowed slots, copy the pinned experts back.
-        ops = [Op(OpKind.EVICT, k) for k in sorted(held - self.pinned)]
-        ops += [Op(OpKind.PREFETCH, k) for k in sorted(self.pinned)
-                if k.layer == layer and k not in held]
+        plan = plan_waves(layer, routing.experts, view, capacity=self.layer_capacity(view),
+                          victim_order=lambda keys: self.victim_order(layer, keys, view),
+                          protect=self.pinned)
+        after = view.after(plan)
+        # Restore the static set if a pinned expert had to lend its slot.
+        missing = sorted(k for k in self.pinned if k.layer == layer and not after.held(k))
+        if not missing:
+            return plan
+        held = sorted(after.layer_keys(layer) - self.pinned)
+        ops = [Op(OpKind.EVICT, k) for k in held[:len(missing)]]
+        ops += [Op(OpKind.PREFETCH, k) for k in missing[:len(ops) + after.free]]
         return Plan(ops=plan.ops + tuple(ops), layer=layer)
 
 
@@ -139,11 +143,18 @@ class SEMoE(RecencyPolicy):
     def __init__(self) -> None:
         super().__init__()
         self.prev_counts: dict[int, dict[int, int]] = {}
+        # The ring follows the order layers actually ran (decoder-only: 0..L-1 then wrap; Switch
+        # at decode: only the decoder's layers), learned from the calls themselves.
+        self.next_of: dict[int, int] = {}
+        self._last: int | None = None
 
     def on_layer(self, layer: int, routing: LayerRouting, view: CacheView) -> Plan:
         plan = super().on_layer(layer, routing, view)
         self.prev_counts[layer] = routing.counts
-        nxt = (layer + 1) % view.num_layers
+        if self._last is not None and self._last != layer:
+            self.next_of[self._last] = layer
+        self._last = layer
+        nxt = self.next_of.get(layer, (layer + 1) % view.num_layers)
         counts = self.prev_counts.get(nxt)
         if not counts:
             return plan

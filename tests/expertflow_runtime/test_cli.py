@@ -39,7 +39,8 @@ def test_bench_json_is_one_document_with_the_contract_fields(tmp_path, monkeypat
     result = CliRunner().invoke(app, [
         "bench", "--preset", "switch-tiny", "--policies", "all-resident,on-demand,lru",
         "--budget", "1", "--batch", "2", "--prompt-len", "8", "--new-tokens", "3",
-        "--weights", "random", "--link", "emulated:a40-pcie4", "--json"])
+        "--weights", "random", "--link", "emulated:a40-pcie4", "--repeats", "1",
+        "--json"])
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)  # exactly one document: extra output would not parse
     assert doc["config"]["preset"] == "switch-tiny" and doc["config"]["weights"] == "random"

@@ -69,16 +69,29 @@ def test_on_demand_keeps_nothing_after_the_layer():
     assert simulate(plan, set(), 2) == set()
 
 
-def test_static_pins_popular_experts_and_restores_them():
-    pop = [[0, 0, 0, 0, 0, 0, 9, 8], [5, 4, 0, 0, 0, 0, 0, 0]]
+def test_static_pins_popular_experts_and_streams_misses_through_one_slot():
+    pop = [[0, 0, 0, 0, 0, 7, 9, 8], [5, 4, 6, 0, 0, 0, 0, 0]]
     pol = make_policy("static", popularity=pop)
-    pol.attach(CacheSpec(L, E, 1, 4))
-    warm = pol.warm_start(view())
-    assert set(warm.prefetches) == {ExpertKey(0, 6), ExpertKey(0, 7), ExpertKey(1, 0),
-                                    ExpertKey(1, 1)}
+    pol.attach(CacheSpec(L, E, 1, 6))
+    v = view(capacity=6)  # 3 slots per layer: 2 pinned + 1 streaming
+    warm = pol.warm_start(v)
+    assert set(warm.prefetches) == {ExpertKey(0, 6), ExpertKey(0, 7), ExpertKey(1, 2),
+                                    ExpertKey(1, 0)}
     resident = set(warm.prefetches)
-    plan = pol.on_layer(0, LayerRouting(0, ((2,),)), view(resident=resident))
-    assert simulate(plan, set(resident), 2) == resident  # the static set survives a miss
+    plan = pol.on_layer(0, LayerRouting(0, ((6,), (1,), (2,), (3,))),
+                        view(resident=resident, capacity=6))
+    left = simulate(plan, set(resident), 3)
+    assert resident <= left  # the static set survives a wave of misses
+    assert len(plan.loads) == 3
+
+
+def test_static_with_one_slot_lends_and_restores_the_pinned_expert():
+    pol = make_policy("static", popularity=[[0, 0, 0, 0, 0, 0, 9, 8], [5, 4, 0, 0, 0, 0, 0, 0]])
+    pol.attach(CacheSpec(L, E, 1, 2))
+    resident = set(pol.warm_start(view(capacity=2)).prefetches)
+    assert resident == {ExpertKey(0, 6), ExpertKey(1, 0)}
+    plan = pol.on_layer(0, LayerRouting(0, ((2,),)), view(resident=resident, capacity=2))
+    assert simulate(plan, set(resident), 1) == resident
 
 
 def test_static_without_profile_is_bad_input():
