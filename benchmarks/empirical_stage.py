@@ -67,12 +67,9 @@ def main() -> None:
         passage = Passage(paper_id="2410.17954", text=" ".join(sentences), kind="fulltext")
         s.add(passage)
         s.flush()
-        seen = set()
-        for c in extract_claims(passage.text):
-            if c.start not in seen:  # one claim per sentence (the claim table's unique key)
-                seen.add(c.start)
-                s.add(Claim(run_id=run.id, paper_id=passage.paper_id, passage_id=passage.id,
-                            **c.model_dump()))
+        for ordinal, c in enumerate(extract_claims(passage.text)):
+            s.add(Claim(run_id=run.id, paper_id=passage.paper_id, passage_id=passage.id, ordinal=ordinal,
+                        **c.model_dump()))
         run_id = run.id
     t0 = time.perf_counter()
     summary = run_empirical(settings, run_id, progress=lambda st, m: print(f"{st}: {m}", file=sys.stderr))

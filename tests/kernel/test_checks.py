@@ -25,7 +25,7 @@ def test_a_run_gets_one_check_per_performance_claim_with_claimed_and_measured(tm
     run_id = stored_run(settings)
     summary = run_empirical(settings, run_id)
     rows = checks(settings, run_id)
-    assert len(rows) == 3 and len({r.claim_id for r in rows}) == 3  # hit rate, speed-up, MMBench
+    assert len(rows) == 4 and len({r.claim_id for r in rows}) == 4  # two hit rates, a speed-up, MMBench
     untestable = [r for r in rows if r.verdict == "NOT_TESTABLE"]
     assert len(untestable) == 1 and "accuracy" in untestable[0].reason and not untestable[0].spec
     measured = [r for r in rows if r.spec]
@@ -34,8 +34,8 @@ def test_a_run_gets_one_check_per_performance_claim_with_claimed_and_measured(tm
         assert r.backend == "simulated" and r.node and r.attempts == 1 and r.finished_at
         assert r.claimed["value"] and r.measurements["comparisons"][0]["measured"] is not None
         assert any("simulated" in c for c in r.caveats)
-    assert summary.planned == 2 and summary.not_testable == 1
-    assert "2 experiments" in summary.note("simulated", None)
+    assert summary.planned == 3 and summary.not_testable == 1
+    assert "3 experiments" in summary.note("simulated", None)
 
 
 def test_max_checks_caps_the_experiments_and_says_so(tmp_path):
@@ -45,7 +45,7 @@ def test_max_checks_caps_the_experiments_and_says_so(tmp_path):
     rows = checks(settings, run_id)
     assert len(items) == 1
     skipped = [r for r in rows if r.status == CheckStatus.NOT_RUN]
-    assert len(skipped) == 1 and "max_checks" in skipped[0].reason
+    assert len(skipped) == 2 and "max_checks" in skipped[0].reason
 
 
 def test_planning_again_replaces_the_rows_instead_of_adding(tmp_path):
@@ -54,7 +54,7 @@ def test_planning_again_replaces_the_rows_instead_of_adding(tmp_path):
     engine = make_engine(settings.db_url)
     plan_checks(settings, engine, run_id)
     plan_checks(settings, engine, run_id)
-    assert len(checks(settings, run_id)) == 3
+    assert len(checks(settings, run_id)) == 4
 
 
 def test_a_failing_experiment_is_retried_once_then_marked_failed_with_its_error(tmp_path):
@@ -95,7 +95,7 @@ def test_the_stage_notes_what_it_measured(tmp_path):
     runtime = SimpleNamespace(context=StageContext(settings))
     update = check_runs({"run_id": run_id, "empirical": True}, runtime)
     (note,) = update["notes"]
-    assert note.startswith("Empirical checks (simulated backend): 2 experiments, 1 claims not testable")
+    assert note.startswith("Empirical checks (simulated backend): 3 experiments, 1 claims not testable")
 
 
 # -- `sovereign checks ...` (the typer app the lead mounts) ----------------------------------

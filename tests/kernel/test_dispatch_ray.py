@@ -38,7 +38,7 @@ def test_rerun_on_ray_stores_each_check_once_with_status_done(tmp_path, local_ra
     plan_checks(settings, make_engine(settings.db_url), run_id)
     rows = rerun_checks(settings, run_id, cluster="ray")
     again = rows_of(settings, run_id)
-    assert len(again) == len(rows) == 2 and len({r.claim_id for r in again}) == 2
+    assert len(again) == len(rows) == 3 and len({r.claim_id for r in again}) == 3
     for r in again:
         assert r.status == CheckStatus.DONE and r.verdict in {"REPRODUCED", "PARTIAL", "NOT_REPRODUCED"}
         assert r.attempts == 1 and "pid" in r.node and r.started_at and r.finished_at
