@@ -16,7 +16,6 @@ Legend: L layers, E experts, K top-k.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,9 +24,11 @@ from expertflow_runtime.predictor import RoutingPredictor, multi_hot, predict_ch
 from expertflow_runtime.trace import RoutingTrace
 
 
-def context_key(tokens: Sequence[int]) -> bytes:
-    """Stable key of a token context (all tokens up to and including the one to route)."""
-    return hashlib.blake2b(np.asarray(tokens, dtype=np.int64).tobytes(), digest_size=16).digest()
+def context_key(tokens: Sequence[int]) -> tuple[int, ...]:
+    """Key of a token context: its length and last 64 tokens. Cheap (no hashing of the whole
+    prefix, which made prefill lookups quadratic) and, for text, unambiguous in practice."""
+    tail = tuple(int(t) for t in tokens[-64:])
+    return (len(tokens),) + tail
 
 
 class PredictorSource:
@@ -62,7 +63,7 @@ class TraceSource:
 
     def __init__(self, trace: RoutingTrace) -> None:
         self.num_layers, self.num_experts = trace.num_layers, trace.num_experts
-        self._routes: dict[bytes, np.ndarray] = {}
+        self._routes: dict[tuple[int, ...], np.ndarray] = {}
         for s in range(trace.num_sequences):
             ids, ex = trace.sequence(s)
             for t in range(len(ids)):
@@ -98,7 +99,7 @@ class NoisyTraceSource(TraceSource):
 
     def _route(self, context: Sequence[int]) -> np.ndarray:
         exact = super()._route(context)
-        key = int.from_bytes(context_key(context)[:8], "little") ^ self.seed
+        key = (hash(context_key(context)) & 0xFFFFFFFF) ^ self.seed
         rng = np.random.default_rng(key)
         out = np.zeros_like(exact)
         for layer in range(self.num_layers):
