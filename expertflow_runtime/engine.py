@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from expertflow_runtime import emulation
 from expertflow_runtime.adapters import (
     PAD_ID,
     expert_layout,
@@ -35,7 +36,6 @@ from expertflow_runtime.presets import ModelPreset
 from expertflow_runtime.store import ExpertStore
 from expertflow_runtime.trace import RoutingTrace
 from expertflow_runtime.tracing import StepRecorder
-from expertflow_runtime import emulation
 
 
 @dataclass

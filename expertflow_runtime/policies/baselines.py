@@ -21,7 +21,6 @@ from collections.abc import Sequence
 
 from expertflow_runtime.errors import RuntimeInputError
 from expertflow_runtime.plan import (
-    EMPTY_PLAN,
     CacheView,
     ExecResult,
     ExpertKey,
@@ -29,7 +28,6 @@ from expertflow_runtime.plan import (
     Op,
     OpKind,
     Plan,
-    StepInfo,
 )
 from expertflow_runtime.policies import register_policy
 from expertflow_runtime.policies.base import BasePolicy, plan_waves, prefetch_into_layer
@@ -179,5 +177,4 @@ class PreGated(RecencyPolicy):
             victim_order=lambda keys: self.victim_order(layer, keys, view))
 
 
-__all__ = ["AllResident", "LRU", "OnDemand", "PreGated", "SEMoE", "Static", "EMPTY_PLAN",
-           "StepInfo"]
+__all__ = ["AllResident", "LRU", "OnDemand", "PreGated", "RecencyPolicy", "SEMoE", "Static"]
