@@ -79,3 +79,17 @@ def test_train_writes_a_loadable_checkpoint_with_traces(tmp_path):
 def test_training_a_full_size_preset_is_refused():
     result = CliRunner().invoke(app, ["train", "--preset", "mixtral-8x7b"])
     assert result.exit_code == 2 and "mixtral-tiny" in result.stderr
+
+
+def test_budget_in_gib_is_converted_to_experts_per_layer():
+    from expertflow_runtime.bench import parse_budget
+    from expertflow_runtime.errors import BudgetError
+    from expertflow_runtime.presets import from_name
+
+    mixtral = from_name("mixtral-8x7b")  # 352 MB experts, 32 MoE layers
+    assert parse_budget("3", mixtral, 32) == 3
+    assert parse_budget("22GiB", mixtral, 32) == 2  # 22 GiB / (32 x 336 MiB) = 2.1
+    with pytest.raises(BudgetError, match="below one expert"):
+        parse_budget("1GiB", mixtral, 32)
+    with pytest.raises(BudgetError, match="larger than the model"):
+        parse_budget("400GB", mixtral, 32)

@@ -87,3 +87,14 @@ def test_link_names_are_checked():
     assert parse_link("emulated:h100-pcie5").profile.name == "h100-pcie5"
     with pytest.raises(UnknownNameError, match="emulated:a40-pcie4"):
         parse_link("pcie9")
+
+
+def test_emulation_keeps_the_profiles_transfer_to_compute_ratio():
+    from expertflow_runtime.emulation import transfer_compute_ratio
+    from expertflow_runtime.presets import from_name
+
+    a40, h100 = PROFILES["a40-pcie4"], PROFILES["h100-pcie5"]
+    # decode is memory-bound: one copy costs HBM / link bandwidth expert reads, any model size
+    for name in ("mixtral-tiny", "mixtral-8x7b"):
+        assert transfer_compute_ratio(from_name(name), a40, 4) == pytest.approx(696 / 25)
+    assert transfer_compute_ratio(from_name("mixtral-8x7b"), h100, 4) == pytest.approx(3350 / 50)
