@@ -20,14 +20,16 @@ app = typer.Typer(help="The ExpertFlow MoE offloading runtime.", no_args_is_help
                   add_completion=False)
 
 
+# SystemExit rather than typer.Exit: click run with standalone_mode=False (as a parent CLI may)
+# turns typer.Exit into a return value, and the exit status would be lost.
 def _bad_input(exc: Exception) -> None:
     typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(2)
+    raise SystemExit(2)
 
 
 def _failure(exc: Exception) -> None:
     typer.echo(f"failed: {type(exc).__name__}: {exc}", err=True)
-    raise typer.Exit(1)
+    raise SystemExit(1)
 
 
 @app.command("bench")

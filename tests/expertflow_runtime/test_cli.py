@@ -93,3 +93,10 @@ def test_budget_in_gib_is_converted_to_experts_per_layer():
         parse_budget("1GiB", mixtral, 32)
     with pytest.raises(BudgetError, match="larger than the model"):
         parse_budget("400GB", mixtral, 32)
+
+
+def test_exit_status_survives_a_parent_cli_without_standalone_mode():
+    # kernel/cli.py mounts this app and runs click with standalone_mode=False
+    with pytest.raises(SystemExit) as exc:
+        app(["bench", "--preset", "mixtral-huge"], standalone_mode=False)
+    assert exc.value.code == 2
