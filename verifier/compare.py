@@ -10,9 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 from verifier.aliases import metrics_compatible
-from verifier.extract import FIELDS, Fact, sentence_facts
+from verifier.extract import FIELDS, Fact, passage_facts
 from verifier.numbers import RESULT_UNITS, values_agree
-from verifier.sentences import split_sentences
 from verifier.types import ExtractedClaim
 
 _NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|cannot|without|fail(?:s|ed)?|lacks?|unable)\b|n't\b",
@@ -31,11 +30,12 @@ class PassageFacts:
 
     @classmethod
     def build(cls, text: str) -> "PassageFacts":
-        sentences = split_sentences(text) or [(0, len(text))]
+        per_sentence = passage_facts(text) or [((0, len(text)), [])]
+        sentences = [span for span, _ in per_sentence]
         facts: list[tuple[int, Fact]] = []
         names: dict[str, set[str]] = {k: set() for k in FIELDS}
-        for i, (s, e) in enumerate(sentences):
-            for fact in sentence_facts(text[s:e][:2000]):
+        for i, (_, sentence_facts_) in enumerate(per_sentence):
+            for fact in sentence_facts_:
                 facts.append((i, fact))
                 for k, v in fact.fields.items():
                     names["system" if k == "baseline" else k].add(v)

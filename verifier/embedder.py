@@ -52,8 +52,10 @@ class MiniLMEmbedder:
         try:
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
             if threads:
                 torch.set_num_threads(threads)
+            hf_logging.disable_progress_bar()  # stdout/stderr stay clean for --json callers
             self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
         except Exception as exc:  # boundary: any loader failure becomes one clear message
             raise ModelUnavailableError(f"could not load the sentence embedder from {model_dir}: {exc}") from exc

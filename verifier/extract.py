@@ -42,6 +42,8 @@ _SKIP_SECTIONS = re.compile(r"reference|bibliograph|acknowledg", re.IGNORECASE)
 _UNIT_METRIC = {"tokens/s": "throughput", "ms": "latency", "s": "latency", "GB": "memory", "MB": "memory",
                 "TB": "memory", "×": "speedup", "GB/s": "bandwidth"}
 MAX_TEXT_CHARS = 20_000_000
+_ANAPHORA = re.compile(r"\s*(?:it|this|our\s+(?:system|method|design|approach)|the\s+(?:system|method))\b",
+                       re.IGNORECASE)
 
 
 @dataclass
@@ -179,6 +181,47 @@ def fact_to_claim(sentence: str, fact: Fact, kind: str, start: int) -> Extracted
     )
 
 
+_INHERITED = ("baseline", "model", "hardware")
+
+
+def passage_facts(text: str) -> list[tuple[tuple[int, int], list[Fact]]]:
+    """Facts of every sentence of ``text``, with names carried over from earlier sentences.
+
+    Within a paragraph, a fact that lacks a baseline, model or hardware, in a sentence that
+    names none of that kind, takes the one the previous sentences established (when they
+    named exactly one). A sentence opening with "It"/"This"/"Our system" takes the system
+    of the sentence before.
+    """
+    out = []
+    context: dict[str, str | None] = {}
+    last_system: str | None = None
+    prev_end = 0
+    for s, e in split_sentences(text):
+        if "\n\n" in text[prev_end:s]:
+            context, last_system = {}, None
+        prev_end = e
+        sentence = text[s:e]
+        if len(sentence) > 2000:  # not prose (a dump, a table without breaks): skip, do not stall
+            out.append(((s, e), []))
+            continue
+        facts = sentence_facts(sentence)
+        named = {k for f in facts for k in f.fields}
+        for fact in facts:
+            if "system" not in fact.fields and last_system and _ANAPHORA.match(sentence):
+                fact.fields["system"] = last_system
+            for k in _INHERITED:
+                if k not in named and context.get(k):
+                    fact.fields.setdefault(k, context[k])
+        for k in _INHERITED:
+            values = {f.fields[k] for f in facts if k in f.fields}
+            if values:
+                context[k] = values.pop() if len(values) == 1 else None
+        systems = [f.fields["system"] for f in facts if "system" in f.fields]
+        last_system = systems[0] if systems else last_system
+        out.append(((s, e), facts))
+    return out
+
+
 def extract_claims(text: str | bytes, *, source_section: str | None = None) -> list[ExtractedClaim]:
     """Claims of ``text`` in reading order; one per result number, one per claim sentence otherwise.
 
@@ -189,11 +232,9 @@ def extract_claims(text: str | bytes, *, source_section: str | None = None) -> l
     if not text.strip() or (source_section and _SKIP_SECTIONS.search(source_section)):
         return []
     claims: list[ExtractedClaim] = []
-    for s, e in split_sentences(text):
+    for (s, e), facts in passage_facts(text):
         sentence = text[s:e]
-        if len(sentence) > 2000:  # not prose (a dump, a table without breaks): skip, do not stall
-            continue
-        for fact in sentence_facts(sentence):
+        for fact in facts:
             kind = _kind(sentence, fact)
             if kind:
                 claims.append(fact_to_claim(sentence, fact, kind, s))

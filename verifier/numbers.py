@@ -44,12 +44,14 @@ _NOT_A_VALUE_BEFORE = re.compile(
     r"top|k\s?=|v|version|chapter|algorithm|alg)\.?\s*\(?$|\[\s*$|,\s*$(?<=\[\d,\s)",
     re.IGNORECASE,
 )
+# An integer setting is not followed by more digits or by a unit ("cache is 2.12×" is a result).
+_INT_END = r"(?![\d.,]?\d)(?!\s?(?:%|x\b|×|gb|times|ms\b))"
 _SETTINGS = [
-    ("cache_size", re.compile(rf"cache(?:\s+(?:size|capacity|budget))?(?:\s+(?:of|=|is|:|holds|stores|keeps|with))?(?:\s+only)?\s+(?P<v>{_NUM})(?!\s?(?:%|x|×|gb))"
+    ("cache_size", re.compile(rf"cache(?:\s+(?:size|capacity|budget))?(?:\s+(?:of|=|is|:|holds|stores|keeps|with))?(?:\s+only)?\s+(?P<v>\d+){_INT_END}"
                               rf"|(?P<v2>{_NUM})[- ]experts?(?:\s+per\s+layer)?\s+cache|"
                               rf"(?P<v4>{_NUM})\s+cached\s+experts?|(?P<v3>{_NUM})\s+(?:cached\s+)?experts?\s+(?:per\s+layer\s+)?(?:in\s+(?:the\s+)?)?cache",
                               re.IGNORECASE)),
-    ("batch_size", re.compile(rf"batch(?:\s+size)?(?:\s+(?:of|=|is|:))?\s+(?P<v>{_NUM})\b(?!\s?%)", re.IGNORECASE)),
+    ("batch_size", re.compile(rf"batch(?:\s+size)?(?:\s+(?:of|=|is|:))?\s+(?P<v>\d+){_INT_END}", re.IGNORECASE)),
     ("top_k", re.compile(rf"top[- ]?(?P<v>\d+)\b|k\s?=\s?(?P<v2>\d+)", re.IGNORECASE)),
 ]
 
@@ -103,10 +105,13 @@ def find_quantities(text: str, masked: list[tuple[int, int]] = ()) -> list[Quant
     "1.5-2×" gives value 1.5, value_high 2, unit ×; "up to 93.72%" gives 93.72 %.
     """
     out: list[Quantity] = []
+    if masked:  # blank the names out so "Switch-32 to 89.51%" is not read as a range from 32
+        chars = list(text)
+        for a, b in masked:
+            chars[a:b] = "#" * (b - a)
+        text = "".join(chars)
     for m in _QUANTITY.finditer(text):
         s, e = m.start(), m.end()
-        if any(a <= s < b or a < e <= b for a, b in masked):
-            continue
         if _NOT_A_VALUE_BEFORE.search(text[max(0, s - 14):s]):
             continue
         lo, hi = m.group("lo"), m.group("hi")

@@ -54,10 +54,16 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             continue
         cuts.append(m.end())
     # Single newlines around table-like lines split too (flattened tables).
-    for m in re.finditer(r"[^\n]*\n", text):
-        line = m.group(0)
-        if _TABLE_LINE.search(line):
-            cuts.extend([m.start(), m.end()])
+    # (Walk lines by index: a regex like "[^\n]*\n" rescans to the end from every position
+    # of a text without newlines — quadratic on a 5 MB single-line file.)
+    pos = 0
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        if nl < 0:
+            break
+        if _TABLE_LINE.search(text, pos, nl + 1):
+            cuts.extend([pos, nl + 1])
+        pos = nl + 1
     cuts.append(len(text))
     cuts = sorted(set(c for c in cuts if 0 <= c <= len(text)))
     spans: list[tuple[int, int]] = []
