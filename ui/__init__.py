@@ -1,0 +1,1 @@
+"""The Streamlit app (`sovereign ui`): a thin shell over `kernel.service`; see ui/app.py."""

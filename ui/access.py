@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kernel.settings import Settings
+from ui import backend
 from ui.auth import BadPasswordHash, SignInLimiter
 
 OWNER_KEY = "owner"
@@ -84,3 +85,15 @@ def require_owner(settings: Settings) -> str:
         st.error("The review queue is for the owner only. Sign in as the owner in the sidebar to see it.")
         st.stop()
     return who
+
+
+def start_page() -> Settings:
+    """What every page draws first: the sidebar (the app's name, the owner's sign-in); the
+    settings the page should use. Drawn by each page rather than once by the entry script, so
+    the sidebar belongs to the page's own script run."""
+    settings = backend.settings()
+    with st.sidebar:
+        st.markdown("### SOVEREIGN")
+        st.caption("Research claims on MoE inference, checked against their sources and re-measured.")
+    sign_in_sidebar(settings)
+    return settings

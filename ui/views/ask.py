@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from kernel.errors import SovereignError
-from ui import backend, layout, worker
+from ui import access, backend, worker
 from ui.run_progress import live_progress
 from ui.corpus_import import import_files
 
@@ -19,7 +19,7 @@ st.caption(
     "other papers, re-measures performance claims on its own MoE runtime, drafts a report and has "
     "a three-role tribunal review it."
 )
-settings = layout.start()
+settings = access.start_page()
 
 with st.form("ask"):
     question = st.text_area(

@@ -8,10 +8,10 @@ import importlib.util
 import streamlit as st
 
 from kernel.errors import SovereignError
-from ui import backend, layout, worker
+from ui import access, backend, worker
 
 st.title("Empirical checks")
-settings = layout.start()
+settings = access.start_page()
 runs = backend.list_runs()
 if not runs:
     st.info("No runs yet. Ask a question on the Ask page.")

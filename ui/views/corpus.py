@@ -7,11 +7,11 @@ from pathlib import Path
 import streamlit as st
 
 from kernel.errors import SovereignError
-from ui import backend, layout
+from ui import access, backend
 from ui.corpus_import import import_files
 
 st.title("Corpus")
-settings = layout.start()
+settings = access.start_page()
 st.caption(f"{backend.paper_count():,} papers stored. Offline runs search these.")
 
 st.subheader("Import a snapshot")

@@ -9,10 +9,10 @@ import streamlit as st
 
 from kernel.errors import SovereignError
 from kernel.models import RunStatus
-from ui import backend, claims_view, layout
+from ui import access, backend, claims_view
 from ui.run_progress import ACTIVE, STATUS_TEXT, live_progress
 
-settings = layout.start()
+settings = access.start_page()
 st.title("Report")
 runs = backend.list_runs()
 if not runs:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from kernel.errors import SovereignError
-from ui import access, backend, layout
+from ui import access, backend
 
-settings = layout.start()
+settings = access.start_page()
 owner = access.require_owner(settings)
 
 st.title("Review queue")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from kernel.models import RunStatus
-from ui import backend, layout
+from ui import access, backend
 
-settings = layout.start()
+settings = access.start_page()
 st.title("Runs")
 c1, c2 = st.columns([2, 3])
 statuses = c1.multiselect("Status", RunStatus.ALL, key="runs_status")
