@@ -71,6 +71,17 @@ def run_paper_ids(session: Session, *, run_id: str) -> list[str]:
     return list(session.exec(q).all())
 
 
+def run_passages(session: Session, *, run_id: str) -> list[Passage]:
+    """The passages a run reads: a paper's full text when it has one (its own Abstract section
+    included), else its abstract — never both, so no claim is read twice."""
+    paper_ids = run_paper_ids(session, run_id=run_id)
+    if not paper_ids:
+        return []
+    rows = session.exec(select(Passage).where(col(Passage.paper_id).in_(paper_ids)).order_by(Passage.id)).all()
+    with_fulltext = {p.paper_id for p in rows if p.kind == "fulltext"}
+    return [p for p in rows if p.kind == "fulltext" or p.paper_id not in with_fulltext]
+
+
 def replace_claims(session: Session, *, run_id: str, claims: Iterable[Claim]) -> list[Claim]:
     """Replace the run's claims (and the checks hanging off them) with `claims`."""
     clear_checks(session, run_id=run_id)

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
-from sqlmodel import col, select
 
 from kernel import crud
 from kernel.context import StageContext
 from kernel.db import retry_locked, session_scope
-from kernel.models import Passage, TextCheck
+from kernel.models import TextCheck
 from kernel.clients import text_checker
 from kernel.state import RunState
 from verifier import ExtractedClaim, PassageRef
@@ -22,10 +21,7 @@ def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
     run_id = state["run_id"]
     with session_scope(ctx.engine) as s:
         claims = crud.run_claims(s, run_id=run_id)
-        paper_ids = crud.run_paper_ids(s, run_id=run_id)
-        passages = (
-            s.exec(select(Passage).where(col(Passage.paper_id).in_(paper_ids))).all() if paper_ids else []
-        )
+        passages = crud.run_passages(s, run_id=run_id)
     refs = {p.id: PassageRef(id=p.id, paper_id=p.paper_id, text=p.text, section=p.section) for p in passages}
     checker = text_checker(ctx)
     fields = [

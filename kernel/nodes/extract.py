@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
-from sqlmodel import col, select
 
 from kernel import crud
 from kernel.context import StageContext
 from kernel.db import retry_locked, session_scope
-from kernel.models import Claim, Passage
+from kernel.models import Claim
 from kernel.state import RunState
 from verifier import extract_claims
 
@@ -24,11 +23,7 @@ def extract(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     cap = ctx.settings.verifier.max_claims_per_paper
     with session_scope(ctx.engine) as s:
         paper_ids = crud.run_paper_ids(s, run_id=run_id)
-        passages = (
-            s.exec(select(Passage).where(col(Passage.paper_id).in_(paper_ids)).order_by(Passage.id)).all()
-            if paper_ids
-            else []
-        )
+        passages = crud.run_passages(s, run_id=run_id)
     by_paper: dict[str, list[Claim]] = {}
     for i, passage in enumerate(passages):
         # One sentence may hold several claims (one per number): they share a span, not an ordinal.
