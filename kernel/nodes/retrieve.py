@@ -14,6 +14,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from sqlmodel import delete
 
+from kernel.clients import embedder
 from kernel.context import StageContext
 from kernel.db import retry_locked, session_scope
 from kernel.errors import NoSourcesError, RetrievalError
@@ -21,7 +22,6 @@ from kernel.models import RunPaper
 from kernel.retrieval import has_local_papers
 from kernel.retrieval.arxiv_source import ArxivSource, ArxivUnreachable
 from kernel.retrieval.corpus import upsert_papers
-from kernel.retrieval.embedders import as_embedder, make_embedder
 from kernel.retrieval.fusion import Ranked, hybrid_rank
 from kernel.retrieval.planning import plan_queries, system_names
 from kernel.retrieval.vector_cache import VectorCache
@@ -35,12 +35,6 @@ NO_SOURCES = (
 
 def arxiv_source(ctx: StageContext) -> ArxivSource:
     return ctx.client("arxiv", lambda: ArxivSource(ctx.settings.retrieval))
-
-
-def embedder(ctx: StageContext):
-    """The shared sentence embedder (the same object the verifier stages use when it fits)."""
-    cfg = ctx.settings.retrieval
-    return as_embedder(ctx.client("embedder", lambda: make_embedder(cfg)), cfg.embedder)
 
 
 def vector_cache(ctx: StageContext) -> VectorCache:
