@@ -34,7 +34,8 @@ _COMPARISON = re.compile(r"\b(?:outperform\w*|than|compared\s+(?:to|with)|over|v
                          r"beats?)\b", re.IGNORECASE)
 _METHOD = re.compile(r"\b(?:propos\w*|introduc\w*|us(?:es|ing)|employ\w*|predict\w*|prefetch\w*|cach\w*|"
                      r"schedul\w*|design\w*|exploit\w*|leverag\w*|relies|offload\w*|applies|appl(?:y|ying)|"
-                     r"keeps?|loads?|maintain\w*|combin\w*|quantiz\w*)\b", re.IGNORECASE)
+                     r"keeps?|loads?|maintain\w*|combin\w*|quantiz\w*|select\w*|trac\w*|rout\w*|evict\w*|group\w*|fetch\w*|"
+                     r"supports?|splits?|organi[sz]\w*)\b", re.IGNORECASE)
 _SETUP = re.compile(r"\b(?:evaluat\w*|experiment\w*|run(?:s|ning)?|ran|test\w*|benchmark\w*|measur\w*|"
                     r"deploy\w*|on\s+(?:a|an|one|two|four|eight|\d+)\b|GPU|hardware|dataset|trained)\b",
                     re.IGNORECASE)
@@ -59,6 +60,9 @@ class Fact:
 def ensure_text(text: str | bytes) -> str:
     """Return ``text`` as str or raise BadInputError for binary or oversized input."""
     if isinstance(text, bytes):
+        if b"\x00" in text[:65536]:
+            raise BadInputError(f"input looks binary ({text[:65536].count(0)} NUL bytes in the first 64 KiB); "
+                                "give plain UTF-8 text")
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -160,6 +164,8 @@ def _kind(sentence: str, fact: Fact) -> str | None:
         return None
     if ("baseline" in f or _COMPARISON.search(sentence)) and ("system" in f or "baseline" in f) and _direction(sentence, None):
         return "comparison"
+    if ("hardware" in f or "dataset" in f) and _SETUP.search(sentence):
+        return "setup"
     if "system" in f and _METHOD.search(sentence):
         return "method"
     if _SETUP.search(sentence) or "hardware" in f or "dataset" in f:
@@ -189,8 +195,8 @@ def passage_facts(text: str) -> list[tuple[tuple[int, int], list[Fact]]]:
 
     Within a paragraph, a fact that lacks a baseline, model or hardware, in a sentence that
     names none of that kind, takes the one the previous sentences established (when they
-    named exactly one). A sentence opening with "It"/"This"/"Our system" takes the system
-    of the sentence before.
+    named exactly one). A sentence opening with "It"/"This"/"Our system", or a result
+    sentence naming no system, takes the system of the sentence before.
     """
     out = []
     context: dict[str, str | None] = {}
@@ -207,10 +213,12 @@ def passage_facts(text: str) -> list[tuple[tuple[int, int], list[Fact]]]:
         facts = sentence_facts(sentence)
         named = {k for f in facts for k in f.fields}
         for fact in facts:
-            if "system" not in fact.fields and last_system and _ANAPHORA.match(sentence):
+            # "It ..." or a result sentence naming no system ("The speed-up is 1.99× ...")
+            # speaks of the system of the sentence before.
+            if "system" not in named and last_system and (_ANAPHORA.match(sentence) or fact.quantity):
                 fact.fields["system"] = last_system
             for k in _INHERITED:
-                if k not in named and context.get(k):
+                if fact.quantity is not None and k not in named and context.get(k):
                     fact.fields.setdefault(k, context[k])
         for k in _INHERITED:
             values = {f.fields[k] for f in facts if k in f.fields}

@@ -17,7 +17,7 @@ _ABBREVIATIONS = {
 }
 
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+)|\n[ \t]*\n|\n(?=[ \t]*(?:[-*•|]|\d+[.)]\s))")
-_TABLE_LINE = re.compile(r"\|.*\||\t|\S {3,}\S")
+_TABLE_LINE = re.compile(r"\S\s*\|\s*\S|\t|\S {3,}\S")
 
 
 def _ends_with_abbreviation(text: str, dot: int) -> bool:
@@ -29,11 +29,19 @@ def _ends_with_abbreviation(text: str, dot: int) -> bool:
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
+def _lowercase_name(rest: str) -> bool:
+    from verifier.aliases import find_mentions  # local: aliases is heavier than this module
+    first = rest.split(None, 1)[0]
+    return any(m.start == 0 for m in find_mentions(first))
+
+
 def _next_starts_sentence(text: str, pos: int) -> bool:
     """After whitespace at ``pos``: an upper-case letter, digit, quote or bracket opens a sentence."""
     rest = text[pos:pos + 40].lstrip()
     if not rest:
         return True
+    if rest[0].islower() and _lowercase_name(rest):
+        return True  # "mixtral-offloading runs ..." opens a sentence with a lower-case name
     return rest[0].isupper() or rest[0].isdigit() or rest[0] in "\"'“‘([" or not rest[0].isalpha()
 
 
