@@ -157,7 +157,8 @@ def ui(
     raise typer.Exit(
         subprocess.call(
             [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--client.toolbarMode", "minimal"]
         )
     )
 

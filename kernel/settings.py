@@ -96,7 +96,7 @@ class DecideSettings(Section):
 class OwnerSettings(Section):
     name: str = Field("owner", description="the owner's user name in the app")
     password_hash: str | None = Field(
-        None, description="pbkdf2 hash of the owner's password (sovereign ui --hash-password)"
+        None, description="pbkdf2 hash of the owner's password (make one with: python -m ui.auth)"
     )
 
 
