@@ -160,7 +160,6 @@ class TextChecker:
         scores = {name: round(float(v), 4) for name, v in zip(FEATURES, x)}
         scores.update({f"p_{c.lower()}": round(float(probs[r, k]), 4) for k, c in enumerate(classes)})
         p = pool[j]
-        pf = feats.facts[j]
         reasons = list(feats.comparisons[r].reasons)
         reasons.append(f"MiniLM cosine {x[FEATURES.index('embedding')]:.2f}, TF-IDF {x[FEATURES.index('tfidf')]:.2f} "
                        f"with {'its own passage' if j == own else f'passage {p.id} of {p.paper_id}'}")
@@ -180,6 +179,5 @@ class TextChecker:
             for rr, jj in zip(rows, js)
             if jj != own and pool[jj].paper_id != own_paper and verdicts[rr] != "UNVERIFIED"
         ]
-        del pf
         return TextVerdict(verdict=verdict, confidence=min(1.0, max(0.0, conf)), scores=scores,
                            evidence=evidence[:5], reasons=reasons, corroboration=corroboration)
