@@ -26,6 +26,7 @@ BACKENDS = ("cpu", "simulated", "cuda")
 PROMPT_LEN = 32  # tokens per prompt (bytes for the tiny presets)
 NEW_TOKENS = 16  # greedy decode steps per run
 MAX_CPU_BATCH = 32
+CPU_REPEATS = 2  # runs per policy on the cpu backend; the fastest is kept
 SIM_RECALL = 0.9  # route recall the simulator gives ExpertFlow's predictor (runtime's default)
 CUDA_LAYERS = 4  # full-size layers stacked on the GPU (time and memory limit of one check)
 
@@ -165,6 +166,8 @@ class CpuBackend(Backend):
             _training_note(self.runtime_dir / scale.preset),
             f"emulated {scale.profile} link: copies take the time that keeps the hardware's "
             "transfer:compute ratio; compute runs on this CPU",
+            f"timing: best of {CPU_REPEATS} runs of {NEW_TOKENS} decode steps per policy on this "
+            "machine's CPU, so small differences are within noise",
         ]
         if (scale.budget, scale.num_experts) != (spec.cache_size, full.num_experts):
             out.append(f"cache {scale.budget} of {scale.num_experts} experts per layer stands for "
@@ -194,7 +197,12 @@ class CpuBackend(Backend):
         from expertflow_runtime.corpus import prompts
         from expertflow_runtime.policies import make_policy
 
+        from expertflow_runtime.bench import set_cpu_threads
+
         trained = self._trained(scale.preset)
+        # Tiny ops single-threaded, as the runtime's bench does: on a shared machine an OpenMP
+        # barrier waiting on a descheduled thread inflates both compute and the link calibration.
+        set_cpu_threads(from_name(scale.preset), None)
         engine = self._engine(scale, trained)
         batch = prompts(scale.batch, PROMPT_LEN, split="heldout", seed=11)
         out = {}
@@ -204,13 +212,18 @@ class CpuBackend(Backend):
                 kw["checkpoint_dir"] = trained.path
             elif name == "static":
                 kw["popularity"] = trained.popularity()
-            policy = make_policy(name, **kw)
-            res = engine.generate(batch, NEW_TOKENS, policy=policy,
-                                  capacity=engine.capacity_for(scale.budget))
-            row = res.metrics.as_dict()
-            if hasattr(policy, "overheads"):
-                row["overheads"] = policy.overheads()
-            out[name] = row
+            runs = []
+            for _ in range(CPU_REPEATS):
+                policy = make_policy(name, **kw)
+                res = engine.generate(batch, NEW_TOKENS, policy=policy,
+                                      capacity=engine.capacity_for(scale.budget))
+                row = res.metrics.as_dict()
+                if hasattr(policy, "overheads"):
+                    row["overheads"] = policy.overheads()
+                runs.append(row)
+            # Best of the repeats: a busy shared CPU only ever slows a run down.
+            best = max(runs, key=lambda r: r["tokens_per_s"])
+            out[name] = best | {"tokens_per_s_runs": [r["tokens_per_s"] for r in runs]}
         return out
 
 

@@ -17,12 +17,16 @@ from verifier.empirical.types import Claimed
 
 DEFAULT_RATIO_TOLERANCE = 0.25
 DEFAULT_POINTS_TOLERANCE = 10.0
+DEFAULT_NOISE = 0.05
 
 
 @dataclass(frozen=True)
 class Tolerances:
     ratio: float = DEFAULT_RATIO_TOLERANCE  # relative, for × and GB
     points: float = DEFAULT_POINTS_TOLERANCE  # percentage points, for % rates
+    # A measured speed ratio within 1 ± noise shows no difference at all (run-to-run spread of
+    # short runs), so it cannot confirm the direction of a claimed speed-up.
+    noise: float = DEFAULT_NOISE
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,8 @@ def judge(claimed: Claimed, measured: float, *, measured_others: dict[str, float
         tolerance: dict[str, float | str] = {"kind": "relative", "value": tol.ratio}
         close = abs(m - c) <= tol.ratio * abs(c)
         if claimed.quantity == "speedup":
-            direction = (m > 1.0) == (c > 1.0)
-            what = "faster" if c > 1.0 else "slower"
+            direction = abs(m - 1.0) > tol.noise and (m > 1.0) == (c > 1.0)
+            what = ("faster" if c > 1.0 else "slower") + f" (beyond the ±{tol.noise:.0%} noise margin)"
         else:
             direction = reference is None or (m < reference) == (c < reference)
             what = "a smaller footprint than all-resident"

@@ -43,6 +43,7 @@ def test_a_throughput_claim_runs_both_policies_on_the_small_model_and_the_memory
     scale, rows = result.measurements["scale"], result.measurements["rows"]
     assert scale["preset"] == "mixtral-tiny" and scale["link"] == "emulated:a40-pcie4"
     assert set(rows) == {"expertflow", "lru"}
+    assert all(len(r["tokens_per_s_runs"]) == 2 for r in rows.values())
     for row in rows.values():
         assert 0 < row["peak_slots"] <= row["capacity"] == scale["budget"] * scale["moe_layers"]
     ratio = rows["expertflow"]["tokens_per_s"] / rows["lru"]["tokens_per_s"]

@@ -46,3 +46,9 @@ def test_memory_saving_in_points():
 
 def test_a_tighter_tolerance_changes_the_verdict():
     assert judge(speedup(2.0), 1.7, tol=Tolerances(ratio=0.1)).verdict == "PARTIAL"
+
+
+def test_a_ratio_within_the_noise_margin_does_not_count_as_faster():
+    j = judge(speedup(2.01), 1.02, tol=TOL)
+    assert j.verdict == "NOT_REPRODUCED" and "noise" in j.reason
+    assert judge(speedup(1.2), 1.02, tol=TOL).verdict == "PARTIAL"  # the number is close, the speed-up unseen
