@@ -49,3 +49,11 @@ def test_climate_fever_split_is_by_claim_and_covers_every_pair():
     train, test = climate_fever_pairs(split="train"), climate_fever_pairs(split="test")
     assert len(train) + len(test) == 7675
     assert not {p.group for p in train} & {p.group for p in test}
+
+
+def test_unbundled_embedder_name_without_a_path_is_refused():
+    from verifier import BadInputError, VerifierSettings
+    with pytest.raises(BadInputError, match="not bundled"):
+        VerifierSettings(embedder_model="bge-large").make_embedder()
+    with pytest.raises(Exception, match="extra"):
+        VerifierSettings(no_such_field=1)
