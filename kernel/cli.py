@@ -168,9 +168,10 @@ def _mount() -> None:
     from kernel.retrieval.cli import app as corpus_app
 
     app.add_typer(corpus_app, name="corpus", help="Import and search arXiv metadata.")
-    from verifier.cli import app as claims_app
+    from kernel.settings import Settings
+    from verifier.cli import build_app as claims_app
 
-    app.add_typer(claims_app, name="claims", help="Extract and check claims in a text.")
+    app.add_typer(claims_app(lambda: Settings().verifier), name="claims", help="Extract and check claims in a text.")
     from expertflow_runtime.cli import app as runtime_app
 
     app.add_typer(runtime_app, name="runtime", help="The ExpertFlow MoE offloading runtime.")
