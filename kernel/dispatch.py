@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from kernel.db import make_engine, retry_locked, session_scope
-from kernel.errors import BadInput
+from kernel.errors import BadInput, SovereignError
 from kernel.models import CheckStatus, EmpiricalCheck, utcnow
 from kernel.settings import Settings
 
@@ -151,6 +151,15 @@ def run_on_ray(settings: Settings, checks: Sequence[tuple[int, dict, str]],
     import ray
 
     _ray_init(settings)
+    want = settings.empirical.ray_num_gpus
+    have = ray.cluster_resources().get("GPU", 0.0)
+    if want > have:  # the tasks would wait forever for a GPU no node offers
+        message = (f"the Ray cluster offers {have:g} GPUs and each check asks for {want:g}; start "
+                   "`sovereign worker --address HOST:PORT` on a GPU node, or set "
+                   "SOVEREIGN_EMPIRICAL__RAY_NUM_GPUS=0 to run the checks on CPU nodes")
+        for check_id, _, _ in checks:
+            _update(settings.db_url, check_id, status=CheckStatus.FAILED, error=message, finished_at=utcnow())
+        raise SovereignError(message)
     remote = ray.remote(ray_task).options(num_gpus=settings.empirical.ray_num_gpus, max_retries=0,
                                           name="sovereign-check")
     db_url, tol = settings.db_url, _tolerances(settings)

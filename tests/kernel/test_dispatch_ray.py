@@ -66,3 +66,14 @@ def test_a_worker_killed_mid_check_is_retried_and_ends_done(tmp_path, local_ray)
     (row,) = rows_of(settings, run_id)
     assert row.status == CheckStatus.DONE and row.attempts == 2
     assert f"pid {killed}" not in row.node  # the retry ran in another worker
+
+
+def test_asking_for_a_gpu_the_cluster_lacks_fails_fast_and_says_how_to_add_one(tmp_path, local_ray):
+    from kernel.errors import SovereignError
+
+    settings = settings_for(tmp_path, ray_num_gpus=1)
+    run_id = stored_run(settings, (HIT_RATE,))
+    plan_checks(settings, make_engine(settings.db_url), run_id)
+    with pytest.raises(SovereignError, match="sovereign worker"):
+        rerun_checks(settings, run_id, cluster="ray")
+    assert {r.status for r in rows_of(settings, run_id)} == {CheckStatus.FAILED}
