@@ -35,7 +35,7 @@ def _store(ctx: StageContext, data: RunData) -> str:
                             section=p.section, text=p.text, start=p.start, end=p.end))
         s.flush()
         for i, c in enumerate(data.claims):
-            s.add(Claim(id=c.id, run_id=run.id, start=i, **c.model_dump(exclude={"id", "text_check", "empirical"})))
+            s.add(Claim(id=c.id, run_id=run.id, ordinal=i, **c.model_dump(exclude={"id", "text_check", "empirical"})))
         s.flush()
         for c in data.claims:
             if c.text_check:
