@@ -19,6 +19,7 @@ from pathlib import Path
 
 from expertflow_runtime.presets import from_name
 from verifier.empirical.errors import BackendUnavailable, UnknownBackendError
+from verifier.empirical.spec import MODEL_PRESETS
 from verifier.empirical.trained import TrainedModel, ensure_trained
 from verifier.empirical.types import ExperimentSpec
 
@@ -104,7 +105,7 @@ class SimulatedBackend(Backend):
                   if trace else "synthetic routes (Zipf popularity, temporal stickiness 0.3)")
         out = [f"simulated: full-size {spec.preset} shapes with a {scale.profile} cost model; no tensors ran",
                routes]
-        if "expertflow" in spec.policies[0] or any("expertflow" in p for p in spec.policies):
+        if any(p.startswith("expertflow") for p in spec.policies):
             out.append(f"ExpertFlow's predictor modelled at route recall {SIM_RECALL:g}")
         return out
 
@@ -296,16 +297,8 @@ class CudaBackend(CpuBackend):
         return out
 
 
-_SMALL_OF = {}
-
-
-def _small_of() -> dict[str, str]:
-    from verifier.empirical.spec import MODEL_PRESETS
-
-    return {full: small for full, small in MODEL_PRESETS.values()}
-
-
-_SMALL_OF.update(_small_of())
+# Full-size preset -> the small variant whose recorded traces the simulator can map up.
+_SMALL_OF = {full: small for full, small in MODEL_PRESETS.values()}
 _CLASSES = {"cpu": CpuBackend, "simulated": SimulatedBackend, "cuda": CudaBackend}
 
 
