@@ -66,7 +66,8 @@ def claim_row(c: ClaimData, run: RunData) -> ClaimRow:
         snippet = str(c.text_check.evidence[0].get("text", ""))[:SNIPPET]
     return ClaimRow(
         claim_id=c.id, paper_id=c.paper_id, text=c.text, kind=c.kind, verdict=ev.verdict(c),
-        confidence=ev.confidence(c), baseline=c.baseline, value=c.value, unit=c.unit,
+        confidence=ev.confidence(c), baseline=c.baseline, metric=c.metric, model=c.model,
+        value=c.value, value_high=c.value_high, unit=c.unit,
         passage_id=c.passage_id, evidence_passage_id=epid, evidence=snippet,
         empirical=ev.empirical_line(c, run),
         empirical_check_id=c.empirical.id if c.empirical else None,

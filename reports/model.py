@@ -30,7 +30,10 @@ class ClaimRow(BaseModel):
     verdict: str = Field(description="textual verdict: SUPPORTED | CONTRADICTED | UNVERIFIED | NOT_CHECKED")
     confidence: float | None = None
     baseline: str | None = None
+    metric: str | None = None
+    model: str | None = None
     value: float | None = None
+    value_high: float | None = None
     unit: str | None = None
     passage_id: int = Field(description="the passage the claim was extracted from")
     evidence_passage_id: int | None = Field(None, description="best evidence passage of the check")

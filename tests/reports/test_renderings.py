@@ -50,9 +50,10 @@ def test_every_claim_verdict_and_number_agrees(rendered):
     json_claims = {f"c{c['claim_id']}": c for c in js["claims"]}
     assert {k for k in md_rows if k.startswith("c")} == set(json_claims) == {f"c{c.id}" for c in run.claims}
     for key, c in json_claims.items():
-        assert md_rows[key][3] == c["verdict"]
+        assert md_rows[key][4] == c["verdict"]
         shown = " ".join(md_rows[key])
-        stored = " ".join([c["paper_id"], c["text"], c["empirical"], c["evidence"], str(c["confidence"])])
+        fact = [f"{c[k]:g}" for k in ("value", "value_high") if c[k] is not None] + [c["model"] or ""]
+        stored = " ".join([c["paper_id"], c["text"], c["empirical"], c["evidence"], str(c["confidence"]), *fact])
         assert _floats(shown) == _floats(stored)
     for e in js["empirical"]:
         cells = md_rows[f"e{e['check_id']}"]
