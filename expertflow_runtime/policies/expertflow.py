@@ -165,27 +165,36 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         needed = set(need)
         pending = [k for k in self.wanted if k.layer > layer and not view.held(k)]
         ops: list[Op] = []
+        misses = [k for k in need if not view.held(k)]
+        victims = self._victims(view, layer, protect=needed)  # pending keys are not held
+        # When the layer's misses outnumber free slots and victims (a large prefill batch), the
+        # layer streams through its own slots: computed experts give theirs to the next miss.
+        short = max(0, len(misses) - view.free - len(victims))
+        spent: list[ExpertKey] = []  # computed this layer, slot kept for one of its misses
 
         def computed(k: ExpertKey) -> None:
-            # pipelining: the slot of an expert this step is done with goes straight to the
-            # next predicted expert, so the link works while the rest of the layer computes
+            nonlocal short
             ops.append(Op(OpKind.COMPUTE, k))
-            if pending:
+            if short > 0:
+                spent.append(k)
+                short -= 1
+            elif pending:
+                # pipelining: the slot of an expert this step is done with goes straight to the
+                # next predicted expert, so the link works while the rest of the layer computes
                 ops.append(Op(OpKind.EVICT, k))
                 ops.append(Op(OpKind.PREFETCH, pending.pop(0)))
 
         for k in need:
             if view.held(k):
                 computed(k)
-        victims = self._victims(view, layer, protect=needed)  # pending keys are not held
         free = view.free
-        for k in need:
-            if view.held(k):
-                continue
+        for k in misses:
             if free > 0:
                 free -= 1
             elif victims:
                 ops.append(Op(OpKind.EVICT, victims.pop(0)))
+            elif spent:
+                ops.append(Op(OpKind.EVICT, spent.pop(0)))
             else:
                 raise ValueError(f"layer {layer}: no slot for {k} in a table of {view.capacity}")
             ops.append(Op(OpKind.LOAD, k))

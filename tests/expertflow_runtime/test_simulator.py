@@ -79,3 +79,16 @@ def test_simulate_cli_prints_one_json_document_and_rejects_bad_names():
     assert bad.exit_code == 2 and "mixtral-8x7b" in bad.stderr
     bad = runner.invoke(app, ["simulate", "--preset", "mixtral-8x7b", "--budget", "9"])
     assert bad.exit_code == 2 and "outside [1, 8]" in bad.stderr
+
+
+def test_expertflow_streams_a_prefill_that_needs_more_experts_than_the_whole_table():
+    # Switch-128 at cache 4, batch 32 (the paper's 9.99x setting): one prefill layer routes to
+    # more distinct experts than the 4 x L slot table holds, so slots must be reused in the layer.
+    from expertflow_runtime.simulator_run import SimConfig, run_simulation
+
+    doc = run_simulation(SimConfig(preset="switch-base-128", policies=["lru", "expertflow-oracle"],
+                                   budget=4, batch=32, prompt_len=8, gen_len=2))
+    rows = {r["policy"]: r for r in doc["results"]}
+    assert set(rows) >= {"lru", "expertflow-oracle"}
+    assert all(r["peak_slots"] <= doc["config"]["capacity"] for r in rows.values())
+    assert rows["expertflow-oracle"]["tokens_per_s"] > 0
