@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings import TomlConfigSettingsSource
 
+from tribunal.settings import DecideSettings as TribunalDecideSettings
+from tribunal.settings import TribunalSettings
 from verifier.settings import VerifierSettings
 
 
@@ -74,23 +76,16 @@ class EmpiricalSettings(Section):
     )
 
 
-class TribunalSection(Section):
-    revision_threshold: float = Field(6.5, description="panel score under which one revision runs")
-    max_rounds: int = Field(2, ge=1, le=3, description="review rounds at most (1 + revisions)")
-    llm_base_url: str | None = Field(
-        None, description="OpenAI-compatible chat endpoint (NIM, vLLM, Ollama); none = rubric"
-    )
-    llm_model: str | None = Field(None, description="model name at the LLM endpoint")
-    llm_api_key: str | None = Field(None, description="API key for the LLM endpoint")
-    llm_timeout_s: float = Field(60.0, gt=0, description="timeout of one LLM call")
+class TribunalSection(TribunalSettings):
+    """The tribunal's own settings (`tribunal.settings`): revision threshold, rounds, LLM."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-class DecideSettings(Section):
-    ready_score: float = Field(8.0, description="panel score at or above which a draft is READY")
-    reject_score: float = Field(3.0, description="panel score under which a draft is REJECTED")
-    always_escalate: bool = Field(
-        True, description="every draft waits for the owner, even a READY one"
-    )
+class DecideSettings(TribunalDecideSettings):
+    """The decide policy's thresholds (`tribunal.settings`)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class OwnerSettings(Section):
