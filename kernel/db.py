@@ -6,6 +6,7 @@ default; any SQLAlchemy URL, PostgreSQL included, through `SOVEREIGN_DATABASE_UR
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,12 +68,16 @@ def create_schema(engine: Engine) -> None:
 
 
 def retry_locked(fn: Callable[[], T], attempts: int = 8) -> T:
-    """Run `fn`, retrying when SQLite says the database is locked (concurrent writers)."""
+    """Run `fn`, retrying when SQLite says the database is locked (concurrent writers).
+
+    SQLite answers "locked" at once, without waiting out the busy timeout, when a read
+    transaction would have to become a write on a stale WAL snapshot, or when two processes
+    switch a new file to WAL together; the whole unit of work is then run again."""
     for i in range(attempts):
         try:
             return fn()
-        except OperationalError as exc:
-            if "locked" not in str(exc.orig).lower() or i == attempts - 1:
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if "locked" not in str(getattr(exc, "orig", exc)).lower() or i == attempts - 1:
                 raise
             time.sleep(0.2 * (2**i))
     raise AssertionError("unreachable")

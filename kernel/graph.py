@@ -127,11 +127,15 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
 
     settings.ensure_home()
     conn = sqlite3.connect(settings.checkpoint_path, check_same_thread=False, timeout=60)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA busy_timeout=60000")
     try:
         saver = SqliteSaver(conn)
-        saver.setup()
+
+        def setup() -> None:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            saver.setup()
+
+        retry_locked(setup)  # two runs may create the checkpoint file at the same moment
         yield saver
     finally:
         conn.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kernel.db import retry_locked
 from kernel.retrieval.embedders import Embedder
 
 
@@ -30,12 +31,16 @@ class VectorCache:
         self.path = path
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(str(path), timeout=60, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, digest TEXT, "
-            "vec BLOB, PRIMARY KEY (model, key))"
-        )
-        self._conn.commit()
+
+        def create() -> None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, digest TEXT, "
+                "vec BLOB, PRIMARY KEY (model, key))"
+            )
+            self._conn.commit()
+
+        retry_locked(create)  # two runs may open a new cache file at the same moment
         self.computed = 0  # vectors embedded by this cache object (for benchmarks and tests)
 
     def _lookup(self, model: str, keys: list[str]) -> dict[str, tuple[str, bytes]]:
@@ -68,10 +73,17 @@ class VectorCache:
             for k, vec in zip(missing, vecs):
                 out[k] = vec.astype(np.float32)
                 rows.append((embedder.name, k, digests[k], out[k].tobytes()))
+            def write() -> None:
+                try:
+                    self._conn.executemany(
+                        "INSERT OR REPLACE INTO vectors (model, key, digest, vec) VALUES (?,?,?,?)",
+                        rows,
+                    )
+                    self._conn.commit()
+                except sqlite3.OperationalError:
+                    self._conn.rollback()
+                    raise
+
             with self._lock:
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO vectors (model, key, digest, vec) VALUES (?,?,?,?)",
-                    rows,
-                )
-                self._conn.commit()
+                retry_locked(write)
         return out
