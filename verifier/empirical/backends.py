@@ -11,8 +11,10 @@ out one object per (name, runtime_dir) per process for that reason.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import json
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -54,7 +56,9 @@ def scaled_budget(cache_size: int, full_experts: int, small_experts: int) -> int
     return max(1, min(small_experts, round(cache_size / full_experts * small_experts)))
 
 
-class Backend:
+class Backend(ABC):
+    """Runs experiments at one scale; subclasses say how (cpu, simulated, cuda)."""
+
     name = ""
 
     def __init__(self, runtime_dir: Path, train_budget_s: float) -> None:
@@ -62,14 +66,17 @@ class Backend:
         self._memo: dict[tuple[Scale, str], dict] = {}
         self._lock = threading.Lock()
 
+    @abstractmethod
     def scale(self, spec: ExperimentSpec) -> Scale:
-        raise NotImplementedError
+        """The model scale, budget, batch and link this backend runs `spec` at."""
 
+    @abstractmethod
     def caveats(self, spec: ExperimentSpec, scale: Scale) -> list[str]:
-        raise NotImplementedError
+        """What a reader must know about results at this scale."""
 
+    @abstractmethod
     def _run(self, scale: Scale, policies: list[str]) -> dict[str, dict]:
-        raise NotImplementedError
+        """Per policy, the runtime's result row at this scale."""
 
     def measure(self, scale: Scale, policies: list[str]) -> dict[str, dict]:
         """Per policy, the runtime's result row (tokens_per_s, hit_rate, peak_slots, ...)."""
