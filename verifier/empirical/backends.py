@@ -11,7 +11,6 @@ out one object per (name, runtime_dir) per process for that reason.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 import json
 import threading
 from abc import ABC, abstractmethod
