@@ -9,23 +9,11 @@ import streamlit as st
 
 from kernel.errors import SovereignError
 from ui import access, backend, worker
+from ui.run_picker import choose_run
 
 st.title("Empirical checks")
 settings = access.start_page()
-runs = backend.list_runs()
-if not runs:
-    st.info("No runs yet. Ask a question on the Ask page.")
-    st.stop()
-
-ids = [r.id for r in runs]
-wanted = st.query_params.get("run")
-run_id = st.selectbox(
-    "Run",
-    ids,
-    index=ids.index(wanted) if wanted in ids else 0,
-    format_func=lambda rid: next(f"{r.id} · {r.status} · {r.question[:80]}" for r in runs if r.id == rid),
-    key="checks_run",
-)
+run_id = choose_run("checks_run")
 
 
 @st.fragment(run_every=2.0)

@@ -10,25 +10,13 @@ import streamlit as st
 from kernel.errors import SovereignError
 from kernel.models import RunStatus
 from ui import access, backend, claims_view
+from ui.run_picker import choose_run
 from ui.run_progress import ACTIVE, STATUS_TEXT, live_progress
 
 settings = access.start_page()
 st.title("Report")
-runs = backend.list_runs()
-if not runs:
-    st.info("No runs yet. Ask a question on the Ask page.")
-    st.stop()
-
-ids = [r.id for r in runs]
-wanted = st.query_params.get("run")
-run_id = st.selectbox(
-    "Run",
-    ids,
-    index=ids.index(wanted) if wanted in ids else 0,
-    format_func=lambda rid: next(f"{r.id} · {r.status} · {r.question[:80]}" for r in runs if r.id == rid),
-    key="report_run",
-)
-if wanted != run_id:
+run_id = choose_run("report_run")
+if st.query_params.get("run") != run_id:
     st.query_params["run"] = run_id
 
 try:
