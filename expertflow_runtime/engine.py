@@ -117,9 +117,10 @@ class Engine:
             return EmulatedLink(self.link_spec.profile, self.seconds_per_byte)
         return Link()
 
-    def generate(self, prompts: list[list[int]], max_new_tokens: int, *, policy: Policy,
-                 capacity: int, record_trace: bool = False) -> GenerationResult:
-        """Greedy-decode ``max_new_tokens`` after each prompt, all prompts in one batch."""
+    def bind(self, policy: Policy, capacity: int, *, record_weights: bool = False) -> Executor:
+        """Give ``policy`` a slot table of ``capacity`` slots, carry out its warm start, and make
+        it and a fresh executor the ones the offloaded layers call; counters start at zero.
+        Every decode loop (plain or grouped) starts here and ends with ``unbind``."""
         if getattr(policy, "needs_full_budget", False):
             capacity = max(capacity, self.num_layers * self.preset.num_experts)
         if capacity < self.num_layers:
@@ -131,20 +132,34 @@ class Engine:
                                 capacity, self.layout.nbytes))
         rt = self.runtime
         rt.policy, rt.executor, rt.counters = policy, executor, RunCounters()
-        recorder = StepRecorder(self.preset, self.sites, len(prompts)) if record_trace else None
-        rt.record_weights = record_trace
+        rt.record_weights = record_weights
         try:
             executor.execute(policy.warm_start(executor.view()))
             executor.drain()
             if self.device.type == "cuda":
                 torch.cuda.synchronize(self.device)
                 torch.cuda.reset_peak_memory_stats(self.device)
-            rt.counters = RunCounters()
+        except BaseException:
+            self.unbind(executor)
+            raise
+        rt.counters = RunCounters()
+        return executor
+
+    def unbind(self, executor: Executor) -> None:
+        executor.close()
+        self.runtime.policy = self.runtime.executor = None
+
+    def generate(self, prompts: list[list[int]], max_new_tokens: int, *, policy: Policy,
+                 capacity: int, record_trace: bool = False) -> GenerationResult:
+        """Greedy-decode ``max_new_tokens`` after each prompt, all prompts in one batch."""
+        rt = self.runtime
+        recorder = StepRecorder(self.preset, self.sites, len(prompts)) if record_trace else None
+        executor = self.bind(policy, capacity, record_weights=record_trace)
+        try:
             tokens, ttft, total = self._decode_loop(prompts, max_new_tokens, policy, executor,
                                                     recorder)
         finally:
-            executor.close()
-            rt.policy = rt.executor = None
+            self.unbind(executor)
         c = rt.counters
         n_new = len(prompts) * max_new_tokens
         metrics = RunMetrics(

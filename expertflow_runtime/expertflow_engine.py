@@ -24,10 +24,8 @@ from dataclasses import dataclass
 import torch
 
 from expertflow_runtime.adapters import PAD_ID
-from expertflow_runtime.errors import BudgetError, RuntimeInputError
-from expertflow_runtime.executor import Executor
-from expertflow_runtime.moe_layer import RunCounters
-from expertflow_runtime.plan import CacheSpec, Phase, StepInfo
+from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.plan import Phase, StepInfo
 
 
 @dataclass
@@ -61,26 +59,13 @@ def generate_grouped(engine, prompts: list[list[int]], max_new_tokens: int, *, p
                                 f"{engine.preset.name!r} is encoder-decoder")
     if groups < 1 or P % groups:
         raise RuntimeInputError(f"{P} prompts cannot split into {groups} equal groups")
-    if getattr(policy, "needs_full_budget", False):
-        capacity = max(capacity, engine.num_layers * engine.preset.num_experts)
-    if capacity < engine.num_layers:
-        raise BudgetError(f"capacity {capacity} is below one expert per layer")
     B = P // groups
-    executor = Executor(engine.store, capacity, engine._make_link(), engine.device,
-                        engine.num_layers, engine.preset.num_experts)
-    policy.attach(CacheSpec(engine.num_layers, engine.preset.num_experts, engine.preset.top_k,
-                            capacity, engine.layout.nbytes))
     rt = engine.runtime
-    rt.policy, rt.executor, rt.counters = policy, executor, RunCounters()
-    rt.record_weights = False
+    executor = engine.bind(policy, capacity)
     try:
-        executor.execute(policy.warm_start(executor.view()))
-        executor.drain()
-        rt.counters = RunCounters()
         out, timing = _loop(engine, prompts, max_new_tokens, policy, executor, B, groups)
     finally:
-        executor.close()
-        rt.policy = rt.executor = None
+        engine.unbind(executor)
     c = rt.counters
     total, ttft = timing["total_s"], timing["ttft_s"]
     over = getattr(policy, "overheads", lambda: {})()
