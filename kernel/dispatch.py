@@ -113,8 +113,11 @@ def _error_text(exc: BaseException) -> str:
 
 def run_in_process(settings: Settings, checks: Sequence[tuple[int, dict, str]],
                    progress: Progress = _quiet) -> None:
-    """Run ``(check_id, spec, backend)`` items one after another in this process."""
+    """Run ``(check_id, spec, backend)`` items one after another in this process, after the
+    backends have made ready what the items need (the cpu backend's small models, trained side
+    by side)."""
     db_url = settings.db_url
+    _prepare(settings, checks, progress)
     for i, (check_id, spec, backend) in enumerate(checks):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             _update(db_url, check_id, status=CheckStatus.RUNNING, node=node_name(), attempts=attempt,
@@ -132,6 +135,20 @@ def run_in_process(settings: Settings, checks: Sequence[tuple[int, dict, str]],
                 _update(db_url, check_id, finished_at=utcnow(), **fields)
             break
         progress("check_runs", f"{i + 1}/{len(checks)} experiments")
+
+
+def _prepare(settings: Settings, checks: Sequence[tuple[int, dict, str]], progress: Progress) -> None:
+    from verifier.empirical import prepare_specs
+
+    for backend in dict.fromkeys(b for _, _, b in checks):
+        try:
+            prepare_specs([spec for _, spec, b in checks if b == backend], backend=backend,
+                          runtime_dir=settings.runtime_dir,
+                          train_budget_s=settings.empirical.train_budget_s,
+                          progress=lambda message: progress("check_runs", message))
+        except Exception as exc:  # boundary: each check retries the work and records the error
+            progress("check_runs", f"preparing the {backend} backend failed ({_error_text(exc)}); "
+                     "each check will try again")
 
 
 def _ray_init(settings: Settings) -> None:

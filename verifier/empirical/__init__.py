@@ -3,11 +3,12 @@
     plan_experiment(claim) -> ExperimentSpec | NotTestable      (spec.py)
     check_claim(claim, backend="cpu", runtime_dir=...) -> EmpiricalResult   (run.py)
     run_spec(spec_json, backend=..., runtime_dir=...) -> EmpiricalResult    (for dispatchers)
+    prepare_specs(spec_jsons, backend=..., runtime_dir=...)   trains what the runs need, in parallel
 """
 
 from verifier.empirical.backends import BACKENDS, make_backend
 from verifier.empirical.errors import BackendUnavailable, ExperimentError, UnknownBackendError
-from verifier.empirical.run import check_claim, run_experiment, run_spec
+from verifier.empirical.run import check_claim, prepare_specs, run_experiment, run_spec
 from verifier.empirical.spec import plan_experiment
 from verifier.empirical.types import (
     VERDICTS,
@@ -21,4 +22,5 @@ from verifier.empirical.verdict import Tolerances
 
 __all__ = ["BACKENDS", "BackendUnavailable", "Claimed", "Comparison", "EmpiricalResult",
            "ExperimentError", "ExperimentSpec", "NotTestable", "Tolerances", "UnknownBackendError",
-           "VERDICTS", "check_claim", "make_backend", "plan_experiment", "run_experiment", "run_spec"]
+           "VERDICTS", "check_claim", "make_backend", "plan_experiment", "prepare_specs", "run_experiment",
+           "run_spec"]

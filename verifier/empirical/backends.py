@@ -21,7 +21,7 @@ from pathlib import Path
 from expertflow_runtime.presets import from_name
 from verifier.empirical.errors import BackendUnavailable, UnknownBackendError
 from verifier.empirical.spec import MODEL_PRESETS
-from verifier.empirical.trained import TrainedModel, ensure_trained
+from verifier.empirical.trained import TrainedModel, ensure_all, ensure_trained
 from verifier.empirical.types import ExperimentSpec
 
 BACKENDS = ("cpu", "simulated", "cuda")
@@ -76,6 +76,10 @@ class Backend(ABC):
     @abstractmethod
     def _run(self, scale: Scale, policies: list[str]) -> dict[str, dict]:
         """Per policy, the runtime's result row at this scale."""
+
+    def prepare(self, specs: list[ExperimentSpec], progress=None) -> None:
+        """Make ready, before the first experiment, what the experiments of ``specs`` need
+        (the cpu backend trains its small models, side by side); nothing by default."""
 
     def measure(self, scale: Scale, policies: list[str]) -> dict[str, dict]:
         """Per policy, the runtime's result row (tokens_per_s, hit_rate, peak_slots, ...)."""
@@ -185,6 +189,10 @@ class CpuBackend(Backend):
 
     def _trained(self, preset: str) -> TrainedModel:
         return ensure_trained(preset, self.runtime_dir, self.train_budget_s)
+
+    def prepare(self, specs: list[ExperimentSpec], progress=None) -> None:
+        presets = [self.scale(s).preset for s in specs if not self._delegates(s)]
+        ensure_all(presets, self.runtime_dir, self.train_budget_s, progress)
 
     def _engine(self, scale: Scale, trained: TrainedModel):
         key = (scale.preset, scale.link, scale.batch)

@@ -97,6 +97,14 @@ def check_claim(claim: ExtractedClaim, *, backend: str = "cpu", runtime_dir: str
     return run_experiment(planned, make_backend(backend, str(runtime_dir), train_budget_s), tol)
 
 
+def prepare_specs(specs: list[dict], *, backend: str, runtime_dir: str | Path,
+                  train_budget_s: float = 60.0, progress=None) -> None:
+    """Ready ``backend`` for the stored specs before the first runs (trains the cpu backend's
+    missing small models in parallel), so that no single check pays for all of it."""
+    make_backend(backend, str(runtime_dir), train_budget_s).prepare(
+        [ExperimentSpec.model_validate(s) for s in specs], progress)
+
+
 def run_spec(spec: dict, *, backend: str, runtime_dir: str | Path, train_budget_s: float = 60.0,
              tol: Tolerances = Tolerances()) -> EmpiricalResult:
     """``run_experiment`` from a stored JSON spec (``ExperimentSpec.model_dump(mode="json")``)."""

@@ -5,13 +5,20 @@ time budget), its routing traces recorded, and — for decoder-only families —
 predictor fitted on those traces, so ExpertFlow predicts routes it has learned. Later checks, in
 this process or another (a Ray worker on the same node), reuse the files. A file lock keeps two
 processes from training the same preset at once.
+
+``ensure_all`` trains several missing presets side by side, one process each: training a tiny
+model is single-threaded (see ``expertflow_runtime.bench.set_cpu_threads``), so on a machine with
+two cores two presets cost the wall time of one.
 """
 
 from __future__ import annotations
 
 import fcntl
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,3 +93,33 @@ def ensure_trained(preset_name: str, runtime_dir: Path, budget_s: float) -> Trai
             traces = [ckpt / "traces" / "train.npz", ckpt / "traces" / "heldout.npz"]
             fit_from_checkpoint(preset.name, ckpt, traces=traces, seconds=budget_s * PREDICTOR_SHARE)
     return TrainedModel(preset.name, ckpt, predictor)
+
+
+def missing(preset_names: Iterable[str], runtime_dir: Path) -> list[str]:
+    """The presets of ``preset_names`` (in order, once each) not yet trained under ``runtime_dir``."""
+    out = []
+    for name in dict.fromkeys(preset_names):
+        preset = from_name(name)
+        if not _complete(Path(runtime_dir) / preset.name, preset.family != "switch"):
+            out.append(preset.name)
+    return out
+
+
+def ensure_all(preset_names: Iterable[str], runtime_dir: Path, budget_s: float,
+               progress: Callable[[str], None] | None = None) -> list[TrainedModel]:
+    """Every preset of ``preset_names`` trained under ``runtime_dir``; the missing ones are
+    trained in parallel processes (as many as there are cores), each on one thread."""
+    names = list(dict.fromkeys(from_name(n).name for n in preset_names))
+    todo = missing(names, runtime_dir)
+    workers = min(len(todo), os.cpu_count() or 1)
+    if todo and progress:
+        how = f"{workers} at a time" if workers > 1 else "one at a time"
+        progress(f"training {', '.join(todo)} ({budget_s:g} s each + predictor, {how}); "
+                 "once per data home")
+    if workers > 1:
+        # spawn, not fork: a forked child inherits torch's thread pools in an unusable state
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for future in [pool.submit(ensure_trained, n, Path(runtime_dir), budget_s) for n in todo]:
+                future.result()  # a failed training raises here, with the child's error
+    return [ensure_trained(n, Path(runtime_dir), budget_s) for n in names]
