@@ -66,7 +66,7 @@ class EmpiricalSettings(Section):
         1.0, ge=0, description="GPUs each Ray check task asks for; 0 on a CPU-only (test) cluster"
     )
     train_budget_s: float = Field(
-        60.0, gt=0, description="seconds to train the tiny model the cpu backend needs, once per home"
+        40.0, gt=0, description="seconds to train the tiny model the cpu backend needs, once per home"
     )
     ratio_tolerance: float = Field(
         0.25, gt=0, description="relative tolerance of ratio claims (speed-up, throughput ×)"

@@ -27,7 +27,8 @@ from verifier.empirical.types import ExperimentSpec
 BACKENDS = ("cpu", "simulated", "cuda")
 PROMPT_LEN = 32  # tokens per prompt (bytes for the tiny presets)
 NEW_TOKENS = 16  # greedy decode steps per run
-MAX_CPU_BATCH = 32
+MAX_CPU_BATCH = 16  # per micro-batch on the cpu backend
+GROUPS = 2  # micro-batches per round: ExpertFlow's scheduler merges two consecutive batches
 CPU_REPEATS = 2  # runs per policy on the cpu backend; the fastest is kept
 SIM_RECALL = 0.9  # route recall the simulator gives ExpertFlow's predictor (runtime's default)
 CUDA_LAYERS = 4  # full-size layers stacked on the GPU (time and memory limit of one check)
@@ -180,6 +181,9 @@ class CpuBackend(Backend):
             f"timing: best of {CPU_REPEATS} runs of {NEW_TOKENS} decode steps per policy on this "
             "machine's CPU, so small differences are within noise",
         ]
+        if from_name(scale.preset).family != "switch":
+            out.append(f"every policy decodes {GROUPS} micro-batches of {scale.batch} sequences per "
+                       "round; only ExpertFlow's scheduler regroups them")
         if (scale.budget, scale.num_experts) != (spec.cache_size, full.num_experts):
             out.append(f"cache {scale.budget} of {scale.num_experts} experts per layer stands for "
                        f"{spec.cache_size} of {full.num_experts}")
@@ -209,17 +213,19 @@ class CpuBackend(Backend):
         return super().measure(scale, policies)
 
     def _run(self, scale: Scale, policies: list[str]) -> dict[str, dict]:
-        from expertflow_runtime.corpus import prompts
-        from expertflow_runtime.policies import make_policy
-
         from expertflow_runtime.bench import set_cpu_threads
+        from expertflow_runtime.corpus import prompts
+        from expertflow_runtime.expertflow_engine import generate_grouped
+        from expertflow_runtime.policies import make_policy
 
         trained = self._trained(scale.preset)
         # Tiny ops single-threaded, as the runtime's bench does: on a shared machine an OpenMP
         # barrier waiting on a descheduled thread inflates both compute and the link calibration.
         set_cpu_threads(from_name(scale.preset), None)
         engine = self._engine(scale, trained)
-        batch = prompts(scale.batch, PROMPT_LEN, split="heldout", seed=11)
+        grouped = trained.predictor  # decoder-only: ExpertFlow's token scheduler can run
+        pool = prompts(scale.batch * (GROUPS if grouped else 1), PROMPT_LEN, split="heldout", seed=11)
+        capacity = engine.capacity_for(scale.budget)
         out = {}
         for name in policies:
             kw: dict = {}
@@ -230,9 +236,13 @@ class CpuBackend(Backend):
             runs = []
             for _ in range(CPU_REPEATS):
                 policy = make_policy(name, **kw)
-                res = engine.generate(batch, NEW_TOKENS, policy=policy,
-                                      capacity=engine.capacity_for(scale.budget))
-                row = res.metrics.as_dict()
+                if grouped:
+                    # Every policy decodes the same pool of two micro-batches of the claim's
+                    # batch size; only ExpertFlow regroups them between rounds (its scheduler).
+                    row = dict(generate_grouped(engine, pool, NEW_TOKENS, policy=policy,
+                                                capacity=capacity, groups=GROUPS).metrics)
+                else:
+                    row = engine.generate(pool, NEW_TOKENS, policy=policy, capacity=capacity).metrics.as_dict()
                 if hasattr(policy, "overheads"):
                     row["overheads"] = policy.overheads()
                 runs.append(row)
@@ -317,7 +327,7 @@ _CLASSES = {"cpu": CpuBackend, "simulated": SimulatedBackend, "cuda": CudaBacken
 
 
 @lru_cache(maxsize=8)
-def make_backend(name: str, runtime_dir: str | Path, train_budget_s: float = 60.0) -> Backend:
+def make_backend(name: str, runtime_dir: str | Path, train_budget_s: float = 40.0) -> Backend:
     """The backend called ``name``, one object per process per (name, runtime_dir, budget)."""
     if name not in _CLASSES:
         raise UnknownBackendError(name, BACKENDS)
