@@ -47,7 +47,8 @@ class RunMetrics:
     ttft_s: float
     tpot_s: float
     total_s: float
-    hit_rate: float
+    hit_rate: float  # computed experts held (landed or in flight) when their layer's plan began
+    on_time_hit_rate: float  # of those, only the ones whose copy had landed: no wait
     hits: int
     misses: int
     experts_loaded: int  # copies issued: high-priority loads + prefetches
@@ -166,7 +167,8 @@ class Engine:
             policy=getattr(policy, "name", type(policy).__name__),
             tokens_per_s=n_new / total, ttft_s=ttft,
             tpot_s=(total - ttft) / max(1, max_new_tokens - 1), total_s=total,
-            hit_rate=c.hits / max(1, c.hits + c.misses), hits=c.hits, misses=c.misses,
+            hit_rate=c.hits / max(1, c.hits + c.misses), on_time_hit_rate=c.on_time_hit_rate(),
+            hits=c.hits, misses=c.misses,
             experts_loaded=c.loaded + c.prefetched, bytes_moved=c.bytes_moved,
             stall_s=c.stall_s, wasted_prefetches=c.wasted, peak_slots=executor.peak_slots,
             capacity=capacity,

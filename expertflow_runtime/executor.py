@@ -84,7 +84,9 @@ class Executor:
                 if k in self.slot_of:  # already held: at most wait for its prefetch
                     pending = self.pending.pop(k, None)
                     if pending is not None:
-                        res.stall_s += pending.wait()
+                        waited = pending.wait()
+                        res.stall_s += waited
+                        res.late_prefetch_waits += int(waited > 0)
                     continue
                 slot = self._take_slot(k)
                 tr = self.link.submit(self.store.host(k), self.slots[slot], high_priority=True)

@@ -46,6 +46,10 @@ class RunCounters:
         self.late_prefetch_waits += r.late_prefetch_waits
         self.plans += 1
 
+    def on_time_hit_rate(self) -> float:
+        """Hits whose copy had landed (no wait), over all computed experts."""
+        return (self.hits - self.late_prefetch_waits) / max(1, self.hits + self.misses)
+
 
 @dataclass
 class LayerRuntime:

@@ -98,6 +98,7 @@ class ExecResult:
     ``misses``: computed experts that had to be LOADed by this plan. ``stall_s`` is the time the
     compute path waited on copies (high-priority loads plus waits on late prefetches).
     ``wasted``: prefetched experts evicted before any compute used them.
+    ``late_prefetch_waits``: hits whose prefetch was still in flight, so the compute waited.
     """
 
     hits: list[ExpertKey] = field(default_factory=list)

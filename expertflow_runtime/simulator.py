@@ -143,7 +143,10 @@ class SimExecutor:
             elif op.kind is OpKind.COMPUTE:
                 if k not in self.resident and k not in self.in_flight:
                     raise PlanError(f"compute of {k}, which is not on the device")
-                (result.hits if k in held_at_start and k not in result.loaded else result.misses).append(k)
+                hit = k in held_at_start and k not in result.loaded
+                (result.hits if hit else result.misses).append(k)
+                if hit and k in self.in_flight and self.link.land_time(k) > self.now:
+                    result.late_prefetch_waits += 1
                 self._wait(k, result)
                 self.unused_prefetch.discard(k)
                 n = (tokens_per_expert or {}).get(k.expert, 1)
@@ -159,6 +162,7 @@ class SimResult:
     policy: str
     tokens_per_s: float
     hit_rate: float
+    on_time_hit_rate: float  # hits whose copy had landed when the compute came (no wait)
     ttft_s: float
     tpot_s: float
     experts_loaded: int
@@ -249,6 +253,7 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
         totals.prefetched += r.prefetched
         totals.bytes_moved += r.bytes_moved
         totals.stall_s += r.stall_s
+        totals.late_prefetch_waits += r.late_prefetch_waits
 
     warm = getattr(policy, "warm_start", None)
     if warm is not None:  # before the timed run, as in the engine: the copies land for free
@@ -321,6 +326,7 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
         policy=getattr(policy, "name", type(policy).__name__),
         tokens_per_s=tokens / wall if wall > 0 else 0.0,
         hit_rate=len(totals.hits) / computed if computed else 1.0,
+        on_time_hit_rate=(len(totals.hits) - totals.late_prefetch_waits) / computed if computed else 1.0,
         ttft_s=ttft,
         tpot_s=(wall - ttft) / max(gen - 1, 1) if gen > 1 else 0.0,  # one round = one token per sequence
         experts_loaded=len(totals.loaded) + len(totals.prefetched),

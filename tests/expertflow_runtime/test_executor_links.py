@@ -98,3 +98,16 @@ def test_emulation_keeps_the_profiles_transfer_to_compute_ratio():
     for name in ("mixtral-tiny", "mixtral-8x7b"):
         assert transfer_compute_ratio(from_name(name), a40, 4) == pytest.approx(696 / 25)
     assert transfer_compute_ratio(from_name("mixtral-8x7b"), h100, 4) == pytest.approx(3350 / 50)
+
+
+def test_a_compute_that_waits_on_its_prefetch_is_a_late_hit():
+    per_copy = 0.03
+    ex = make_executor(capacity=2, link=EmulatedLink(PROFILES["a40-pcie4"], per_copy / LAYOUT.nbytes))
+    ex.execute(Plan((Op(OpKind.PREFETCH, K(0, 0)),)))
+    time.sleep(2 * per_copy)  # landed before it is needed
+    ex.execute(Plan((Op(OpKind.PREFETCH, K(0, 1)),)))
+    res = ex.execute(Plan((Op(OpKind.COMPUTE, K(0, 0)), Op(OpKind.COMPUTE, K(0, 1))), layer=0),
+                     lambda k, w: None)
+    assert res.hits == [K(0, 0), K(0, 1)] and res.misses == []
+    assert res.late_prefetch_waits == 1 and res.stall_s > 0.5 * per_copy
+    ex.close()

@@ -39,6 +39,16 @@ def _tps(name, mixtral, capacity, cost=None, **kw):
                     policy_time="none")
 
 
+def test_on_time_hit_rate_leaves_out_hits_that_waited_for_their_copy(mixtral):
+    # the A40 link is ~28x slower than one expert's compute: prefetches cannot all land in time
+    prefetching = _tps("expertflow-oracle", mixtral, 4 * 2, oracle_trace=mixtral[1])
+    assert 0 < prefetching.on_time_hit_rate < prefetching.hit_rate <= 1
+    lru = _tps("lru", mixtral, 4 * 2)  # never prefetches: every hit was resident already
+    assert lru.on_time_hit_rate == lru.hit_rate
+    resident = _tps("all-resident", mixtral, 4 * 8)
+    assert resident.on_time_hit_rate == resident.hit_rate == 1.0
+
+
 def test_offloading_costs_what_the_link_says(mixtral):
     preset, trace, cost = mixtral
     full = _tps("all-resident", mixtral, 4 * 8)

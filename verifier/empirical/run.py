@@ -46,7 +46,8 @@ def _derive(spec: ExperimentSpec, scale: Scale, rows: dict[str, dict]) -> tuple[
         others = {k: hit[k] for k in c.others if k in hit}
         pairs += [Comparison(label=f"{_label(k)} hit rate", unit="%", claimed=c.others[k], measured=round(v, 2))
                   for k, v in others.items()]
-        return hit[spec.policy], others, None, pairs, {"hit_rate_pct": hit}
+        on_time = {p: 100.0 * r["on_time_hit_rate"] for p, r in rows.items() if "on_time_hit_rate" in r}
+        return hit[spec.policy], others, None, pairs, {"hit_rate_pct": hit, "on_time_hit_rate_pct": on_time}
     # memory: the subject's peak slots as a fraction of all expert slots, at the full-size shape
     row = rows[spec.policy]
     fraction = row["peak_slots"] / (scale.moe_layers * scale.num_experts)
@@ -65,6 +66,12 @@ def _derive(spec: ExperimentSpec, scale: Scale, rows: dict[str, dict]) -> tuple[
     return mem["device_gb"], {}, mem["all_resident_gb"], pairs, derived
 
 
+def _on_time_caveat(on_time: dict[str, float]) -> str:
+    landed = ", ".join(f"{_label(p)} {v:.1f}%" for p, v in on_time.items())
+    return ("hit rate counts an expert whose prefetch was still in flight when its layer needed it "
+            f"as a hit (the wait is stall time); counting only copies that had landed: {landed}")
+
+
 def run_experiment(spec: ExperimentSpec, backend: Backend, tol: Tolerances = Tolerances()) -> EmpiricalResult:
     """Measure ``spec`` on ``backend`` and judge it. Runtime failures propagate (the caller
     records a failed check); the result always carries backend, scale and caveats."""
@@ -77,6 +84,8 @@ def run_experiment(spec: ExperimentSpec, backend: Backend, tol: Tolerances = Tol
     caveats = backend.caveats(spec, scale) + [f"assumed: {a}" for a in spec.assumed]
     if spec.claimed.quantity.startswith("memory"):
         caveats.append(MEMORY_CAVEAT)
+    if spec.claimed.quantity == "hit_rate" and derived.get("on_time_hit_rate_pct"):
+        caveats.append(_on_time_caveat(derived["on_time_hit_rate_pct"]))
     return EmpiricalResult(
         verdict=j.verdict, reason=j.reason, backend=scale.backend, spec=spec, claimed=spec.claimed,
         measured=round(measured, 4), tolerance=j.tolerance, comparisons=pairs, caveats=caveats,
