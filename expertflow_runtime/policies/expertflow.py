@@ -105,7 +105,10 @@ class _Predicting:
         preds = self._predict(pool.token_ids, pool.new_tokens)
         self._cache = {tuple(c): p for c, p, n in zip(pool.token_ids, preds, pool.new_tokens) if n == 1}
         k = self._top_k or 1
-        paths = np.stack([_top_k_mask(p, k).any(axis=0) for p in preds])  # [N, L, E]
+        if len({p.shape for p in preds}) == 1:  # decode rounds: one new token each, one sort
+            paths = _top_k_mask(np.stack(preds), k).any(axis=1)  # [N, L, E]
+        else:
+            paths = np.stack([_top_k_mask(p, k).any(axis=0) for p in preds])
         perm = np.arange(len(preds))
         if self.scheduler is not None:
             start = time.perf_counter()
