@@ -137,7 +137,8 @@ def main() -> None:
     ap.add_argument("--skip-full", action="store_true", help="skip the full-size simulations")
     ap.add_argument("--switch-only", action="store_true",
                     help="only the switch-tiny calibration (encoder-decoder, baselines)")
-    ap.add_argument("--repeats", type=int, default=3, help="runs per policy; the median is kept")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="runs per policy, interleaved across policies; the median is kept")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch intra-op threads (1: a shared 2-core box spins with more)")
     args = ap.parse_args()
@@ -177,10 +178,18 @@ def main() -> None:
     popularity = (RoutingTrace.load(train_path) if train_path.is_file() else oracle).popularity()
 
     results, policies = [], {}
-    for name in [p for p in args.policies.split(",") if p]:
-        runs = [generate_grouped(engine, prompts, args.new_tokens, capacity=capacity, groups=args.groups,
-                                 policy=make_policy(name, **policy_kwargs(name, ckpt, oracle, popularity)))
-                for _ in range(args.repeats)]
+    names = [p for p in args.policies.split(",") if p]
+    # Repeats interleaved (every policy once, then again): a machine that slows down or speeds up
+    # during the bench moves every policy alike instead of whichever happened to run then.
+    all_runs: dict[str, list] = {name: [] for name in names}
+    for rep in range(args.repeats):
+        for name in names:
+            all_runs[name].append(generate_grouped(
+                engine, prompts, args.new_tokens, capacity=capacity, groups=args.groups,
+                policy=make_policy(name, **policy_kwargs(name, ckpt, oracle, popularity))))
+        log(f"round {rep + 1}/{args.repeats} of {len(names)} policies")
+    for name in names:
+        runs = all_runs[name]
         runs.sort(key=lambda r: r.metrics["tokens_per_s"])
         run = runs[len(runs) // 2]  # the median run by throughput
         m = dict(run.metrics)
