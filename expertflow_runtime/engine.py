@@ -167,11 +167,7 @@ class Engine:
             policy=getattr(policy, "name", type(policy).__name__),
             tokens_per_s=n_new / total, ttft_s=ttft,
             tpot_s=(total - ttft) / max(1, max_new_tokens - 1), total_s=total,
-            hit_rate=c.hits / max(1, c.hits + c.misses), on_time_hit_rate=c.on_time_hit_rate(),
-            hits=c.hits, misses=c.misses,
-            experts_loaded=c.loaded + c.prefetched, bytes_moved=c.bytes_moved,
-            stall_s=c.stall_s, wasted_prefetches=c.wasted, peak_slots=executor.peak_slots,
-            capacity=capacity,
+            **c.cache_metrics(), peak_slots=executor.peak_slots, capacity=capacity,
             peak_device_bytes=(torch.cuda.max_memory_allocated(self.device)
                                if self.device.type == "cuda" else None))
         trace = recorder.finish() if recorder else None

@@ -60,6 +60,14 @@ class Executor:
         self.peak_slots = max(self.peak_slots, len(self.slot_of))
         return slot
 
+    def _await_prefetch(self, key: ExpertKey, res: ExecResult) -> None:
+        """Before ``key`` is used: wait for its prefetch if it is still in flight (a late one)."""
+        pending = self.pending.pop(key, None)
+        if pending is not None:
+            waited = pending.wait()
+            res.stall_s += waited
+            res.late_prefetch_waits += int(waited > 0)
+
     def execute(self, plan: Plan, compute: ComputeFn | None = None) -> ExecResult:
         res = ExecResult()
         t0 = time.perf_counter()
@@ -82,11 +90,7 @@ class Executor:
                 res.evicted.append(k)
             elif op.kind is OpKind.LOAD:
                 if k in self.slot_of:  # already held: at most wait for its prefetch
-                    pending = self.pending.pop(k, None)
-                    if pending is not None:
-                        waited = pending.wait()
-                        res.stall_s += waited
-                        res.late_prefetch_waits += int(waited > 0)
+                    self._await_prefetch(k, res)
                     continue
                 slot = self._take_slot(k)
                 tr = self.link.submit(self.store.host(k), self.slots[slot], high_priority=True)
@@ -108,11 +112,7 @@ class Executor:
                     raise PlanError(f"compute of {tuple(k)} in a plan without a layer")
                 if k not in self.slot_of:
                     raise PlanError(f"compute of {tuple(k)}, which is not resident")
-                pending = self.pending.pop(k, None)
-                if pending is not None:
-                    waited = pending.wait()
-                    res.stall_s += waited
-                    res.late_prefetch_waits += int(waited > 0)
+                self._await_prefetch(k, res)
                 self._unused_prefetch.discard(k)
                 (res.misses if k in loaded_here else res.hits).append(k)
                 compute(k, layout.views(self.slots[self.slot_of[k]]))

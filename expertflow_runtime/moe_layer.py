@@ -46,9 +46,15 @@ class RunCounters:
         self.late_prefetch_waits += r.late_prefetch_waits
         self.plans += 1
 
-    def on_time_hit_rate(self) -> float:
-        """Hits whose copy had landed (no wait), over all computed experts."""
-        return (self.hits - self.late_prefetch_waits) / max(1, self.hits + self.misses)
+    def cache_metrics(self) -> dict[str, float | int]:
+        """The run's cache figures, as both decoding loops report them. ``hit_rate`` counts a
+        prefetch still in flight when its expert is computed as a hit; ``on_time_hit_rate``
+        counts only copies that had landed (no wait)."""
+        computed = max(1, self.hits + self.misses)
+        return dict(hit_rate=self.hits / computed,
+                    on_time_hit_rate=(self.hits - self.late_prefetch_waits) / computed,
+                    hits=self.hits, misses=self.misses, experts_loaded=self.loaded + self.prefetched,
+                    bytes_moved=self.bytes_moved, stall_s=self.stall_s, wasted_prefetches=self.wasted)
 
 
 @dataclass

@@ -100,13 +100,17 @@ class SimExecutor:
             self.in_flight.discard(k)
             self.resident.add(k)
 
-    def _wait(self, key: ExpertKey, result: ExecResult) -> None:
+    def _wait(self, key: ExpertKey, result: ExecResult) -> float:
+        """Advance to when ``key`` has landed; the seconds waited."""
+        waited = 0.0
         if key in self.in_flight:
             t = self.link.land_time(key)
             if t > self.now:
-                result.stall_s += t - self.now
+                waited = t - self.now
+                result.stall_s += waited
                 self.now = t
             self._land()
+        return waited
 
     def execute(self, plan: Plan, tokens_per_expert: dict[int, int] | None = None) -> ExecResult:
         result = ExecResult()
@@ -145,9 +149,8 @@ class SimExecutor:
                     raise PlanError(f"compute of {k}, which is not on the device")
                 hit = k in held_at_start and k not in result.loaded
                 (result.hits if hit else result.misses).append(k)
-                if hit and k in self.in_flight and self.link.land_time(k) > self.now:
-                    result.late_prefetch_waits += 1
-                self._wait(k, result)
+                waited = self._wait(k, result)
+                result.late_prefetch_waits += int(hit and waited > 0)
                 self.unused_prefetch.discard(k)
                 n = (tokens_per_expert or {}).get(k.expert, 1)
                 self.now += self.cost.expert_s(n)
