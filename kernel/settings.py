@@ -18,7 +18,7 @@ from pydantic_settings import TomlConfigSettingsSource
 
 from tribunal.settings import DecideSettings as TribunalDecideSettings
 from tribunal.settings import TribunalSettings
-from verifier.settings import VerifierSettings
+from verifier.settings import EMPIRICAL_TRAIN_BUDGET_S, VerifierSettings
 
 
 def default_home() -> Path:
@@ -66,7 +66,8 @@ class EmpiricalSettings(Section):
         1.0, ge=0, description="GPUs each Ray check task asks for; 0 on a CPU-only (test) cluster"
     )
     train_budget_s: float = Field(
-        40.0, gt=0, description="seconds to train the tiny model the cpu backend needs, once per home"
+        EMPIRICAL_TRAIN_BUDGET_S, gt=0,
+        description="seconds to train the tiny model the cpu backend needs, once per home"
     )
     ratio_tolerance: float = Field(
         0.25, gt=0, description="relative tolerance of ratio claims (speed-up, throughput ×)"

@@ -9,6 +9,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Seconds the empirical cpu backend trains each small model it needs (once per data home; the
+# routing-path predictor gets half as much again): the default of settings empirical.train_budget_s
+# and of the verifier.empirical entry points.
+EMPIRICAL_TRAIN_BUDGET_S = 40.0
+
 
 class VerifierSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")

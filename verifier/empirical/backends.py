@@ -23,6 +23,7 @@ from verifier.empirical.errors import BackendUnavailable, UnknownBackendError
 from verifier.empirical.spec import MODEL_PRESETS
 from verifier.empirical.trained import TrainedModel, ensure_all, ensure_trained
 from verifier.empirical.types import ExperimentSpec
+from verifier.settings import EMPIRICAL_TRAIN_BUDGET_S
 
 BACKENDS = ("cpu", "simulated", "cuda")
 PROMPT_LEN = 32  # tokens per prompt (bytes for the tiny presets)
@@ -327,7 +328,8 @@ _CLASSES = {"cpu": CpuBackend, "simulated": SimulatedBackend, "cuda": CudaBacken
 
 
 @lru_cache(maxsize=8)
-def make_backend(name: str, runtime_dir: str | Path, train_budget_s: float = 40.0) -> Backend:
+def make_backend(name: str, runtime_dir: str | Path,
+                 train_budget_s: float = EMPIRICAL_TRAIN_BUDGET_S) -> Backend:
     """The backend called ``name``, one object per process per (name, runtime_dir, budget)."""
     if name not in _CLASSES:
         raise UnknownBackendError(name, BACKENDS)

@@ -16,6 +16,7 @@ from verifier.empirical.memory import memory_at_fraction
 from verifier.empirical.spec import POLICY_NAMES, plan_experiment
 from verifier.empirical.types import Comparison, EmpiricalResult, ExperimentSpec, NotTestable
 from verifier.empirical.verdict import Tolerances, judge
+from verifier.settings import EMPIRICAL_TRAIN_BUDGET_S
 from verifier.types import ExtractedClaim
 
 MEMORY_CAVEAT = ("device memory = non-expert weights + the peak expert slots the run held, at the "
@@ -96,7 +97,7 @@ def run_experiment(spec: ExperimentSpec, backend: Backend, tol: Tolerances = Tol
 
 
 def check_claim(claim: ExtractedClaim, *, backend: str = "cpu", runtime_dir: str | Path,
-                train_budget_s: float = 40.0, paper_id: str | None = None,
+                train_budget_s: float = EMPIRICAL_TRAIN_BUDGET_S, paper_id: str | None = None,
                 tol: Tolerances = Tolerances()) -> EmpiricalResult:
     """The empirical verdict of one claim (NOT_TESTABLE without running anything when no
     experiment of the runtime can test it)."""
@@ -107,14 +108,15 @@ def check_claim(claim: ExtractedClaim, *, backend: str = "cpu", runtime_dir: str
 
 
 def prepare_specs(specs: list[dict], *, backend: str, runtime_dir: str | Path,
-                  train_budget_s: float = 40.0, progress=None) -> None:
+                  train_budget_s: float = EMPIRICAL_TRAIN_BUDGET_S, progress=None) -> None:
     """Ready ``backend`` for the stored specs before the first runs (trains the cpu backend's
     missing small models in parallel), so that no single check pays for all of it."""
     make_backend(backend, str(runtime_dir), train_budget_s).prepare(
         [ExperimentSpec.model_validate(s) for s in specs], progress)
 
 
-def run_spec(spec: dict, *, backend: str, runtime_dir: str | Path, train_budget_s: float = 40.0,
+def run_spec(spec: dict, *, backend: str, runtime_dir: str | Path,
+             train_budget_s: float = EMPIRICAL_TRAIN_BUDGET_S,
              tol: Tolerances = Tolerances()) -> EmpiricalResult:
     """``run_experiment`` from a stored JSON spec (``ExperimentSpec.model_dump(mode="json")``)."""
     return run_experiment(ExperimentSpec.model_validate(spec),

@@ -65,6 +65,11 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _has_predictor(preset) -> bool:
+    """The runtime's predictor reads decoder-only sequences: every family but Switch."""
+    return preset.family != "switch"
+
+
 def _complete(ckpt: Path, predictor: bool) -> bool:
     from expertflow_runtime.predictor import PREDICTOR_FILE
 
@@ -79,7 +84,7 @@ def ensure_trained(preset_name: str, runtime_dir: Path, budget_s: float) -> Trai
     """
     preset = from_name(preset_name)
     ckpt = Path(runtime_dir) / preset.name
-    predictor = preset.family != "switch"
+    predictor = _has_predictor(preset)
     if _complete(ckpt, predictor):
         return TrainedModel(preset.name, ckpt, predictor)
     with _locked(Path(runtime_dir) / f".{preset.name}.lock"):
@@ -100,7 +105,7 @@ def missing(preset_names: Iterable[str], runtime_dir: Path) -> list[str]:
     out = []
     for name in dict.fromkeys(preset_names):
         preset = from_name(name)
-        if not _complete(Path(runtime_dir) / preset.name, preset.family != "switch"):
+        if not _complete(Path(runtime_dir) / preset.name, _has_predictor(preset)):
             out.append(preset.name)
     return out
 
