@@ -56,8 +56,10 @@ def stage_marks(run: Run) -> list[tuple[str, str]]:
 
 
 @st.fragment(run_every=POLL_S)
-def live_progress(run_id: str) -> None:
-    """The progress block; reruns the whole page once when the run leaves the active states."""
+def live_progress(run_id: str, rerun_page_when_done: bool = True) -> None:
+    """The progress block. With ``rerun_page_when_done``, reruns the whole page once when the run
+    leaves the active states, for pages that show more of the run outside this block; a page
+    without such content passes False, so a click on it then is not lost to that rerun."""
     settings = backend.settings()
     run = backend.get_run(run_id)
     key = f"active-{run_id}"
@@ -84,4 +86,5 @@ def live_progress(run_id: str) -> None:
             st.code(tail, language=None)
     if seen_active and run.status not in ACTIVE:
         st.session_state[key] = False
-        st.rerun(scope="app")  # the report is ready: let the page show it
+        if rerun_page_when_done:
+            st.rerun(scope="app")  # the report is ready: let the page show it

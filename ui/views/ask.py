@@ -59,5 +59,7 @@ if run_id:
     except SovereignError as exc:
         st.warning(str(exc))
     else:
-        live_progress(run_id)
+        # nothing below the block depends on the run's status: no page rerun when it ends,
+        # which could swallow a click on the link that lands at that moment
+        live_progress(run_id, rerun_page_when_done=False)
         st.page_link("views/report.py", label="Open the report", icon=":material/description:", query_params={"run": run_id})
