@@ -175,9 +175,10 @@ class Engine:
         return GenerationResult(tokens, metrics, trace, overheads)
 
     def _start_step(self, step: int, phase: Phase, seqs: list[list[int]], new: list[int],
-                    policy: Policy, executor: Executor) -> None:
+                    policy: Policy, executor: Executor,
+                    upcoming: tuple[tuple[int, ...], ...] = ()) -> None:
         executor.step = step
-        info = StepInfo(step, phase, tuple(map(tuple, seqs)), tuple(new))
+        info = StepInfo(step, phase, tuple(map(tuple, seqs)), tuple(new), upcoming)
         self.runtime.step_routes.clear()
         self.runtime.step_weights.clear()
         self.runtime.execute(policy.on_step_start(info, executor.view()))

@@ -138,8 +138,11 @@ def _loop(engine, prompts, max_new_tokens, policy, executor, B, G):
         new = []
         for g in range(G):
             sl = slice(g * B, (g + 1) * B)
+            # the next micro-batch of this round: its tokens are known (the first micro-batch
+            # of the next round is not: it waits for the regroup, which needs this one's tokens)
+            upcoming = tuple(tuple(seqs[i]) for i in order[sl.stop : sl.stop + B])
             engine._start_step(step, Phase.DECODE, [seqs[i] for i in order[sl]], [1] * B,
-                               policy, executor)
+                               policy, executor, upcoming)
             out = model(input_ids=nxt[sl, None], attention_mask=mask[sl], position_ids=pos[sl],
                         past_key_values=caches[g], use_cache=True)
             caches[g] = out.past_key_values

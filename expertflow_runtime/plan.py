@@ -181,13 +181,16 @@ class StepInfo:
 
     ``token_ids``: per sequence of the batch, every token id so far (prompt + generated), so a
     predictor can read the whole context; ``new_tokens``: how many trailing tokens of each
-    sequence this step feeds (prompt length at prefill, 1 at decode).
+    sequence this step feeds (prompt length at prefill, 1 at decode). ``upcoming``: the contexts
+    the next step will feed, one new token each, when they are already known (grouped decoding:
+    the next micro-batch of the same round); empty otherwise.
     """
 
     step: int
     phase: Phase
     token_ids: tuple[tuple[int, ...], ...]
     new_tokens: tuple[int, ...]
+    upcoming: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)

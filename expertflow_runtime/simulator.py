@@ -265,9 +265,14 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
         ex.peak = len(ex.resident)
     order = list(range(len(seqs)))  # pool position -> sequence index
 
-    def forward(members: list[int], lengths: list[int], new: list[int], phase: Phase) -> None:
+    def contexts(members: list[int], extra: int) -> tuple[tuple[int, ...], ...]:
+        """Each member's prompt and its first ``extra`` generated tokens."""
+        return tuple(tuple(int(t) for t in seqs[m][0][: seqs[m][2] + extra]) for m in members)
+
+    def forward(members: list[int], lengths: list[int], new: list[int], phase: Phase,
+                upcoming: tuple[tuple[int, ...], ...] = ()) -> None:
         step = StepInfo(ex.step, phase, tuple(tuple(int(t) for t in seqs[m][0][:n]) for m, n in zip(members, lengths)),
-                        tuple(new))
+                        tuple(new), upcoming)
         ex.now += cost.forward_s(sum(new))
         plan = hook(policy.on_step_start, step, ex.view())
         r = ex.execute(plan)
@@ -319,7 +324,8 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
         for g in range(groups):
             members = order[g * batch : (g + 1) * batch]
             lens = [seqs[m][2] + r + 1 for m in members]
-            forward(members, lens, [1] * len(members), Phase.DECODE)
+            upcoming = contexts(order[(g + 1) * batch : (g + 2) * batch], r + 1)  # as the engine
+            forward(members, lens, [1] * len(members), Phase.DECODE, upcoming)
     wall = ex.now - t0
     decode_tokens = len(seqs) * max(gen - 1, 0)
     tokens = len(seqs) * gen  # the first token of each sequence comes out of prefill

@@ -5,12 +5,15 @@ injected *route source* (``expertflow_sources``: the trained predictor, or a rec
 the oracle); its time and the scheduler's are measured here, inside the engine's timed step, and
 reported by ``overheads()``.
 
-* **Predictive cache.** At step start the source predicts every new token's path for ALL layers;
-  the wanted keys are ordered by layer (the order the link must deliver them) and, within a
-  layer, by predicted demand (tokens expected there), damped for experts that were mispredicted
-  before. The single global slot table is shared across layers by that demand: whatever is not
-  wanted this step is a victim (mispredicted ones first), a wanted key is never evicted for a
-  prefetch. As each layer finishes, its slots are recycled into the next pending prefetches.
+* **Predictive cache.** At step start the source predicts every new token's path for ALL layers,
+  and the engine's ``StepInfo.upcoming`` names the next micro-batch of the round, whose path is
+  predicted too: the known future is this step's predicted keys (by layer, then by predicted
+  demand, damped for experts mispredicted before) followed by the next step's. The single global
+  slot table is shared across layers by that future: at step start and at every layer the
+  policy replays Belady's rule on it (a missing key takes the slot of the key needed last; keys
+  no prediction mentions go first) and issues each copy as soon as its slot's last use has been
+  computed. This keeps the copies close to the minimum for the future it knows (the earlier
+  "stream every predicted expert" cache copied 50% more) while the link still works ahead.
 * **Misses** are LOADed at once (the executor's high-priority path).
 * **Scheduler** (``regroup``): the pool of two micro-batches is re-split by predicted path
   (scheduler.TokenScheduler); the engine moves KV rows by the returned permutation.
@@ -22,6 +25,7 @@ from a recorded trace; the upper bound).
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,7 +75,7 @@ class _Predicting:
     """Shared by the policies that consult a route source: cached predictions + regrouping."""
 
     wants_regroup = True  # the engine calls regroup() each round (a no-op permutation without
-    # a scheduler, but the pool's predictions feed the next-group lookahead)
+    # a scheduler, but it predicts the whole pool in one call)
 
     def _init_predicting(self, source: RouteSource, scheduler: TokenScheduler | None, top_k: int | None) -> None:
         self.source = source
@@ -79,7 +83,6 @@ class _Predicting:
         self.clock = OverheadClock()
         self._cache: dict[tuple[int, ...], np.ndarray] = {}  # (context) -> [1, L, E], one round
         self._top_k = top_k
-        self._groups: list[list[tuple[int, ...]]] = []  # per group: contexts, current round
 
     def _predict(self, contexts: Sequence[Sequence[int]], new_tokens: Sequence[int]) -> list[np.ndarray]:
         todo = [i for i, (c, n) in enumerate(zip(contexts, new_tokens))
@@ -98,9 +101,9 @@ class _Predicting:
     def regroup(self, pool: StepInfo, group_size: int) -> tuple[int, ...] | None:
         """Permutation of the pool (new position i takes old sequence perm[i]) or None.
 
-        Also remembers every group's predicted keys in the new order, so the step of group g
-        can prefetch for group g+1 once its own layers are served (the next group's tokens are
-        already known: that is what merging two batches buys).
+        The pool's predictions are kept for the round's steps (each step's own keys, and the
+        next group's for the lookahead: the next group's tokens are already known, which is
+        what merging two batches buys).
         """
         preds = self._predict(pool.token_ids, pool.new_tokens)
         self._cache = {tuple(c): p for c, p, n in zip(pool.token_ids, preds, pool.new_tokens) if n == 1}
@@ -116,8 +119,6 @@ class _Predicting:
             self.clock.scheduler_s += time.perf_counter() - start
             self.clock.scheduler_calls += 1
             perm = result.perm
-        ordered = [tuple(pool.token_ids[i]) for i in perm]
-        self._groups = [ordered[g : g + group_size] for g in range(0, len(ordered), group_size)]
         if self.scheduler is None or bool(np.array_equal(perm, np.arange(len(perm)))):
             return None
         return tuple(int(i) for i in perm)
@@ -147,8 +148,9 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         self.penalty: dict[ExpertKey, int] = {}  # consecutive mispredictions per key
         self.score: dict[ExpertKey, float] = {}  # predicted demand this step (tokens)
         self.wanted: list[ExpertKey] = []  # this step's predicted keys, delivery order
-        self.ahead: list[ExpertKey] = []  # the next group's predicted keys, delivery order
-        self.done_layers = -1  # last layer computed in this step
+        self.ahead: list[ExpertKey] = []  # the next step's predicted keys, delivery order
+        self._issue_seq = itertools.count(1)
+        self.issued: dict[ExpertKey, int] = {}  # key -> order its prefetch was issued in
 
     def attach(self, spec: CacheSpec) -> None:
         super().attach(spec)
@@ -160,59 +162,104 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         self.score = self._demand(np.concatenate(preds))
         self.wanted = sorted(self.score, key=lambda k: (k.layer, -self.score[k], k.expert))
         self.ahead = self._next_group(step)
-        self.done_layers = -1
-        return self._top_up(view, Plan())
+        return Plan(ops=tuple(self._plan(view, [], self.wanted + self.ahead)))
 
     def on_layer(self, layer: int, routing: LayerRouting, view: CacheView) -> Plan:
         need = [ExpertKey(layer, e) for e in routing.experts]
+        # landed experts first, then those in flight in the order the link delivers them (a
+        # compute never waits on a late copy while a landed expert could run), then the misses
+        order = sorted(need, key=lambda k: (not view.held(k), k in view.in_flight,
+                                            self.issued.get(k, 0)))
+        later = [k for k in self.wanted if k.layer > layer] + self.ahead
+        ops = self._plan(view, order, later)
         needed = set(need)
-        pending = [k for k in self.wanted if k.layer > layer and not view.held(k)]
-        ops: list[Op] = []
-        misses = [k for k in need if not view.held(k)]
-        victims = self._victims(view, layer, protect=needed)  # pending keys are not held
-        # When the layer's misses outnumber free slots and victims (a large prefill batch), the
-        # layer streams through its own slots: computed experts give theirs to the next miss.
-        short = max(0, len(misses) - view.free - len(victims))
-        spent: list[ExpertKey] = []  # computed this layer, slot kept for one of its misses
-
-        def computed(k: ExpertKey) -> None:
-            nonlocal short
-            ops.append(Op(OpKind.COMPUTE, k))
-            if short > 0:
-                spent.append(k)
-                short -= 1
-            elif pending:
-                # pipelining: the slot of an expert this step is done with goes straight to the
-                # next predicted expert, so the link works while the rest of the layer computes
-                ops.append(Op(OpKind.EVICT, k))
-                ops.append(Op(OpKind.PREFETCH, pending.pop(0)))
-
-        for k in need:
-            if view.held(k):
-                computed(k)
-        free = view.free
-        for k in misses:
-            if free > 0:
-                free -= 1
-            elif victims:
-                ops.append(Op(OpKind.EVICT, victims.pop(0)))
-            elif spent:
-                ops.append(Op(OpKind.EVICT, spent.pop(0)))
-            else:
-                raise ValueError(f"layer {layer}: no slot for {k} in a table of {view.capacity}")
-            ops.append(Op(OpKind.LOAD, k))
-            computed(k)
         for k in self.wanted:  # learn from this layer's mispredictions
             if k.layer == layer:
                 self.penalty[k] = 0 if k in needed else self.penalty.get(k, 0) + 1
         for k in need:
             if k not in self.score:
                 self.penalty[k] = 0
-        self.done_layers = layer
-        plan = Plan(ops=tuple(ops), layer=layer)
-        return self._top_up(view.after(plan), plan)
+        return Plan(ops=tuple(ops), layer=layer)
 
     # -- internals ----------------------------------------------------------------------------
+    def _plan(self, view: CacheView, computes: list[ExpertKey], later: list[ExpertKey]) -> list[Op]:
+        """Belady's replacements over the known future, each copy issued as early as it can be.
+
+        The future is ``computes`` (this layer's experts, in compute order) then ``later`` (the
+        predicted uses still to come: this step's later layers, then the next step's). Replaying
+        it on the held set, a missing key takes a free slot or gives up the held key that is
+        needed last: first keys no prediction mentions (mispredicted ones, then least recently
+        used), then keys only the next step needs (the one free soonest: a copy can start only
+        once its victim's last use is computed), then this step's keys used furthest ahead
+        (Belady). That is close to the fewest copies that serve the future. Every copy is then
+        issued in the order of need as soon as a slot is free: a victim leaves once its last use
+        before its replacement has been computed. This layer's missing experts load at once on
+        the high-priority path; the rest are prefetches.
+        """
+        seq = computes + later
+        uses: dict[ExpertKey, list[int]] = {}
+        for i, k in enumerate(seq):
+            uses.setdefault(k, []).append(i)
+        never = len(seq)
+
+        def next_use(k: ExpertKey, after: int) -> tuple:
+            for i in uses.get(k, ()):
+                if i > after:
+                    return (i, 0, 0)
+            return (never, self.penalty.get(k, 0), -self.last_use.get(k, -1))
+
+        def last_use_before(v: ExpertKey, pos: int) -> int:
+            return max((i for i in uses.get(v, ()) if i < pos), default=-1)
+
+        horizon = len(seq) - len(self.ahead)  # where the next step's uses start
+
+        def giveup(h: ExpertKey, i: int) -> tuple:
+            nu = next_use(h, i)
+            if nu[0] >= never:  # free within this plan first
+                return (2, last_use_before(h, i) < len(computes)) + nu
+            if nu[0] >= horizon:
+                return (1, -last_use_before(h, i), nu[0])
+            return (0,) + nu
+
+        held = set(view.resident | view.in_flight)
+        free = view.free
+        leave: list[tuple[int, ExpertKey]] = []  # (computes done before it may go, victim)
+        copies: list[tuple[int, ExpertKey]] = []  # (position of its first use, key)
+        for i, k in enumerate(seq):
+            if k in held:
+                continue
+            if free > 0:
+                free -= 1
+            elif held:
+                victim = max(held, key=lambda h: giveup(h, i))
+                held.discard(victim)
+                leave.append((last_use_before(victim, i) + 1, victim))
+            else:
+                raise ValueError(f"no slot for {tuple(k)} in a table of {view.capacity}")
+            held.add(k)
+            copies.append((i, k))
+
+        ops: list[Op] = []
+        slots = view.free
+        ci = 0
+        for done in range(len(computes) + 1):  # ``done`` computes issued so far
+            for when, victim in [x for x in leave if x[0] <= done]:
+                ops.append(Op(OpKind.EVICT, victim))
+                leave.remove((when, victim))
+                slots += 1
+            while ci < len(copies) and slots > 0:
+                pos, k = copies[ci]
+                if pos < len(computes) and pos != done:
+                    break  # this layer's misses load when their turn comes
+                ops.append(Op(OpKind.LOAD, k) if pos < len(computes) else self._prefetch(k))
+                slots -= 1
+                ci += 1
+            if done < len(computes):
+                if ci < len(copies) and copies[ci][0] == done:
+                    raise ValueError(f"no slot for {tuple(computes[done])} when it is computed")
+                ops.append(Op(OpKind.COMPUTE, computes[done]))
+        return ops
+
     def _demand(self, scores: np.ndarray) -> dict[ExpertKey, float]:
         """Predicted tokens per key from scores [T, L, E], damped by past mispredictions."""
         mask = _top_k_mask(scores, self._top_k or 1)
@@ -224,52 +271,19 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         return out
 
     def _next_group(self, step: StepInfo) -> list[ExpertKey]:
-        """Predicted keys of the group that runs after this one in the current round."""
-        mine = {tuple(c) for c in step.token_ids}
-        for g, members in enumerate(self._groups[:-1]):
-            if mine == set(members):
-                nxt = self._groups[g + 1]
-                demand = self._demand(np.concatenate([self._cache[c] for c in nxt if c in self._cache]
-                                                     or [np.zeros((1, 1, 1))]))
-                return sorted(demand, key=lambda k: (k.layer, -demand[k], k.expert))
-        return []
+        """Predicted keys of the step after this one (``step.upcoming``: the next micro-batch of
+        the round, or the first of the next round), in delivery order. Predictions are kept for
+        the next ``regroup``, which then predicts only the sequences it has not seen."""
+        if not step.upcoming:
+            return []
+        preds = self._predict(step.upcoming, [1] * len(step.upcoming))
+        self._cache.update((tuple(c), p) for c, p in zip(step.upcoming, preds))
+        demand = self._demand(np.concatenate(preds))
+        return sorted(demand, key=lambda k: (k.layer, -demand[k], k.expert))
 
-    def _victims(self, view: CacheView, layer: int, protect: set[ExpertKey]) -> list[ExpertKey]:
-        """Held keys that may leave, first = best to evict: done layers and unwanted keys
-        (mispredicted first, keys the next group wants last, then least recently used), then
-        wanted keys of later layers, furthest layer and lowest demand first. Keys in ``protect``
-        never leave."""
-        pending = {k for k in self.wanted if k.layer > layer}
-        ahead = set(self.ahead)
-        held = [k for k in view.resident | view.in_flight if k not in protect]
-        spare = [k for k in held if k not in pending]
-        spare.sort(key=lambda k: (k in ahead, -self.penalty.get(k, 0), self.last_use.get(k, -1), k))
-        later = sorted((k for k in held if k in pending), key=lambda k: (-k.layer, self.score.get(k, 0.0), k))
-        return spare + later
-
-    def _top_up(self, view: CacheView, plan: Plan) -> Plan:
-        """Append prefetches of the pending wanted keys (delivery order), then of the next
-        group's keys, into free slots and the slots of keys nobody is waiting for; never
-        evicts a wanted key for a prefetch, nor a next-group key for a next-group prefetch."""
-        pending = [k for k in self.wanted if k.layer > self.done_layers and not view.held(k)]
-        wanted = set(self.wanted)
-        ahead_set = set(self.ahead)
-        ahead = [k for k in self.ahead if not view.held(k)] if not pending else []
-        if not pending and not ahead:
-            return plan
-        victims = [k for k in self._victims(view, self.done_layers, protect=set())
-                   if k not in wanted or k.layer <= self.done_layers]
-        free = view.free
-        ops = list(plan.ops)
-        for k in pending + ahead:
-            if free > 0:
-                free -= 1
-            elif victims and not (k in ahead_set and not pending and victims[0] in ahead_set):
-                ops.append(Op(OpKind.EVICT, victims.pop(0)))
-            else:
-                break
-            ops.append(Op(OpKind.PREFETCH, k))
-        return Plan(ops=tuple(ops), layer=plan.layer)
+    def _prefetch(self, key: ExpertKey) -> Op:
+        self.issued[key] = next(self._issue_seq)
+        return Op(OpKind.PREFETCH, key)
 
 
 class SchedulerOnly(_Predicting, RecencyPolicy):

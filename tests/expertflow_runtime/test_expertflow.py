@@ -81,6 +81,59 @@ def test_a_mispredicted_expert_is_evicted_first():
     assert ExpertKey(0, 3) in plan.loads and ExpertKey(0, 3) in plan.computes
 
 
+class _Routes:
+    """Predicts, for any context ending in token t, the experts ``table[t]`` (one per layer)."""
+
+    kind = "fixed"
+
+    def __init__(self, table: dict[int, list[int]], num_layers: int, num_experts: int):
+        self.table, self.L, self.E = table, num_layers, num_experts
+
+    def predict(self, contexts, new_tokens):
+        out = []
+        for c in contexts:
+            p = np.zeros((1, self.L, self.E), dtype=np.float32)
+            for layer, e in enumerate(self.table[c[-1]]):
+                p[0, layer, e] = 1.0
+            out.append(p)
+        return out
+
+
+def _ops(plan):
+    return [(o.kind.value, o.key.layer, o.key.expert) for o in plan.ops]
+
+
+def test_a_computed_expert_hands_its_slot_to_the_next_predicted_one():
+    policy = make_policy("expertflow-no-scheduler", source=_Routes({7: [0, 1]}, 2, 4))
+    policy.attach(CacheSpec(num_layers=2, num_experts=4, top_k=1, capacity=1))
+    held = CacheView(1, 2, 4, frozenset({ExpertKey(0, 0)}), frozenset())
+    start = policy.on_step_start(StepInfo(0, Phase.DECODE, ((7,),), (1,)), held)
+    assert start.ops == ()  # the only slot is still needed by layer 0
+    plan = policy.on_layer(0, LayerRouting(0, ((0,),)), held)
+    assert _ops(plan) == [("compute", 0, 0), ("evict", 0, 0), ("prefetch", 1, 1)]
+
+
+def test_a_key_the_next_micro_batch_needs_stays_and_a_spent_one_goes():
+    # this step: layer 0 -> 0, layer 1 -> 1; the next micro-batch: layer 0 -> 2, layer 1 -> 3
+    policy = make_policy("expertflow-no-scheduler", source=_Routes({7: [0, 1], 8: [2, 3]}, 2, 4))
+    policy.attach(CacheSpec(num_layers=2, num_experts=4, top_k=1, capacity=3))
+    keys = frozenset({ExpertKey(0, 0), ExpertKey(1, 1), ExpertKey(0, 2)})
+    held = CacheView(3, 2, 4, keys, frozenset())
+    policy.on_step_start(StepInfo(0, Phase.DECODE, ((7,),), (1,), upcoming=((8,),)), held)
+    plan = policy.on_layer(0, LayerRouting(0, ((0,),)), held)
+    # (1, 3) is the next micro-batch's; (0, 2) stays for it; (0, 0) is done and nobody predicts it
+    assert _ops(plan) == [("compute", 0, 0), ("evict", 0, 0), ("prefetch", 1, 3)]
+
+
+def test_copies_stay_near_beladys_minimum_with_exact_routes(setting):
+    """With exact routes (the oracle) the cache copies no more experts than per-layer LRU does
+    (it replays Belady's rule on the known future) and waits less for them."""
+    _, lru = _run("lru", setting)
+    _, oracle = _run("expertflow-oracle", setting)
+    assert oracle.experts_loaded <= lru.experts_loaded
+    assert oracle.stall_s < lru.stall_s
+
+
 def test_expertflow_without_a_predictor_says_how_to_get_one():
     with pytest.raises(RuntimeInputError, match="train-predictor"):
         make_policy("expertflow")
