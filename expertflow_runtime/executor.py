@@ -5,7 +5,8 @@ Slots are a fixed pool of ``capacity`` flat device buffers allocated once (the m
 Copies go through a ``Link`` (links.py). Invariants checked on every op, each a ``PlanError``:
 
 * slots in use (resident + in flight) never exceed ``capacity``;
-* COMPUTE only on a held expert (waiting for it if its copy is in flight);
+* COMPUTE only on a held expert (waiting for it if its copy is in flight: a LOAD jumps the
+  queue of prefetches but, like them, is waited for by the compute that reads it);
 * EVICT only a held expert; LOAD/PREFETCH only with a free slot.
 """
 
@@ -60,13 +61,14 @@ class Executor:
         self.peak_slots = max(self.peak_slots, len(self.slot_of))
         return slot
 
-    def _await_prefetch(self, key: ExpertKey, res: ExecResult) -> None:
-        """Before ``key`` is used: wait for its prefetch if it is still in flight (a late one)."""
+    def _await_copy(self, key: ExpertKey, res: ExecResult, loaded: bool = False) -> None:
+        """Before ``key`` is used: wait for its copy if it is still in flight (a late prefetch,
+        or a miss's load)."""
         pending = self.pending.pop(key, None)
         if pending is not None:
             waited = pending.wait()
             res.stall_s += waited
-            res.late_prefetch_waits += int(waited > 0)
+            res.late_prefetch_waits += int(waited > 0 and not loaded)
 
     def execute(self, plan: Plan, compute: ComputeFn | None = None) -> ExecResult:
         res = ExecResult()
@@ -89,13 +91,12 @@ class Executor:
                 self._free.append(slot)
                 res.evicted.append(k)
             elif op.kind is OpKind.LOAD:
-                if k in self.slot_of:  # already held: at most wait for its prefetch
-                    self._await_prefetch(k, res)
+                if k in self.slot_of:  # already held: its prefetch is on the way
                     continue
                 slot = self._take_slot(k)
-                tr = self.link.submit(self.store.host(k), self.slots[slot], high_priority=True)
-                res.stall_s += tr.wait()
-                res.bytes_moved += tr.nbytes
+                self.pending[k] = self.link.submit(self.store.host(k), self.slots[slot],
+                                                   high_priority=True)
+                res.bytes_moved += self.pending[k].nbytes
                 res.loaded.append(k)
                 loaded_here.add(k)
             elif op.kind is OpKind.PREFETCH:
@@ -112,7 +113,7 @@ class Executor:
                     raise PlanError(f"compute of {tuple(k)} in a plan without a layer")
                 if k not in self.slot_of:
                     raise PlanError(f"compute of {tuple(k)}, which is not resident")
-                self._await_prefetch(k, res)
+                self._await_copy(k, res, loaded=k in loaded_here)
                 self._unused_prefetch.discard(k)
                 (res.misses if k in loaded_here else res.hits).append(k)
                 compute(k, layout.views(self.slots[self.slot_of[k]]))

@@ -37,7 +37,7 @@ class ExpertKey(NamedTuple):
 
 class OpKind(str, enum.Enum):
     EVICT = "evict"  # free the slot (waits for the copy first when it is still in flight)
-    LOAD = "load"  # copy now on the high-priority path; the step stalls until it lands
+    LOAD = "load"  # copy now on the high-priority path; the compute that reads it waits for it
     PREFETCH = "prefetch"  # copy in the background into a free slot; the step does not wait
     COMPUTE = "compute"  # run this expert for the tokens routed to it (waits if in flight)
 

@@ -193,8 +193,9 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         once its victim's last use is computed), then this step's keys used furthest ahead
         (Belady). That is close to the fewest copies that serve the future. Every copy is then
         issued in the order of need as soon as a slot is free: a victim leaves once its last use
-        before its replacement has been computed. This layer's missing experts load at once on
-        the high-priority path; the rest are prefetches.
+        before its replacement has been computed. This layer's missing experts load on the
+        high-priority path (ahead of queued prefetches) while the landed ones compute; the rest
+        are prefetches.
         """
         seq = computes + later
         uses: dict[ExpertKey, list[int]] = {}
@@ -249,8 +250,6 @@ class ExpertFlow(_Predicting, RecencyPolicy):
                 slots += 1
             while ci < len(copies) and slots > 0:
                 pos, k = copies[ci]
-                if pos < len(computes) and pos != done:
-                    break  # this layer's misses load when their turn comes
                 ops.append(Op(OpKind.LOAD, k) if pos < len(computes) else self._prefetch(k))
                 slots -= 1
                 ci += 1

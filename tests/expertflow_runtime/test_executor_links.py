@@ -75,10 +75,14 @@ def test_emulated_link_takes_the_modelled_time_and_misses_jump_the_queue():
     ex.execute(Plan((Op(OpKind.PREFETCH, K(0, 0)), Op(OpKind.PREFETCH, K(0, 1)),
                      Op(OpKind.PREFETCH, K(0, 2)))))
     assert time.perf_counter() - t0 < per_copy  # prefetches do not block
-    res = ex.execute(Plan((Op(OpKind.LOAD, K(1, 0)),)))
-    # the miss waits for its own copy and at most the one in progress, not for all three
-    # queued prefetches (which would be 4 copies)
+    t1 = time.perf_counter()
+    res = ex.execute(Plan((Op(OpKind.LOAD, K(1, 0)), Op(OpKind.COMPUTE, K(1, 0)))),
+                     compute=lambda key, weights: None)
+    # the load is issued without blocking; the compute that reads it waits for its own copy and
+    # at most the one in progress, not for all three queued prefetches (4 copies)
     assert 0.9 * per_copy <= res.stall_s < 3.0 * per_copy
+    assert res.stall_s <= time.perf_counter() - t1
+    assert res.misses == [K(1, 0)] and res.late_prefetch_waits == 0  # a miss, not a late hit
     assert ex.drain() > 0
     ex.close()
 
