@@ -65,9 +65,10 @@ def policy_kwargs(name: str, ckpt: Path, oracle: RoutingTrace, popularity) -> di
 
 def switch_calibration(args, preset_name: str = "switch-tiny") -> dict:
     """Simulator vs emulated engine on an encoder-decoder preset (one batch, the engine's own
-    ``generate``): the baselines only — the routing-path predictor is trained for decoder-only
-    presets, so no expertflow row here. Weights: the trained checkpoint when present, else
-    random (routing mechanics and timing only; stated in the output)."""
+    ``generate``): the baselines and ``expertflow-oracle`` (exact routes from the reference run's
+    trace). The routing-path predictor is trained for decoder-only presets, so the predicted
+    ExpertFlow rows are not here. Weights: the trained checkpoint when present, else random
+    (routing mechanics and timing only; stated in the output)."""
     preset = from_name(preset_name)
     ckpt = checkpoint_dir(preset)
     ckpt = ckpt if (ckpt / "config.json").is_file() else None
@@ -77,11 +78,18 @@ def switch_calibration(args, preset_name: str = "switch-tiny") -> dict:
     ref = engine.generate(prompts, args.new_tokens, policy=make_policy("all-resident"),
                           capacity=capacity, record_trace=True)
     trace = ref.trace
-    names = ["all-resident", "on-demand", "static", "lru", "se-moe", "pregated"]
+    names = ["all-resident", "on-demand", "static", "lru", "se-moe", "pregated", "expertflow-oracle"]
+
+    def switch_kwargs(name: str) -> dict:
+        if name == "static":
+            return {"popularity": trace.popularity()}
+        if name == "expertflow-oracle":  # exact routes: needs no predictor, so it runs here too
+            return {"source": TraceSource(trace)}
+        return {}
+
     emulated = {}
     for name in names:
-        kw = {"popularity": trace.popularity()} if name == "static" else {}
-        runs = sorted((engine.generate(prompts, args.new_tokens, policy=make_policy(name, **kw),
+        runs = sorted((engine.generate(prompts, args.new_tokens, policy=make_policy(name, **switch_kwargs(name)),
                                        capacity=capacity) for _ in range(args.repeats)),
                       key=lambda r: r.metrics.tokens_per_s)
         run = runs[len(runs) // 2]
@@ -101,8 +109,7 @@ def switch_calibration(args, preset_name: str = "switch-tiny") -> dict:
     def run_sims(cost):
         out = {}
         for name in names:
-            kw = {"popularity": trace.popularity()} if name == "static" else {}
-            policy = make_policy(name, **kw)
+            policy = make_policy(name, **switch_kwargs(name))
             cap = engine.num_layers * preset.num_experts if name == "all-resident" else capacity
             out[name] = simulate(policy, trace, cost, capacity=cap, batch=args.batch, groups=1)
         return out

@@ -19,6 +19,7 @@ import torch
 
 from expertflow_runtime import emulation
 from expertflow_runtime.adapters import (
+    BOS_ID,
     PAD_ID,
     expert_layout,
     load_model,
@@ -194,13 +195,16 @@ class Engine:
             ids[b, S - len(p):] = torch.tensor(p)
             mask[b, S - len(p):] = 1
         ids, mask = ids.to(dev), mask.to(dev)
-        seqs = [list(p) for p in prompts]
-        out_tokens: list[list[int]] = [[] for _ in range(B)]
         switch = self.preset.family == "switch"
+        # what each step's StepInfo shows a policy: for encoder-decoder, the prompt, then the
+        # decoder's start token (it runs at step 0), then the generated tokens — the token
+        # sequence a recorded trace holds (tracing.record_prefill), so the oracle's lookups match
+        seqs = [list(p) + [BOS_ID] if switch else list(p) for p in prompts]
+        out_tokens: list[list[int]] = [[] for _ in range(B)]
         rt = self.runtime
         t0 = time.perf_counter()
         # ---- prefill (step 0)
-        self._start_step(0, Phase.PREFILL, seqs, [len(p) for p in prompts], policy, executor)
+        self._start_step(0, Phase.PREFILL, seqs, [len(s) for s in seqs], policy, executor)
         rt.token_mask = mask.reshape(-1).bool()
         if switch:
             enc = self.model.get_encoder()(input_ids=ids, attention_mask=mask)
