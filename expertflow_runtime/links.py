@@ -2,7 +2,8 @@
 
 * ``none``: a plain synchronous copy into the slot, no modelled cost (mechanics only).
 * ``emulated:<profile>``: CPU only. One worker thread is the link: it performs the copy and then
-  sleeps until the copy has taken ``nbytes * seconds_per_byte``. ``seconds_per_byte`` is chosen by
+  sleeps until the copy's modelled end: ``nbytes * seconds_per_byte`` after it was issued or
+  after the previous copy's modelled end, whichever is later. ``seconds_per_byte`` is chosen by
   the engine so that the transfer:compute ratio of the hardware profile is preserved on this CPU
   (see ``engine.calibrate_emulation``). Misses jump the queue ahead of prefetches but do not preempt
   the copy in progress, as on a real DMA engine. Compute stays real.
@@ -97,23 +98,28 @@ class EmulatedLink(Link):
 
     def submit(self, src: torch.Tensor, dst: torch.Tensor, high_priority: bool) -> Transfer:
         t = Transfer(src.numel() * src.element_size())
-        self._q.put((0 if high_priority else 1, next(self._seq), src, dst, t))
+        self._q.put((0 if high_priority else 1, next(self._seq), src, dst, t, time.perf_counter()))
         return t
 
     def _run(self) -> None:
+        free_at = 0.0  # when the modelled link finished its last copy
         while True:
-            _, _, src, dst, t = self._q.get()
+            _, _, src, dst, t, issued = self._q.get()
             if t is None:
                 return
-            start = time.perf_counter()
+            # The modelled copy starts when it was issued or when the link came free, whichever
+            # is later; deadlines, not sleep lengths, so that an oversleep of this thread (about
+            # 0.1 ms per wake-up here) does not add up into a slower link than the profile's.
+            start = max(issued, free_at)
             dst.copy_(src)
-            left = t.nbytes * self.seconds_per_byte - (time.perf_counter() - start)
+            free_at = start + t.nbytes * self.seconds_per_byte
+            left = free_at - time.perf_counter()
             if left > 0:
                 time.sleep(left)
             t._finish()
 
     def close(self) -> None:
-        self._q.put((2, next(self._seq), None, None, None))
+        self._q.put((2, next(self._seq), None, None, None, 0.0))
         self._worker.join(timeout=5)
 
 
