@@ -25,6 +25,7 @@ from a recorded trace; the upper bound).
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import time
 from collections.abc import Sequence
@@ -198,56 +199,64 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         are prefetches.
         """
         seq = computes + later
-        uses: dict[ExpertKey, list[int]] = {}
-        for i, k in enumerate(seq):
-            uses.setdefault(k, []).append(i)
-        never = len(seq)
+        never, horizon = len(seq), len(seq) - len(self.ahead)  # next step's uses start at horizon
+        following = [never] * len(seq)  # following[i]: the next position of seq[i] after i
+        first: dict[ExpertKey, int] = {}
+        for i in range(len(seq) - 1, -1, -1):
+            following[i] = first.get(seq[i], never)
+            first[seq[i]] = i
+        seen: dict[ExpertKey, int] = {}  # key -> its last position replayed so far
 
-        def next_use(k: ExpertKey, after: int) -> tuple:
-            for i in uses.get(k, ()):
-                if i > after:
-                    return (i, 0, 0)
-            return (never, self.penalty.get(k, 0), -self.last_use.get(k, -1))
+        def giveup(h: ExpertKey) -> tuple[int, ...]:
+            """Larger = given up first. Changes only when ``h`` itself is replayed."""
+            last = seen.get(h, -1)
+            nu = following[last] if last >= 0 else first.get(h, never)
+            if nu >= never:  # no predicted use left: free within this plan first
+                return (2, int(last < len(computes)), self.penalty.get(h, 0), -self.last_use.get(h, -1))
+            if nu >= horizon:  # only the next step wants it: the one free soonest
+                return (1, -last, nu, 0)
+            return (0, nu, 0, 0)  # Belady: needed furthest ahead
 
-        def last_use_before(v: ExpertKey, pos: int) -> int:
-            return max((i for i in uses.get(v, ()) if i < pos), default=-1)
+        heap: list[tuple[tuple[int, ...], int, ExpertKey]] = []  # max-heap by negation, lazy
+        version: dict[ExpertKey, int] = {}
 
-        horizon = len(seq) - len(self.ahead)  # where the next step's uses start
-
-        def giveup(h: ExpertKey, i: int) -> tuple:
-            nu = next_use(h, i)
-            if nu[0] >= never:  # free within this plan first
-                return (2, last_use_before(h, i) < len(computes)) + nu
-            if nu[0] >= horizon:
-                return (1, -last_use_before(h, i), nu[0])
-            return (0,) + nu
+        def touch(h: ExpertKey) -> None:
+            version[h] = version.get(h, 0) + 1
+            heapq.heappush(heap, (tuple(-x for x in giveup(h)), version[h], h))
 
         held = set(view.resident | view.in_flight)
+        for h in held:
+            touch(h)
         free = view.free
         leave: list[tuple[int, ExpertKey]] = []  # (computes done before it may go, victim)
         copies: list[tuple[int, ExpertKey]] = []  # (position of its first use, key)
         for i, k in enumerate(seq):
-            if k in held:
-                continue
-            if free > 0:
-                free -= 1
-            elif held:
-                victim = max(held, key=lambda h: giveup(h, i))
-                held.discard(victim)
-                leave.append((last_use_before(victim, i) + 1, victim))
-            else:
-                raise ValueError(f"no slot for {tuple(k)} in a table of {view.capacity}")
-            held.add(k)
-            copies.append((i, k))
+            if k not in held:
+                if free > 0:
+                    free -= 1
+                elif held:
+                    while True:
+                        _, ver, victim = heapq.heappop(heap)
+                        if victim in held and version[victim] == ver:
+                            break
+                    held.discard(victim)
+                    leave.append((seen.get(victim, -1) + 1, victim))
+                else:
+                    raise ValueError(f"no slot for {tuple(k)} in a table of {view.capacity}")
+                held.add(k)
+                copies.append((i, k))
+            seen[k] = i
+            touch(k)
 
         ops: list[Op] = []
         slots = view.free
-        ci = 0
+        leave.sort(key=lambda x: x[0])
+        ci = li = 0
         for done in range(len(computes) + 1):  # ``done`` computes issued so far
-            for when, victim in [x for x in leave if x[0] <= done]:
-                ops.append(Op(OpKind.EVICT, victim))
-                leave.remove((when, victim))
+            while li < len(leave) and leave[li][0] <= done:
+                ops.append(Op(OpKind.EVICT, leave[li][1]))
                 slots += 1
+                li += 1
             while ci < len(copies) and slots > 0:
                 pos, k = copies[ci]
                 ops.append(Op(OpKind.LOAD, k) if pos < len(computes) else self._prefetch(k))
