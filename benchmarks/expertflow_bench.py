@@ -78,18 +78,14 @@ def switch_calibration(args, preset_name: str = "switch-tiny") -> dict:
     ref = engine.generate(prompts, args.new_tokens, policy=make_policy("all-resident"),
                           capacity=capacity, record_trace=True)
     trace = ref.trace
+    # expertflow-oracle (exact routes) needs no predictor, so it runs on switch-tiny too
     names = ["all-resident", "on-demand", "static", "lru", "se-moe", "pregated", "expertflow-oracle"]
-
-    def switch_kwargs(name: str) -> dict:
-        if name == "static":
-            return {"popularity": trace.popularity()}
-        if name == "expertflow-oracle":  # exact routes: needs no predictor, so it runs here too
-            return {"source": TraceSource(trace)}
-        return {}
+    popularity = trace.popularity()
 
     emulated = {}
     for name in names:
-        runs = sorted((engine.generate(prompts, args.new_tokens, policy=make_policy(name, **switch_kwargs(name)),
+        kw = policy_kwargs(name, ckpt, trace, popularity)
+        runs = sorted((engine.generate(prompts, args.new_tokens, policy=make_policy(name, **kw),
                                        capacity=capacity) for _ in range(args.repeats)),
                       key=lambda r: r.metrics.tokens_per_s)
         run = runs[len(runs) // 2]
@@ -109,7 +105,7 @@ def switch_calibration(args, preset_name: str = "switch-tiny") -> dict:
     def run_sims(cost):
         out = {}
         for name in names:
-            policy = make_policy(name, **switch_kwargs(name))
+            policy = make_policy(name, **policy_kwargs(name, ckpt, trace, popularity))
             cap = engine.num_layers * preset.num_experts if name == "all-resident" else capacity
             out[name] = simulate(policy, trace, cost, capacity=cap, batch=args.batch, groups=1)
         return out

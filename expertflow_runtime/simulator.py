@@ -269,10 +269,11 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
         """Each member's prompt and its first ``extra`` generated tokens."""
         return tuple(tuple(int(t) for t in seqs[m][0][: seqs[m][2] + extra]) for m in members)
 
-    def forward(members: list[int], lengths: list[int], new: list[int], phase: Phase,
+    def forward(members: list[int], extra: int, new: list[int], phase: Phase,
                 upcoming: tuple[tuple[int, ...], ...] = ()) -> None:
-        step = StepInfo(ex.step, phase, tuple(tuple(int(t) for t in seqs[m][0][:n]) for m, n in zip(members, lengths)),
-                        tuple(new), upcoming)
+        """One step of ``members``, each fed up to its prompt and ``extra`` generated tokens."""
+        step = StepInfo(ex.step, phase, contexts(members, extra), tuple(new), upcoming)
+        lengths = [seqs[m][2] + extra for m in members]
         ex.now += cost.forward_s(sum(new))
         plan = hook(policy.on_step_start, step, ex.view())
         r = ex.execute(plan)
@@ -310,22 +311,18 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
     t0 = ex.now
     for g in range(groups):  # prefill every micro-batch
         members = order[g * batch : (g + 1) * batch]
-        forward(members, [seqs[m][2] for m in members], [seqs[m][2] for m in members], Phase.PREFILL)
+        forward(members, 0, [seqs[m][2] for m in members], Phase.PREFILL)
     ttft = ex.now - t0
     for r in range(gen - 1 if gen > 0 else 0):
-        lengths = [seqs[m][2] + r + 1 for m in order]
         if getattr(policy, "wants_regroup", False) and groups > 1:
-            pool = StepInfo(ex.step, Phase.DECODE,
-                            tuple(tuple(int(t) for t in seqs[m][0][:n]) for m, n in zip(order, lengths)),
-                            tuple([1] * len(order)))
+            pool = StepInfo(ex.step, Phase.DECODE, contexts(order, r + 1), tuple([1] * len(order)))
             perm = hook(policy.regroup, pool, batch)
             if perm is not None:
                 order = [order[i] for i in perm]
         for g in range(groups):
             members = order[g * batch : (g + 1) * batch]
-            lens = [seqs[m][2] + r + 1 for m in members]
             upcoming = contexts(order[(g + 1) * batch : (g + 2) * batch], r + 1)  # as the engine
-            forward(members, lens, [1] * len(members), Phase.DECODE, upcoming)
+            forward(members, r + 1, [1] * len(members), Phase.DECODE, upcoming)
     wall = ex.now - t0
     decode_tokens = len(seqs) * max(gen - 1, 0)
     tokens = len(seqs) * gen  # the first token of each sequence comes out of prefill

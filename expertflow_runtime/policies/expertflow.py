@@ -136,6 +136,11 @@ def _top_k_mask(scores: np.ndarray, k: int) -> np.ndarray:
     return mask & (scores > 0)
 
 
+def _delivery_order(demand: dict[ExpertKey, float]) -> list[ExpertKey]:
+    """Keys in the order the link should deliver them: by layer, most demanded first."""
+    return sorted(demand, key=lambda k: (k.layer, -demand[k], k.expert))
+
+
 class ExpertFlow(_Predicting, RecencyPolicy):
     """Predictive cache over the global slot table (see module docstring)."""
 
@@ -161,9 +166,9 @@ class ExpertFlow(_Predicting, RecencyPolicy):
     def on_step_start(self, step: StepInfo, view: CacheView) -> Plan:
         preds = self._predict(step.token_ids, step.new_tokens)
         self.score = self._demand(np.concatenate(preds))
-        self.wanted = sorted(self.score, key=lambda k: (k.layer, -self.score[k], k.expert))
+        self.wanted = _delivery_order(self.score)
         self.ahead = self._next_group(step)
-        return Plan(ops=tuple(self._plan(view, [], self.wanted + self.ahead)))
+        return Plan(ops=tuple(self._plan(view, [], self.wanted)))
 
     def on_layer(self, layer: int, routing: LayerRouting, view: CacheView) -> Plan:
         need = [ExpertKey(layer, e) for e in routing.experts]
@@ -171,8 +176,7 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         # compute never waits on a late copy while a landed expert could run), then the misses
         order = sorted(need, key=lambda k: (not view.held(k), k in view.in_flight,
                                             self.issued.get(k, 0)))
-        later = [k for k in self.wanted if k.layer > layer] + self.ahead
-        ops = self._plan(view, order, later)
+        ops = self._plan(view, order, [k for k in self.wanted if k.layer > layer])
         needed = set(need)
         for k in self.wanted:  # learn from this layer's mispredictions
             if k.layer == layer:
@@ -183,11 +187,11 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         return Plan(ops=tuple(ops), layer=layer)
 
     # -- internals ----------------------------------------------------------------------------
-    def _plan(self, view: CacheView, computes: list[ExpertKey], later: list[ExpertKey]) -> list[Op]:
+    def _plan(self, view: CacheView, computes: list[ExpertKey], rest: list[ExpertKey]) -> list[Op]:
         """Belady's replacements over the known future, each copy issued as early as it can be.
 
-        The future is ``computes`` (this layer's experts, in compute order) then ``later`` (the
-        predicted uses still to come: this step's later layers, then the next step's). Replaying
+        The future is ``computes`` (this layer's experts, in compute order), then ``rest`` (this
+        step's predicted keys of later layers), then ``self.ahead`` (the next step's). Replaying
         it on the held set, a missing key takes a free slot or gives up the held key that is
         needed last: first keys no prediction mentions (mispredicted ones, then least recently
         used), then keys only the next step needs (the one free soonest: a copy can start only
@@ -198,8 +202,8 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         high-priority path (ahead of queued prefetches) while the landed ones compute; the rest
         are prefetches.
         """
-        seq = computes + later
-        never, horizon = len(seq), len(seq) - len(self.ahead)  # next step's uses start at horizon
+        seq = computes + rest + self.ahead
+        never, horizon = len(seq), len(computes) + len(rest)  # next step's uses start at horizon
         following = [never] * len(seq)  # following[i]: the next position of seq[i] after i
         first: dict[ExpertKey, int] = {}
         for i in range(len(seq) - 1, -1, -1):
@@ -280,14 +284,13 @@ class ExpertFlow(_Predicting, RecencyPolicy):
 
     def _next_group(self, step: StepInfo) -> list[ExpertKey]:
         """Predicted keys of the step after this one (``step.upcoming``: the next micro-batch of
-        the round, or the first of the next round), in delivery order. Predictions are kept for
-        the next ``regroup``, which then predicts only the sequences it has not seen."""
+        the round), in delivery order. Its predictions come from the ``regroup`` cache when that
+        ran; fresh ones are kept there too."""
         if not step.upcoming:
             return []
         preds = self._predict(step.upcoming, [1] * len(step.upcoming))
         self._cache.update((tuple(c), p) for c, p in zip(step.upcoming, preds))
-        demand = self._demand(np.concatenate(preds))
-        return sorted(demand, key=lambda k: (k.layer, -demand[k], k.expert))
+        return _delivery_order(self._demand(np.concatenate(preds)))
 
     def _prefetch(self, key: ExpertKey) -> Op:
         self.issued[key] = next(self._issue_seq)

@@ -59,28 +59,6 @@ def test_predictor_and_scheduler_time_is_reported(setting):
     assert plain.scheduler_s_per_step == 0
 
 
-def test_a_mispredicted_expert_is_evicted_first():
-    class Fixed:  # predicts expert 0 for every token at every layer
-        kind = "fixed"
-
-        def predict(self, contexts, new_tokens):
-            out = np.zeros((1, 2, 4), dtype=np.float32)
-            out[..., 0] = 1.0
-            return [out for _ in contexts]
-
-    policy = make_policy("expertflow-no-scheduler", source=Fixed())
-    policy.attach(CacheSpec(num_layers=2, num_experts=4, top_k=1, capacity=2))
-    empty = CacheView(2, 2, 4, frozenset(), frozenset())
-    start = policy.on_step_start(StepInfo(0, Phase.DECODE, ((1, 2),), (1,)), empty)
-    assert start.prefetches == [ExpertKey(0, 0), ExpertKey(1, 0)]
-    held = CacheView(2, 2, 4, frozenset(start.prefetches), frozenset())
-    plan = policy.on_layer(0, LayerRouting(0, ((3,),)), held)  # the router chose 3, not 0
-    assert policy.penalty[ExpertKey(0, 0)] == 1
-    evicted = [o.key for o in plan.ops if o.kind is OpKind.EVICT]
-    assert evicted[0] == ExpertKey(0, 0)  # the wrong guess goes, the next layer's stays
-    assert ExpertKey(0, 3) in plan.loads and ExpertKey(0, 3) in plan.computes
-
-
 class _Routes:
     """Predicts, for any context ending in token t, the experts ``table[t]`` (one per layer)."""
 
@@ -97,6 +75,20 @@ class _Routes:
                 p[0, layer, e] = 1.0
             out.append(p)
         return out
+
+
+def test_a_mispredicted_expert_is_evicted_first():
+    policy = make_policy("expertflow-no-scheduler", source=_Routes({2: [0, 0]}, 2, 4))  # expert 0
+    policy.attach(CacheSpec(num_layers=2, num_experts=4, top_k=1, capacity=2))
+    empty = CacheView(2, 2, 4, frozenset(), frozenset())
+    start = policy.on_step_start(StepInfo(0, Phase.DECODE, ((1, 2),), (1,)), empty)
+    assert start.prefetches == [ExpertKey(0, 0), ExpertKey(1, 0)]
+    held = CacheView(2, 2, 4, frozenset(start.prefetches), frozenset())
+    plan = policy.on_layer(0, LayerRouting(0, ((3,),)), held)  # the router chose 3, not 0
+    assert policy.penalty[ExpertKey(0, 0)] == 1
+    evicted = [o.key for o in plan.ops if o.kind is OpKind.EVICT]
+    assert evicted[0] == ExpertKey(0, 0)  # the wrong guess goes, the next layer's stays
+    assert ExpertKey(0, 3) in plan.loads and ExpertKey(0, 3) in plan.computes
 
 
 def _ops(plan):
