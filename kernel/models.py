@@ -148,8 +148,13 @@ class CheckStatus:
 
 
 class EmpiricalCheck(SQLModel, table=True):
+    """One experiment on the runtime: a claim's re-measurement (``claim_id``), or a comparison a
+    facet of the question asks for that no claim states (``facet_id``, "measured for this
+    question"). Exactly one of the two is set."""
+
     id: int | None = Field(default=None, primary_key=True)
-    claim_id: int = Field(foreign_key="claim.id", unique=True)
+    claim_id: int | None = Field(default=None, foreign_key="claim.id", unique=True)
+    facet_id: int | None = Field(default=None, foreign_key="facet.id", index=True)
     spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     status: str = Field(default=CheckStatus.QUEUED, index=True)
     backend: str | None = None
@@ -165,6 +170,30 @@ class EmpiricalCheck(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class FacetBase(SQLModel):
+    """One facet of the question (DESIGN.md, frame): what it asks about and what would answer it."""
+
+    kind: str = Field(description="system | baseline | metric | model | hardware | dataset | condition | comparison")
+    text: str = Field(sa_column=Column(Text, nullable=False), description="the facet as a reader says it")
+    terms: list[str] = Field(default_factory=list, sa_column=Column(JSON),
+                             description="canonical names a claim must mention to address the facet")
+    answerable_by: list[str] = Field(default_factory=list, sa_column=Column(JSON),
+                                     description="literature | experiment (empty: neither)")
+    reason: str = Field(default="", sa_column=Column(Text),
+                        description="why a route cannot answer it (e.g. a quality benchmark the runtime cannot run)")
+    experiment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON),
+                                       description="the runtime comparison a comparison facet asks for")
+    status: str = Field(default="open", description="open | answered | partial | gap")
+    status_reason: str = Field(default="", sa_column=Column(Text))
+
+
+class Facet(FacetBase, table=True):
+    __table_args__ = (UniqueConstraint("run_id", "ordinal"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True)
+    ordinal: int = 0
 
 
 class Review(SQLModel, table=True):

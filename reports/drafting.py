@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import Counter
 
 from reports import evidence as ev
+from reports.answer import MEASURED_FOR_QUESTION, answer, answer_abstract
 from reports.figures import claimed_vs_measured
 from reports.model import ClaimRow, Draft, EmpiricalRow, PaperRef, QuotedPassage, ReviewEntry, Sentence
 from reports.refs import check, claim, fmt, passage
-from reports.run_data import ClaimData, RunData
+from reports.run_data import ClaimData, EmpiricalData, RunData
 
 HEADLINES = 3  # claims the abstract leads with
 SNIPPET = 280  # characters of an evidence passage quoted in the claims table
@@ -28,7 +29,8 @@ def draft(run: RunData) -> Draft:
         title=f"Evidence report: {run.question.strip()}",
         question=run.question,
         claims=[claim_row(c, run) for c in run.claims],
-        empirical=[r for c in run.claims if (r := empirical_row(c)) is not None],
+        empirical=[r for c in run.claims if (r := empirical_row(c)) is not None]
+        + [question_check_row(e) for e in run.question_checks if e.status == "done"],
         references=[
             PaperRef(
                 paper_id=p.id, title=p.title, authors=p.authors, year=p.year,
@@ -44,7 +46,8 @@ def draft(run: RunData) -> Draft:
     d.methodology = methodology(run)
     d.results = [s for c in performance_claims(run) for s in claim_sentences(c, run)]
     d.uncertainties = uncertainties(run)
-    d.abstract = abstract(run, headline_claims(run))
+    d.answer = answer(run)
+    d.abstract = answer_abstract(run, d.answer) + abstract(run, headline_claims(run))
     return d
 
 
@@ -84,6 +87,17 @@ def empirical_row(c: ClaimData) -> EmpiricalRow | None:
         verdict=emp.verdict or "NOT_TESTABLE", backend=emp.backend or "", setting=ev.setting_text(emp),
         reason=emp.reason or "", caveats=list(emp.caveats), comparisons=ev.comparisons(emp),
     )
+
+
+def question_check_row(e: EmpiricalData) -> EmpiricalRow:
+    """An experiment measured for the question: measured numbers only, nothing claimed."""
+    return EmpiricalRow(
+        check_id=e.id, claim_id=None, facet_id=e.facet_id,
+        metric=str(ev.comparisons(e)[0]["label"]) if ev.comparisons(e) else "throughput ratio",
+        unit=str(ev.comparisons(e)[0].get("unit", "")) if ev.comparisons(e) else "",
+        measured=ev._num(e.measurements.get("measured")), verdict=MEASURED_FOR_QUESTION,
+        backend=e.backend or "", setting=ev.setting_text(e), reason=e.reason or "no paper claims it; "
+        "run because the question asks for the comparison", caveats=list(e.caveats), comparisons=ev.comparisons(e))
 
 
 def claim_sentences(c: ClaimData, run: RunData, *, scale_caveat: bool = False) -> list[Sentence]:

@@ -171,6 +171,11 @@ def source_numbers(token: str, run: RunData) -> list[float] | None:
             if c.id == ident:
                 out = numbers_in(c.text) + [fmt(c.value), fmt(c.value_high), fmt(confidence(c))]
     elif kind == "E":
+        for e in run.question_checks:  # measured for the question: no claimed number
+            if e.id == ident:
+                out = [fmt(_num(e.measurements.get("measured")))] + numbers_in(setting_text(e))
+                out += [n for cav in e.caveats for n in numbers_in(cav)]
+                out += [fmt(p.get("measured")) for p in comparisons(e)]
         for c in run.claims:
             if c.empirical is not None and c.empirical.id == ident:
                 _, claimed, measured, _ = measured_pair(c.empirical, c)

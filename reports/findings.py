@@ -46,5 +46,6 @@ class Finding(BaseModel):
     severity: Severity = Field(description="critical | major | minor | ok (confirmed) | info")
     claim_id: int | None = Field(None, description="the claim the finding is about, if any")
     check_id: int | None = Field(None, description="the empirical check it is about, if any")
+    facet_id: int | None = Field(None, description="the facet of the question it is about, if any")
     message: str = Field(description="one sentence a reader can act on, citing the ids")
     source: str = Field("rubric", description="rubric | llm")

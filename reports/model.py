@@ -46,7 +46,8 @@ class ClaimRow(BaseModel):
 
 class EmpiricalRow(BaseModel):
     check_id: int
-    claim_id: int
+    claim_id: int | None = Field(None, description="the claim re-measured; None for an experiment measured for the question")
+    facet_id: int | None = Field(None, description="the facet an experiment measured for the question answers")
     metric: str
     unit: str = ""
     claimed: float | None = None
@@ -59,6 +60,21 @@ class EmpiricalRow(BaseModel):
     comparisons: list[dict[str, Any]] = Field(
         default_factory=list, description="claimed/measured pairs: {label, unit, claimed, measured}"
     )
+
+
+class AnswerFacet(BaseModel):
+    """One facet of the question in the Answer: what the papers state about it and what we
+    measured (prose citing rows), or an explicit gap with its reason."""
+
+    facet_id: int
+    kind: str
+    facet: str = Field(description="the facet as asked, e.g. 'Mixtral-8x22B' or 'POPE'")
+    status: str = Field(description="answered | partial | gap")
+    sentences: list[Sentence] = Field(default_factory=list)
+    claim_ids: list[int] = Field(default_factory=list, description="claims that address the facet")
+    check_ids: list[int] = Field(default_factory=list, description="empirical checks that address the facet")
+    papers: list[str] = Field(default_factory=list, description="papers whose claims address the facet")
+    gap: str = Field("", description="what no source or experiment answers, and why")
 
 
 class Figure(BaseModel):
@@ -100,6 +116,7 @@ class Draft(BaseModel):
     author: str = Field("drafter", description="drafter | reviser")
     title: str
     question: str
+    answer: list[AnswerFacet] = Field(default_factory=list, description="the question's facets, answered or gaps")
     abstract: list[Sentence] = Field(default_factory=list)
     introduction: list[Sentence] = Field(default_factory=list)
     methodology: list[Sentence] = Field(default_factory=list)
@@ -117,13 +134,20 @@ class Draft(BaseModel):
 
     PROSE: ClassVar[tuple[str, ...]] = ("abstract", "introduction", "methodology", "results", "uncertainties", "revision_notes")
 
-    def prose(self) -> list[tuple[str, Sentence]]:
-        """Every sentence with the name of its section, in reading order."""
-        return [(name, s) for name in self.PROSE for s in getattr(self, name)]
+    def answer_sentences(self) -> list[Sentence]:
+        return [s for f in self.answer for s in f.sentences]
 
-    def stated_claim_ids(self, sections: tuple[str, ...] = ("abstract", "introduction", "results")) -> set[int]:
+    def section(self, name: str) -> list[Sentence]:
+        """The sentences of a prose section; "answer" is the Answer's sentences, facet by facet."""
+        return self.answer_sentences() if name == "answer" else getattr(self, name)
+
+    def prose(self) -> list[tuple[str, Sentence]]:
+        """Every sentence with the name of its section, in reading order (the Answer first)."""
+        return [(name, s) for name in ("answer",) + self.PROSE for s in self.section(name)]
+
+    def stated_claim_ids(self, sections: tuple[str, ...] = ("answer", "abstract", "introduction", "results")) -> set[int]:
         """Claims the draft states as findings in `sections`."""
-        return {cid for name in sections for s in getattr(self, name) for cid in s.claim_ids}
+        return {cid for name in sections for s in self.section(name) for cid in s.claim_ids}
 
     def claim_row(self, claim_id: int) -> ClaimRow | None:
         return next((r for r in self.claims if r.claim_id == claim_id), None)

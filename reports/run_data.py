@@ -46,6 +46,7 @@ class TextCheckData(BaseModel):
 
 class EmpiricalData(BaseModel):
     id: int
+    facet_id: int | None = None  # set for an experiment measured for the question, not for a claim
     status: str  # queued | running | done | failed | not_run
     verdict: str | None = None  # REPRODUCED | PARTIAL | NOT_REPRODUCED | NOT_TESTABLE
     backend: str | None = None
@@ -79,6 +80,20 @@ class ClaimData(BaseModel):
     empirical: EmpiricalData | None = None
 
 
+class FacetData(BaseModel):
+    """A facet of the question (kernel.models.FacetBase) as the drafter and reviewers read it."""
+
+    id: int
+    kind: str
+    text: str
+    terms: list[str] = Field(default_factory=list)
+    answerable_by: list[str] = Field(default_factory=list)  # literature | experiment
+    reason: str = ""
+    experiment: dict[str, Any] = Field(default_factory=dict)
+    status: str = "open"
+    status_reason: str = ""
+
+
 class ReviewData(BaseModel):
     round: int
     role: str  # skeptic | validator | synthesizer
@@ -108,6 +123,8 @@ class RunData(BaseModel):
     papers: list[PaperData] = Field(default_factory=list)
     passages: list[PassageData] = Field(default_factory=list)
     claims: list[ClaimData] = Field(default_factory=list)
+    facets: list[FacetData] = Field(default_factory=list)  # the question's facets (frame stage)
+    question_checks: list[EmpiricalData] = Field(default_factory=list)  # measured for the question
     reviews: list[ReviewData] = Field(default_factory=list)
     decisions: list[DecisionData] = Field(default_factory=list)
     panel_score: float | None = None

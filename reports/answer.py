@@ -1,0 +1,310 @@
+"""`answer(run) -> list[AnswerFacet]`: the report's opening, facet by facet.
+
+For each facet of the question (the frame stage's rows): what the on-topic papers state about it,
+grouped by paper, with each claim's textual and empirical verdicts in words; what we measured for
+the question; how sure we are; or, when nothing addresses it, the gap and why. Every number cites
+the row it comes from (P, C or E tokens; never a section token, so each can be traced).
+
+A sentence's `claim_ids` are the claims it presents as findings; a claim that is contradicted,
+not reproduced or unverified is cited in `refs` only, with the failure said in words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from reports import evidence as ev
+from reports.model import AnswerFacet, Sentence
+from reports.refs import check, claim, fmt, passage
+from reports.run_data import ClaimData, EmpiricalData, FacetData, PaperData, RunData
+
+# Facet kinds that pin the question's topic: a paper none of whose claims or title touches one of
+# them is off the question's topic and does not speak in the Answer.
+ANCHOR_KINDS = ("system", "baseline", "model", "comparison", "dataset")
+PER_PAPER = 3  # claims quoted per paper and facet; the claims table has the rest
+PAPERS_PER_FACET = 4
+MEASURED_FOR_QUESTION = "measured for this question"
+HOMONYM_PHRASE = "a different system also called"
+OWN_WORD = "only its authors state it"
+SPEED_METRICS = ("throughput", "speedup", "latency")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def claim_mentions(c: ClaimData, term: str) -> bool:
+    """Whether a claim's structured fields or its sentence name `term` (a canonical name)."""
+    if term in SPEED_METRICS and c.metric in SPEED_METRICS:
+        return True
+    fields = [c.system, c.baseline, c.model, c.hardware, c.dataset, c.metric]
+    return any(f and _squash(f) == _squash(term) for f in fields) or ev.mentions(c.text, term)
+
+
+def addresses(f: FacetData, c: ClaimData) -> bool:
+    """A comparison facet needs every one of its terms; any other facet one of them."""
+    if not f.terms:
+        return False
+    hits = [claim_mentions(c, t) for t in f.terms]
+    return all(hits) if f.kind == "comparison" else any(hits)
+
+
+def homonyms(run: RunData) -> dict[str, tuple[str, list[str]]]:
+    """System name -> (the paper that introduced the name, other papers whose title gives a
+    different system the same name). Titles of the form "Name: ..." name a system; the first
+    published (lowest arXiv id) is taken as the system the question means, the one the field's
+    citations and the runtime's ExpertFlow (2410.17954) refer to."""
+    named: dict[str, list[PaperData]] = {}
+    for p in run.papers:
+        head = p.title.split(":", 1)[0].strip() if ":" in p.title else ""
+        if head and len(head.split()) <= 3:
+            named.setdefault(_squash(head), []).append(p)
+    out = {}
+    for key, papers in named.items():
+        if len(papers) < 2:
+            continue
+        name = papers[0].title.split(":", 1)[0].strip()
+        ids = sorted(p.id for p in papers)
+        original = ids[0]
+        out[name] = (original, [i for i in ids if i != original])
+    return out
+
+
+def homonym_papers(run: RunData) -> dict[str, str]:
+    """Paper id -> the system name it shares with the (different) system the question means."""
+    return {pid: name for name, (_, others) in homonyms(run).items() for pid in others}
+
+
+def on_topic_papers(run: RunData) -> set[str]:
+    """Papers with a claim or a title on one of the question's anchor facets (all papers when the
+    question has no anchor facet). A homonym paper is on topic only through other facets."""
+    anchors = [f for f in run.facets if f.kind in ANCHOR_KINDS and f.terms]
+    if not anchors:
+        return {p.id for p in run.papers}
+    twins = homonym_papers(run)
+    out = set()
+    for p in run.papers:
+        terms = [t for f in anchors for t in f.terms if _squash(t) != _squash(twins.get(p.id, "\0"))]
+        if any(ev.mentions(p.title, t) for t in terms) or any(
+                c.paper_id == p.id and any(claim_mentions(c, t) for t in terms) for c in run.claims):
+            out.add(p.id)
+    return out
+
+
+def paper_label(p: PaperData | None, pid: str) -> str:
+    if p is not None and ":" in p.title and len(p.title.split(":", 1)[0].split()) <= 3:
+        return f"{p.title.split(':', 1)[0].strip()} ({pid})"
+    return pid
+
+
+def independent(c: ClaimData, run: RunData) -> bool:
+    """Whether another paper's passage bears out the claim (not only its own source)."""
+    tc = c.text_check
+    if tc is None or tc.verdict != "SUPPORTED":
+        return False
+    if any(str(x.get("paper_id") or "") not in ("", c.paper_id) and x.get("relation") in ("restates", "corroborates",
+                                                                                           "supports")
+           for x in tc.corroboration):
+        return True
+    papers = {p.id: p.paper_id for p in run.passages}
+    epid = ev.evidence_passage_id(c)
+    return epid is not None and papers.get(epid, c.paper_id) != c.paper_id
+
+
+def claim_status(c: ClaimData, run: RunData) -> str:
+    """contradicted | not_reproduced | independent | own_word | unverified."""
+    v = ev.verdict(c)
+    if v == "CONTRADICTED":
+        return "contradicted"
+    if c.empirical is not None and ev.was_measured(c.empirical) and c.empirical.verdict == "NOT_REPRODUCED":
+        return "not_reproduced"
+    if v == "SUPPORTED":
+        return "independent" if independent(c, run) else "own_word"
+    return "unverified"
+
+
+def _quote(c: ClaimData) -> str:
+    return f"“{c.text.rstrip('.')}”"
+
+
+def _claim_refs(c: ClaimData, run: RunData) -> list[str]:
+    refs = [passage(c.passage_id), claim(c.id)]
+    epid = ev.evidence_passage_id(c)
+    if epid is not None and epid != c.passage_id:
+        refs.append(passage(epid))
+    if c.empirical is not None and ev.was_measured(c.empirical):
+        refs.append(check(c.empirical.id))
+    return refs
+
+
+def _measured_clause(c: ClaimData) -> str:
+    emp = c.empirical
+    if emp is None or not ev.was_measured(emp):
+        return ""
+    _, claimed, measured, unit = ev.measured_pair(emp, c)
+    scale = f", {ev.SCALE_CAVEAT}" if ev.is_small_scale(emp) else ""
+    word = {"REPRODUCED": "reproduced", "PARTIAL": "partly reproduced"}.get(emp.verdict or "", "not reproduced")
+    return f"; our runtime {word} it (measured {fmt(measured, unit)} against {fmt(claimed, unit)}{scale})"
+
+
+def paper_sentences(pid: str, claims: list[ClaimData], run: RunData) -> list[Sentence]:
+    """What one paper says on one facet: its findings in one sentence, its failed claims in
+    another that names the failure."""
+    p = next((x for x in run.papers if x.id == pid), None)
+    label = paper_label(p, pid)
+    shown = claims[:PER_PAPER]
+    found = [c for c in shown if claim_status(c, run) in ("independent", "own_word")]
+    failed = [c for c in shown if c not in found]
+    out = []
+    if found:
+        parts = []
+        for c in found:
+            how = ("borne out by another retrieved paper" if claim_status(c, run) == "independent"
+                   else f"{OWN_WORD}; no other retrieved paper bears on it")
+            parts.append(f"{_quote(c)} ({how}{_measured_clause(c)})")
+        out.append(Sentence(text=f"{label} reports " + "; and ".join(parts) + ".",
+                            refs=[r for c in found for r in _claim_refs(c, run)],
+                            claim_ids=[c.id for c in found]))
+    for c in failed:
+        st = claim_status(c, run)
+        if st == "contradicted":
+            what = "is contradicted by independent evidence in another retrieved paper"
+        elif st == "not_reproduced":
+            what = "was not reproduced by our runtime" + _measured_clause(c).replace("; our runtime not reproduced it", "")
+        else:
+            what = "is unverified: no retrieved source confirms or contradicts it"
+        out.append(Sentence(text=f"{label} claims {_quote(c)}, which {what}.", refs=_claim_refs(c, run)))
+    if len(claims) > PER_PAPER:
+        out.append(Sentence(text=f"{label} states {len(claims) - PER_PAPER} more results on this facet; "
+                                 "the claims table lists them.", refs=["S:claims"]))
+    return out
+
+
+def question_check_sentence(e: EmpiricalData) -> Sentence:
+    """One experiment run for the question (no claim states it): what ran and what it measured."""
+    spec, m = e.spec, e.measurements
+    pairs = [f"{x['label']} {fmt(x.get('measured'), x.get('unit'))}" for x in ev.comparisons(e)
+             if x.get("measured") is not None]
+    caveat = f" — {ev.SCALE_CAVEAT}" if ev.is_small_scale(e) else ""
+    setting = ev.setting_text(e)
+    if e.status != "done" or not pairs:
+        why = e.error or e.reason or e.status
+        return Sentence(text=f"An experiment {MEASURED_FOR_QUESTION} ({spec.get('system')} vs "
+                             f"{spec.get('baseline')} on {spec.get('model')}) did not finish: {why}.",
+                        refs=[check(e.id)])
+    return Sentence(text=f"Measured for this question ({spec.get('system')} vs {spec.get('baseline')} on "
+                         f"{spec.get('model')}; {setting}): " + ", ".join(pairs) + caveat + ".",
+                    refs=[check(e.id)] + ([] if m.get("measured") is None else []))
+
+
+def facet_checks(f: FacetData, run: RunData) -> list[EmpiricalData]:
+    """Experiments measured for the question that bear on the facet."""
+    out = []
+    for e in run.question_checks:
+        spec = e.spec
+        names = [spec.get("system"), spec.get("baseline"), spec.get("model"), "throughput", "speedup", "hit rate"]
+        if e.facet_id == f.id or any(n and any(_squash(n) == _squash(t) for t in f.terms) for n in names):
+            out.append(e)
+    return out
+
+
+def _gap_reason(f: FacetData, run: RunData) -> str:
+    if not f.answerable_by:
+        return f.reason or "neither the literature retrieved nor the runtime can answer it"
+    parts = []
+    if "literature" in f.answerable_by:
+        parts.append(f"no retrieved on-topic paper states a result about {f.text}")
+    if "experiment" in f.answerable_by:
+        parts.append("the experiment that would answer it did not run" +
+                     (" (empirical checks were off)" if any("not run" in n for n in run.notes) else ""))
+    elif f.reason:
+        parts.append(f.reason)
+    return "; ".join(parts)
+
+
+def _confidence(statuses: list[str], measured: bool) -> str:
+    good = statuses.count("independent")
+    if good and measured:
+        return "Confidence: moderate to high — another paper bears the findings out and our runtime measured the comparison."
+    if good:
+        return "Confidence: moderate — another retrieved paper bears the findings out; nothing was re-measured at the papers' scale."
+    if measured:
+        return "Confidence: limited — our measurement answers the comparison only at the scale and setting it ran."
+    if "own_word" in statuses:
+        return "Confidence: low — the findings rest on their authors' own statements."
+    return "Confidence: none — what the papers claim here failed its checks or could not be checked."
+
+
+def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Iterable[int] = ()) -> AnswerFacet:
+    twins = homonym_papers(run)
+    out_ids = set(withdrawn)
+    rank = {p.id: p.rank for p in run.papers}
+    claims = [c for c in run.claims if c.id not in out_ids and c.paper_id in topical and addresses(f, c)
+              and not (c.paper_id in twins and any(_squash(twins[c.paper_id]) == _squash(t) for t in f.terms))]
+    by_paper: dict[str, list[ClaimData]] = {}
+    for c in sorted(claims, key=lambda c: (rank.get(c.paper_id, 10**6), c.id)):
+        by_paper.setdefault(c.paper_id, []).append(c)
+    sentences: list[Sentence] = []
+    shown_papers = list(by_paper)[:PAPERS_PER_FACET]
+    for pid in shown_papers:
+        sentences += paper_sentences(pid, by_paper[pid], run)
+    if len(by_paper) > PAPERS_PER_FACET:
+        sentences.append(Sentence(text=f"{len(by_paper) - PAPERS_PER_FACET} more papers touch this facet; "
+                                       "the claims table lists their claims.", refs=["S:claims"]))
+    for name, (original, others) in homonyms(run).items():
+        if any(_squash(name) == _squash(t) for t in f.terms):
+            sentences.append(Sentence(
+                text=f"{', '.join(others)} describes {HOMONYM_PHRASE} {name}; its claims are not counted "
+                     f"here, where {name} means the system of {original}.", refs=["S:references"]))
+    checks = facet_checks(f, run)
+    sentences += [question_check_sentence(e) for e in checks]
+    measured = any(e.status == "done" and ev.comparisons(e) for e in checks)
+    statuses = [claim_status(c, run) for pid in shown_papers for c in by_paper[pid][:PER_PAPER]]
+    findings = any(s in ("independent", "own_word") for s in statuses)
+    if findings or measured:
+        status = "answered"
+    elif statuses:
+        status = "partial"
+    else:
+        status = "gap"
+    gap = "" if status == "answered" else (
+        _gap_reason(f, run) if status == "gap" else "what the papers claim here failed its checks or is unverified")
+    if status == "gap":
+        sentences.append(Sentence(text=f"Not answered: {gap}.", refs=[]))
+    else:
+        sentences.append(Sentence(text=_confidence(statuses, measured), refs=[]))
+    return AnswerFacet(
+        facet_id=f.id, kind=f.kind, facet=f.text, status=status, sentences=sentences,
+        claim_ids=[c.id for pid in shown_papers for c in by_paper[pid][:PER_PAPER]],
+        check_ids=[e.id for e in checks] + [c.empirical.id for pid in shown_papers for c in by_paper[pid][:PER_PAPER]
+                                            if c.empirical is not None and ev.was_measured(c.empirical)],
+        papers=shown_papers, gap=gap)
+
+
+def answer(run: RunData, withdrawn: Iterable[int] = ()) -> list[AnswerFacet]:
+    """The Answer: one entry per facet of the question, in the frame's order."""
+    topical = on_topic_papers(run)
+    return [answer_facet(f, run, topical, withdrawn) for f in run.facets]
+
+
+def answer_abstract(run: RunData, entries: list[AnswerFacet]) -> list[Sentence]:
+    """The abstract's opening: how much of the question is answered, and every claim in the
+    Answer that failed a check, named as such."""
+    if not entries:
+        return []
+    done = [e.facet for e in entries if e.status == "answered"]
+    gaps = [e.facet for e in entries if e.status != "answered"]
+    out = [Sentence(text=f"The question has {len(entries)} facets; the evidence answers {len(done)}"
+                         + (f" ({', '.join(done)})" if done else "")
+                         + (f", and leaves open {', '.join(gaps)}" if gaps else "") + ".", refs=["S:answer"])]
+    claims = {c.id: c for c in run.claims}
+    failed = sorted({cid for e in entries for cid in e.claim_ids
+                     if cid in claims and claim_status(claims[cid], run) in ("contradicted", "not_reproduced")})
+    for cid in failed:
+        c = claims[cid]
+        what = ("contradicted by independent evidence" if claim_status(c, run) == "contradicted"
+                else "not reproduced by our runtime")
+        out.append(Sentence(text=f"{paper_label(next((p for p in run.papers if p.id == c.paper_id), None), c.paper_id)}"
+                                 f"'s claim {_quote(c)} is {what}.", refs=_claim_refs(c, run)))
+    return out
