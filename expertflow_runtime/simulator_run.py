@@ -68,6 +68,8 @@ def policy_kwargs(name: str, trace: RoutingTrace, recall: float, seed: int) -> d
         return {"popularity": trace.popularity()}
     if name == "expertflow-oracle":
         return {"source": TraceSource(trace)}
+    if name == "belady":
+        return {"oracle_trace": trace}
     if name.startswith("expertflow"):
         return {"source": NoisyTraceSource(trace, recall, seed)}
     return {}

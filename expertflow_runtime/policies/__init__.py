@@ -19,11 +19,16 @@ _REGISTRY: dict[str, Callable[..., Policy]] = {}
 _POLICY_MODULES = (
     "expertflow_runtime.policies.baselines",
     "expertflow_runtime.policies.expertflow",
+    "expertflow_runtime.policies.references",
 )
 _loaded = False
 
 # The canonical comparison order (fastest expected first is not implied).
 BASELINES = ("all-resident", "on-demand", "static", "lru", "se-moe", "pregated")
+# Caches that decide without any routing prediction (the ones ExpertFlow is held against).
+NON_PREDICTIVE = ("on-demand", "static", "lru", "lru-global", "lfu", "lfru", "se-moe")
+# Reference caches separating ExpertFlow's parts (policies/references.py); belady needs a trace.
+REFERENCES = ("lru-global", "lfu", "lfru", "belady")
 
 
 def register_policy(name: str) -> Callable[[Callable[..., Policy]], Callable[..., Policy]]:
@@ -60,5 +65,5 @@ def make_policy(name: str, **kw) -> Policy:
     return _REGISTRY[name](**kw)
 
 
-__all__ = ["BASELINES", "BasePolicy", "Policy", "make_policy", "plan_waves", "policy_names",
+__all__ = ["BASELINES", "NON_PREDICTIVE", "REFERENCES", "BasePolicy", "Policy", "make_policy", "plan_waves", "policy_names",
            "prefetch_into_layer", "register_policy"]

@@ -107,44 +107,69 @@ def plan_waves(
     capacity: int,
     victim_order: Callable[[list[ExpertKey]], list[ExpertKey]],
     protect: frozenset[ExpertKey] = frozenset(),
+    shared: bool = False,
 ) -> Plan:
-    """Plan one layer within ``capacity`` slots of that layer: hits first, misses in waves.
+    """Plan one layer within ``capacity`` slots: copies issued as early as a slot allows.
 
-    Held experts (resident or in flight) are computed first. Each miss then needs a slot: a free
-    one when the layer holds fewer than ``capacity``, else a victim — first an idle expert of this
-    layer in ``victim_order``, then one already computed in this step (oldest first, keys in
-    ``protect`` last), so a batch
-    whose union of experts exceeds the budget streams through the slots. The experts left
-    resident at the end are therefore the last ones computed plus the idle ones the policy kept.
+    This is the executor side every non-predictive policy shares with ExpertFlow's planner: the
+    policy decides only who may leave (``victim_order``, ``protect``) and how many slots it may
+    hold; when each copy is issued and in which order experts compute is decided here, the same
+    way for all of them. A LOAD never blocks where it is issued (the compute that reads it
+    waits), so:
 
-    Invariant: the layer never holds more than ``capacity`` slots, and never more than the global
-    table allows (``view.free`` slots may be taken beyond what the layer already holds).
+    1. every miss that can get a slot now — a free one, or an idle expert's (one this layer does
+       not need, in ``victim_order``) — is LOADed before anything computes;
+    2. held experts compute, landed ones first, then those still in flight;
+    3. the misses still without a slot take, one per compute, the slot of an expert this layer
+       has already computed (oldest first, keys in ``protect`` last), and compute in the order
+       they were loaded.
+
+    So a batch whose union of experts exceeds the budget streams through the slots with each
+    copy overlapping the computes before it. Slot decisions (which experts stay) are those of
+    the policy alone: the experts left at the end are the last ones computed plus the idle ones
+    the policy kept.
+
+    ``shared``: the policy owns the global table (``capacity`` counts every layer's slots and
+    idle experts of any layer may leave); otherwise only this layer's.
+
+    Invariant: the scope never holds more than ``capacity`` slots, and never more than the global
+    table allows (``view.free`` slots may be taken beyond what is held).
     """
     need = [ExpertKey(layer, e) for e in sorted(set(required))]
-    held = view.layer_keys(layer)
+    needed = set(need)
+    held = set(view.resident | view.in_flight) if shared else view.layer_keys(layer)
+    hits = sorted((k for k in need if view.held(k)), key=lambda k: (k in view.in_flight, k.expert))
+    misses = [k for k in need if not view.held(k)]
+    idle = victim_order([k for k in held if k not in needed])
+    in_scope, global_free = len(held), view.free
     ops: list[Op] = []
-    hits = [k for k in need if k in held]
-    misses = [k for k in need if k not in held]
-    for k in hits:
-        ops.append(Op(OpKind.COMPUTE, k))
-    idle = victim_order([k for k in held if k not in set(need)])
-    computed = list(hits)
-    in_layer = len(held)
-    global_free = view.free
+    queue = list(hits)  # compute order; loaded misses join it as they are issued
+    waiting: list[ExpertKey] = []
     for k in misses:
-        if in_layer < capacity and global_free > 0:
-            in_layer += 1
+        if in_scope < capacity and global_free > 0:
+            in_scope += 1
             global_free -= 1
         elif idle:
             ops.append(Op(OpKind.EVICT, idle.pop(0)))
-        elif computed:
-            pick = next((i for i, c in enumerate(computed) if c not in protect), 0)
-            ops.append(Op(OpKind.EVICT, computed.pop(pick)))
         else:
-            raise ValueError(f"layer {layer}: no slot for {k} with capacity {capacity}")
+            waiting.append(k)
+            continue
         ops.append(Op(OpKind.LOAD, k))
+        queue.append(k)
+    computed: list[ExpertKey] = []  # computed and still holding their slot
+    i = 0
+    while i < len(queue):
+        k = queue[i]
         ops.append(Op(OpKind.COMPUTE, k))
         computed.append(k)
+        i += 1
+        if waiting:
+            pick = next((j for j, c in enumerate(computed) if c not in protect), 0)
+            ops.append(Op(OpKind.EVICT, computed.pop(pick)))
+            ops.append(Op(OpKind.LOAD, waiting[0]))
+            queue.append(waiting.pop(0))
+    if waiting:
+        raise ValueError(f"layer {layer}: no slot for {waiting[0]} with capacity {capacity}")
     return Plan(ops=tuple(ops), layer=layer)
 
 

@@ -145,6 +145,7 @@ class ExpertFlow(_Predicting, RecencyPolicy):
     """Predictive cache over the global slot table (see module docstring)."""
 
     name = "expertflow"
+    pure_belady = False  # True: every predicted key ranks by its next use alone (no step split)
 
     def __init__(self, source: RouteSource, scheduler: TokenScheduler | None = None,
                  mispredict_decay: float = 0.5) -> None:
@@ -217,7 +218,7 @@ class ExpertFlow(_Predicting, RecencyPolicy):
             nu = following[last] if last >= 0 else first.get(h, never)
             if nu >= never:  # no predicted use left: free within this plan first
                 return (2, int(last < len(computes)), self.penalty.get(h, 0), -self.last_use.get(h, -1))
-            if nu >= horizon:  # only the next step wants it: the one free soonest
+            if nu >= horizon and not self.pure_belady:  # only the next step wants it: the one free soonest
                 return (1, -last, nu, 0)
             return (0, nu, 0, 0)  # Belady: needed furthest ahead
 

@@ -20,7 +20,7 @@ def run(args, **kw):
 
 @pytest.mark.parametrize("args, names", [
     (["--preset", "mixtral-huge"], "mixtral-tiny"),
-    (["--preset", "mixtral-tiny", "--policies", "lru,belady"], "on-demand"),
+    (["--preset", "mixtral-tiny", "--policies", "lru,no-such-policy"], "on-demand"),
     (["--preset", "mixtral-tiny", "--budget", "9"], "1..8"),
     (["--preset", "mixtral-tiny", "--budget", "0"], "1..8"),
     (["--preset", "mixtral-tiny", "--checkpoint", "/nonexistent/ckpt"], "runtime train"),

@@ -110,3 +110,15 @@ def test_budget_outside_the_model_is_bad_input():
     for bad in (0, 9):
         with pytest.raises(BudgetError, match="1, 8"):
             engine.capacity_for(bad)
+
+
+def test_reference_caches_match_all_resident_within_budget(engine):
+    ps = prompts()
+    cap = engine.capacity_for(2)
+    ref = engine.generate(ps, NEW, policy=make_policy("all-resident"), capacity=cap,
+                          record_trace=True)
+    for name in ("lru-global", "lfu", "lfru", "belady"):
+        kw = {"oracle_trace": ref.trace} if name == "belady" else {}
+        run = engine.generate(ps, NEW, policy=make_policy(name, **kw), capacity=cap)
+        assert run.tokens == ref.tokens, name
+        assert 0 < run.metrics.peak_slots <= cap, name

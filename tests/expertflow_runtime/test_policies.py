@@ -38,7 +38,7 @@ def simulate(plan: Plan, resident: set, capacity_per_layer: int) -> set:
 def test_registry_lists_baselines_and_rejects_unknown_names():
     assert set(BASELINES) <= set(policy_names())
     with pytest.raises(UnknownNameError, match="valid: .*lru"):
-        make_policy("belady")
+        make_policy("no-such-policy")
 
 
 def test_waves_stream_a_large_union_through_a_small_budget():
