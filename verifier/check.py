@@ -1,9 +1,24 @@
-"""TextChecker: claim × passages -> SUPPORTED | CONTRADICTED | UNVERIFIED with reasons.
+"""TextChecker: a claim against independent passages → SUPPORTED | CONTRADICTED | UNVERIFIED.
 
-The verdict on the claim's own passage decides when it is decisive; otherwise the most
-confident decisive verdict among the other papers' relevant passages. Other papers that
-agree or disagree are reported as corroboration. Confidence is the combiner's calibrated
-probability of the verdict given.
+Two checks, kept apart:
+
+* **attribution** — the claim against its own passage (`verifier.attribution`): a check of the
+  extraction, which never makes a claim SUPPORTED.
+* **independent evidence** — the claim against passages of *other* papers, by other authors
+  (`verifier.sources`), or against a text the user gives. Each passage relates to the claim as
+  *corroborates*, *contradicts* or *related*:
+
+  - a claim with a result number: only the evidence number that plays the same role counts
+    (`verifier.alignment`); equal → corroborates, one other figure for the same quantity →
+    contradicts, anything else (another model or baseline, a bound, several candidate figures,
+    no number) → related. The model cannot overturn a numeric comparison; the reason says so.
+  - a claim without a number: the model's verdict, held back to *related* when the passage does
+    not name the claim's system, names conflict, a supported claim adds content words the passage
+    lacks, or a contradiction has no negation to show for it.
+
+  The claim's ``independent`` label is CORROBORATED or CONTRADICTED by the most confident such
+  passage, RELATED when only related ones exist, NONE when none is relevant; ``verdict`` maps
+  these to SUPPORTED / CONTRADICTED / UNVERIFIED.
 """
 
 from __future__ import annotations
@@ -13,12 +28,16 @@ from typing import Sequence
 
 import numpy as np
 
+from verifier.alignment import align
+from verifier.attribution import attribute
 from verifier.combiner import Combiner
+from verifier.compare import PassageFacts
 from verifier.embedder import Embedder
 from verifier.errors import BadInputError
 from verifier.extract import ensure_text
-from verifier.features import FEATURES, PairFeatures, pair_features
+from verifier.features import FEATURES, PairFeatures, claim_views, content_words, pair_features
 from verifier.settings import VerifierSettings
+from verifier.sources import homonym, independent_of
 from verifier.types import Corroboration, EvidenceItem, ExtractedClaim, PassageRef, TextVerdict
 
 _ENGLISH = frozenset("the a an of to in and is are on for with by than that this it as be from at was were "
@@ -85,8 +104,9 @@ class TextChecker:
                     own: Sequence[PassageRef | None] | None = None) -> list[TextVerdict]:
         """Verdicts of many claims against one shared pool of passages (each encoded once).
 
-        ``own[i]`` is claim i's source passage (or None); it need not be in ``passages``.
-        Each claim is scored against its own passage and its ``top_k`` most relevant others.
+        ``own[i]`` is claim i's source passage (or None: a claim from the user, for which every
+        passage is independent); it need not be in ``passages``. Claim i is attributed to its own
+        passage and judged on its ``top_k`` most relevant independent passages only.
         """
         claims = [self._claim(c) for c in claims]
         own = list(own) if own is not None else [None] * len(claims)
@@ -114,70 +134,133 @@ class TextChecker:
         candidates = self._candidates(texts, pool, own_idx)
         pairs = [(i, j) for i, js in enumerate(candidates) for j in js]
         feats, probs, verdicts = self.score_pairs(claims, [p.text for p in pool], pairs)
+        own_facts: dict[int, PassageFacts] = {}
         out = []
         start = 0
         for i, js in enumerate(candidates):
             rows = list(range(start, start + len(js)))
             start += len(js)
-            out.append(self._verdict(texts[i], pool, own_idx[i], js, rows, feats, probs, verdicts))
+            views = claim_views(claims[i])
+            o = own_idx[i]
+            if o is not None and o not in own_facts:
+                own_facts[o] = feats.facts[o] if feats.facts and feats.facts[o] is not None else PassageFacts.build(pool[o].text)
+            verdict = self._verdict(texts[i], views, pool, o, js, rows, feats, probs, verdicts)
+            att = attribute(views, texts[i], own_facts.get(o) if o is not None else None)
+            verdict.attribution, verdict.attribution_reasons = att.label, att.reasons
+            out.append(verdict)
         return out
 
     def _candidates(self, texts: list[str], pool: list[PassageRef], own_idx: list[int | None]) -> list[list[int]]:
-        """Own passage first, then the top_k other-paper passages by whole-passage cosine."""
-        others_needed = any(len(pool) > (1 if o is not None else 0) for o in own_idx)
-        rel = None
-        if others_needed and pool:
-            vec = self.embedder.encode(texts + [p.text[:2000] for p in pool])
-            rel = vec[:len(texts)] @ vec[len(texts):].T  # [C, P]
+        """The top_k independent passages of each claim by whole-passage cosine (≥ min_relevance)."""
+        eligible = [[j for j, p in enumerate(pool) if j != o and independent_of(pool[o] if o is not None else None, p)]
+                    for o in own_idx]
+        if not any(eligible):
+            return [[] for _ in texts]
+        vec = self.embedder.encode(texts + [p.text[:2000] for p in pool])
+        rel = vec[:len(texts)] @ vec[len(texts):].T  # [C, P]
         out = []
-        for i, o in enumerate(own_idx):
-            js = [o] if o is not None else []
-            if rel is not None:
-                order = [int(j) for j in np.argsort(-rel[i]) if j != o and rel[i, j] >= self.settings.min_relevance]
-                js += order[: self.settings.top_k]
-            out.append(js)
+        for i, js in enumerate(eligible):
+            ranked = sorted((j for j in js if rel[i, j] >= self.settings.min_relevance), key=lambda j: -rel[i, j])
+            out.append(ranked[: self.settings.top_k])
         return out
 
-    def _verdict(self, text, pool, own, js, rows, feats, probs, verdicts) -> TextVerdict:
+    def _relation(self, text: str, views: list[ExtractedClaim], pf: PassageFacts, row: int, feats: PairFeatures,
+                  probs: np.ndarray, verdicts: list[str], own: PassageRef | None,
+                  other: PassageRef) -> tuple[str, list[str]]:
+        """How one independent passage bears on the claim: corroborates | contradicts | related."""
+        system = next((v.system for v in views if v.system), None)
+        if homonym(system, own, other):
+            return "related", [f"{other.paper_id} presents its own system named {system}; "
+                               "it is not evidence about this one"]
+        model = verdicts[row]
+        p_model = float(probs[row, list(self.combiner.classes).index(model)])
+        valued = [v for v in views if v.value is not None]
+        if valued:
+            found = [align(v, pf) for v in valued]
+            reasons = [r for a in found for r in a.reasons]
+            if any(a.outcome == "disagrees" for a in found):
+                relation = "contradicts"
+            elif all(a.outcome == "agrees" for a in found):
+                relation = "corroborates"
+            else:
+                return "related", reasons
+            expected = "CONTRADICTED" if relation == "contradicts" else "SUPPORTED"
+            if model != expected:
+                reasons.append(f"the numbers decide; the model alone said {model} (p={p_model:.2f})")
+            return relation, reasons
+        if system and system not in pf.names.get("system", set()):
+            return "related", [f"evidence does not name {system}"]
+        comp = feats.comparisons[row]
+        x = feats.matrix[row]
+        if x[FEATURES.index("entity_conflict")] > 0:
+            return "related", comp.reasons or ["names in the claim differ from the evidence"]
+        if model == "SUPPORTED":
+            missing = self._unsupported_words(text, views, pf.text)
+            if missing:
+                return "related", [f"the evidence does not say: {', '.join(missing)}"]
+            return "corroborates", [f"the model finds the claim entailed (p={p_model:.2f})"]
+        if model == "CONTRADICTED":
+            if x[FEATURES.index("negation")] > 0:
+                return "contradicts", [f"the model finds a contradiction (p={p_model:.2f}); negated in one text "
+                                       "but not the other"]
+            return "related", [f"the model leaned to a contradiction (p={p_model:.2f}) with no negation or "
+                               "conflicting name to show for it"]
+        return "related", ["on the topic, but neither states nor denies the claim"]
+
+    @staticmethod
+    def _unsupported_words(text: str, views: list[ExtractedClaim], evidence: str) -> list[str]:
+        """Content words of the claim the evidence lacks (names excluded), when they are more
+        than a third of them: an entailment must not add what the evidence never said."""
+        names = {w for v in views for k in ("system", "baseline", "model", "hardware", "dataset")
+                 if (n := getattr(v, k)) for w in content_words(n)}
+        words = content_words(text) - names
+        have = content_words(evidence)
+        stems = {w[:5] for w in have}
+        missing = sorted(w for w in words if w not in have and w[:5] not in stems and not w.isdigit())
+        return missing if words and len(missing) > len(words) / 3 else []
+
+    def _verdict(self, text, views, pool, own, js, rows, feats, probs, verdicts) -> TextVerdict:
         classes = list(self.combiner.classes)
         if not looks_english(text):
             return TextVerdict(verdict="UNVERIFIED", confidence=1.0, reasons=[
                 "claim does not look like English; the checks are built for English text — translate it first"])
         if not js:
-            return TextVerdict(verdict="UNVERIFIED", confidence=1.0,
-                               reasons=["no passage to check against (no own passage, no relevant other passage)"])
-        decisive = [(r, j) for r, j in zip(rows, js) if verdicts[r] != "UNVERIFIED"]
-        own_rows = [(r, j) for r, j in zip(rows, js) if j == own]
-        if own_rows and verdicts[own_rows[0][0]] != "UNVERIFIED":
-            r, j = own_rows[0]
-        elif decisive:
-            r, j = max(decisive, key=lambda t: probs[t[0], classes.index(verdicts[t[0]])])
-        else:
-            r, j = own_rows[0] if own_rows else (rows[0], js[0])
-        verdict = verdicts[r]
-        conf = float(probs[r, classes.index(verdict)])
+            return TextVerdict(verdict="UNVERIFIED", confidence=1.0, independent="NONE", reasons=[
+                "no independent passage is relevant (other papers, other authors): only its authors' word"])
+        own_ref = pool[own] if own is not None else None
+        judged = []
+        for r, j in zip(rows, js):
+            relation, why = self._relation(text, views, feats.facts[j], r, feats, probs, verdicts, own_ref, pool[j])
+            label = {"corroborates": "SUPPORTED", "contradicts": "CONTRADICTED"}.get(relation, "UNVERIFIED")
+            judged.append((r, j, relation, why, float(probs[r, classes.index(label)])))
+        decisive = [t for t in judged if t[2] != "related"]
+        emb = FEATURES.index("embedding")
+        r, j, relation, why, conf = (max(decisive, key=lambda t: t[4]) if decisive
+                                     else max(judged, key=lambda t: feats.matrix[t[0], emb]))
+        independent = {"corroborates": "CORROBORATED", "contradicts": "CONTRADICTED"}.get(relation, "RELATED")
+        verdict = {"CORROBORATED": "SUPPORTED", "CONTRADICTED": "CONTRADICTED"}.get(independent, "UNVERIFIED")
         x = feats.matrix[r]
         scores = {name: round(float(v), 4) for name, v in zip(FEATURES, x)}
         scores.update({f"p_{c.lower()}": round(float(probs[r, k]), 4) for k, c in enumerate(classes)})
         p = pool[j]
-        reasons = list(feats.comparisons[r].reasons)
-        reasons.append(f"MiniLM cosine {x[FEATURES.index('embedding')]:.2f}, TF-IDF {x[FEATURES.index('tfidf')]:.2f} "
-                       f"with {'its own passage' if j == own else f'passage {p.id} of {p.paper_id}'}")
-        if x[FEATURES.index("negation")] > 0:
-            reasons.append("negated in one text but not the other")
+        reasons = [f"{p.paper_id} (passage {p.id}): {w}" for w in why]
+        others = {t[2] for t in decisive if t[2] != relation}
+        if others:
+            reasons.append(f"other passages disagree ({', '.join(sorted(others))}); the most confident decides")
+        reasons.append(f"MiniLM cosine {x[emb]:.2f}, TF-IDF {x[FEATURES.index('tfidf')]:.2f} with passage {p.id} "
+                       f"of {p.paper_id}")
         evidence = []
-        for rr, jj in sorted(zip(rows, js), key=lambda t: (t[1] != j, -feats.matrix[t[0], FEATURES.index("embedding")])):
+        for rr, jj, *_ in sorted(judged, key=lambda t: (t[1] != j, -feats.matrix[t[0], emb])):
             q = pool[jj]
             evidence.append(EvidenceItem(passage_id=q.id, paper_id=q.paper_id,
                                          text=_snippet(q.text, feats.facts[jj].sentences[feats.best_sentence[rr]]),
-                                         score=round(max(0.0, float(feats.matrix[rr, FEATURES.index("embedding")])), 4)))
-        own_paper = pool[own].paper_id if own is not None else None
+                                         score=round(max(0.0, float(feats.matrix[rr, emb])), 4)))
         corroboration = [
             Corroboration(paper_id=pool[jj].paper_id, passage_id=pool[jj].id,
-                          relation="restates" if verdicts[rr] == "SUPPORTED" else "contradicts",
+                          relation="restates" if rel == "corroborates" else "contradicts",
                           snippet=_snippet(pool[jj].text, feats.facts[jj].sentences[feats.best_sentence[rr]]))
-            for rr, jj in zip(rows, js)
-            if jj != own and pool[jj].paper_id != own_paper and verdicts[rr] != "UNVERIFIED"
+            for rr, jj, rel, _, _ in decisive
         ]
         return TextVerdict(verdict=verdict, confidence=min(1.0, max(0.0, conf)), scores=scores,
-                           evidence=evidence[:5], reasons=reasons, corroboration=corroboration)
+                           evidence=evidence[:5], reasons=reasons, corroboration=corroboration,
+                           independent=independent)

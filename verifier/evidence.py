@@ -1,5 +1,8 @@
-"""Checking a claim against a free text (a file, a paper body): cut it into passages,
-keep the ones most likely to bear on the claim, check against those.
+"""Checking claims against a free text (a file, a paper body): cut it into passages,
+keep the ones most likely to bear on each claim, check against those.
+
+The text is independent evidence (the user's claim does not come from it), so its passages
+can support or contradict; there is no attribution.
 
 Long texts are cut at sentence boundaries into passages of at most ``max_chars``; a TF-IDF
 pre-selection keeps ``keep`` of them so a 5 MB text costs seconds, not an embedding of
@@ -39,20 +42,42 @@ def chunk_text(text: str, max_chars: int = 1200) -> list[str]:
     return [c for c in chunks if c.strip()]
 
 
-def check_against_text(checker: TextChecker, claim: ExtractedClaim | str, text: str | bytes, *,
-                       paper_id: str = "evidence", keep: int = 12) -> TextVerdict:
-    """Verdict of ``claim`` against ``text`` treated as its own source.
+def evidence_passages(text: str | bytes, *, paper_id: str = "evidence") -> list[PassageRef]:
+    """``text`` cut into passages the way the pipeline cuts a paper's text.
 
     Raises BadInputError for empty, binary or oversized evidence.
     """
     text = ensure_text(text)
     if not text.strip():
         raise BadInputError("evidence text is empty; give the passage or paper text to check against")
-    chunks = chunk_text(text)
-    claim_text = claim.text if isinstance(claim, ExtractedClaim) else claim
-    if len(chunks) > keep:
-        cos = tfidf_cosines([claim_text], chunks, [(0, j) for j in range(len(chunks))])
-        order = sorted(range(len(chunks)), key=lambda j: -cos[j])[:keep]
-        chunks = [chunks[j] for j in sorted(order, key=lambda j: -cos[j])]
-    refs = [PassageRef(id=k, paper_id=paper_id, text=c) for k, c in enumerate(chunks)]
-    return checker.check(claim, refs[0], refs[1:])
+    return [PassageRef(id=k, paper_id=paper_id, text=c) for k, c in enumerate(chunk_text(text))]
+
+
+def _preselect(claim_text: str, refs: list[PassageRef], keep: int) -> list[PassageRef]:
+    if len(refs) <= keep:
+        return refs
+    cos = tfidf_cosines([claim_text], [r.text for r in refs], [(0, j) for j in range(len(refs))])
+    return [refs[j] for j in sorted(range(len(refs)), key=lambda j: -cos[j])[:keep]]
+
+
+def check_claims_against_text(checker: TextChecker, claims: list[ExtractedClaim | str], text: str | bytes, *,
+                              paper_id: str = "evidence", keep: int = 12) -> list[TextVerdict]:
+    """Verdicts of many ``claims`` against one evidence ``text`` (cut once, encoded once).
+
+    Each claim is judged on the ``keep`` passages its TF-IDF ranks first (of which the checker
+    scores its ``top_k`` most relevant).
+    """
+    refs = evidence_passages(text, paper_id=paper_id)
+    if len(refs) <= keep:
+        return checker.check_batch(claims, refs)
+    out = []
+    for claim in claims:
+        claim_text = claim.text if isinstance(claim, ExtractedClaim) else claim
+        out += checker.check_batch([claim], _preselect(claim_text, refs, keep))
+    return out
+
+
+def check_against_text(checker: TextChecker, claim: ExtractedClaim | str, text: str | bytes, *,
+                       paper_id: str = "evidence", keep: int = 12) -> TextVerdict:
+    """Verdict of one ``claim`` against ``text``; see :func:`check_claims_against_text`."""
+    return check_claims_against_text(checker, [claim], text, paper_id=paper_id, keep=keep)[0]

@@ -15,6 +15,10 @@ ClaimKind = Literal["quantitative", "comparison", "setup", "method"]
 Direction = Literal["higher", "lower"]
 VerdictLabel = Literal["SUPPORTED", "CONTRADICTED", "UNVERIFIED"]
 VERDICTS: tuple[VerdictLabel, ...] = ("SUPPORTED", "CONTRADICTED", "UNVERIFIED")
+# Does the claim's own passage state it with these fields? A check of extraction, never of truth.
+AttributionLabel = Literal["ATTRIBUTED", "MISATTRIBUTED", "UNCHECKED"]
+# What passages of other papers (other authors) say about the same quantity.
+EvidenceLabel = Literal["CORROBORATED", "CONTRADICTED", "RELATED", "NONE"]
 
 
 class ExtractedClaim(BaseModel):
@@ -44,6 +48,8 @@ class PassageRef(BaseModel):
     paper_id: str
     text: str
     section: str | None = None
+    title: str | None = Field(default=None, description="the paper's title: tells homonymous systems apart")
+    authors: list[str] = Field(default_factory=list, description="the paper's authors, when known")
 
 
 class EvidenceItem(BaseModel):
@@ -61,11 +67,21 @@ class Corroboration(BaseModel):
 
 
 class TextVerdict(BaseModel):
-    """Outcome of a textual check; ``confidence`` is the calibrated probability of ``verdict``."""
+    """Outcome of a textual check.
+
+    ``verdict`` rests on independent evidence only — passages of other papers, or a text the
+    user gives — and never on the claim's own passage: SUPPORTED when ``independent`` is
+    CORROBORATED, CONTRADICTED when it is CONTRADICTED, UNVERIFIED otherwise. ``confidence`` is
+    the model's probability of ``verdict`` on the deciding passage. ``attribution`` is the
+    separate check of the claim against its own passage (our extraction), kept apart.
+    """
 
     verdict: VerdictLabel
     confidence: float = Field(ge=0.0, le=1.0)
     scores: dict[str, float] = Field(default_factory=dict)
-    evidence: list[EvidenceItem] = Field(default_factory=list)
+    evidence: list[EvidenceItem] = Field(default_factory=list, description="independent passages, best first")
     reasons: list[str] = Field(default_factory=list)
     corroboration: list[Corroboration] = Field(default_factory=list)
+    independent: EvidenceLabel = Field(default="NONE", description="CORROBORATED | CONTRADICTED | RELATED | NONE")
+    attribution: AttributionLabel = Field(default="UNCHECKED", description="own passage states it with these fields")
+    attribution_reasons: list[str] = Field(default_factory=list)
