@@ -71,6 +71,12 @@ def run_paper_ids(session: Session, *, run_id: str) -> list[str]:
     return list(session.exec(q).all())
 
 
+def run_papers(session: Session, *, run_id: str) -> list[Paper]:
+    """The run's papers in rank order (titles and authors tell independent sources apart)."""
+    q = select(Paper).join(RunPaper).where(RunPaper.run_id == run_id).order_by(RunPaper.rank)
+    return list(session.exec(q).all())
+
+
 def run_passages(session: Session, *, run_id: str) -> list[Passage]:
     """The passages a run reads: a paper's full text when it has one (its own Abstract section
     included), else its abstract — never both, so no claim is read twice."""

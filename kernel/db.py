@@ -6,13 +6,14 @@ default; any SQLAlchemy URL, PostgreSQL included, through `SOVEREIGN_DATABASE_UR
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -63,8 +64,44 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables. The one place the schema is made; `create_all` is idempotent."""
+    """Create missing tables, then add missing columns. The one place the schema is made.
+
+    `create_all` is idempotent but never alters a table, so a column added to a model later is
+    added here (with the model's default filled into existing rows) and older databases load."""
     retry_locked(lambda: SQLModel.metadata.create_all(engine))
+    retry_locked(lambda: _add_missing_columns(engine))
+
+
+def _table_models() -> dict[str, type[SQLModel]]:
+    out: dict[str, type[SQLModel]] = {}
+    todo = list(SQLModel.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if getattr(cls, "__table__", None) is not None:
+            out[cls.__table__.name] = cls
+    return out
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    models_by_table = _table_models()
+    present = inspect(engine)
+    with engine.begin() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            if not present.has_table(table.name):
+                continue
+            have = {c["name"] for c in present.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have:
+                    continue
+                field = models_by_table[table.name].model_fields[column.name]
+                default = field.get_default(call_default_factory=True)
+                kind = column.type.compile(dialect=engine.dialect)
+                clause = ""
+                if default is not None:
+                    literal = json.dumps(default) if isinstance(default, (list, dict)) else default
+                    clause = " DEFAULT " + (repr(literal) if isinstance(literal, str) else str(literal))
+                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{clause}'))
 
 
 def retry_locked(fn: Callable[[], T], attempts: int = 8) -> T:

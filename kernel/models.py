@@ -129,14 +129,21 @@ class Claim(ClaimBase, table=True):
 
 
 class TextCheck(SQLModel, table=True):
+    """A claim's two textual verdicts: attribution (its own passage, a check of extraction) and
+    independent evidence (other papers' passages). `verdict` rests on the independent evidence
+    only; the headline status adds the reproduction (`verifier.headline`)."""
+
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int = Field(foreign_key="claim.id", unique=True)
-    verdict: str = Field(description="SUPPORTED | CONTRADICTED | UNVERIFIED")
+    verdict: str = Field(description="SUPPORTED | CONTRADICTED | UNVERIFIED, from independent evidence only")
     confidence: float = 0.0
     scores: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     corroboration: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    independent: str = Field(default="NONE", description="CORROBORATED | CONTRADICTED | RELATED | NONE")
+    attribution: str = Field(default="UNCHECKED", description="ATTRIBUTED | MISATTRIBUTED | UNCHECKED")
+    attribution_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
 
 
 class CheckStatus:

@@ -16,6 +16,7 @@ from reports.figures import claimed_vs_measured
 from reports.model import ClaimRow, Draft, EmpiricalRow, PaperRef, QuotedPassage, ReviewEntry, Sentence
 from reports.refs import check, claim, fmt, passage
 from reports.run_data import ClaimData, EmpiricalData, RunData
+from verifier.headline import ONLY_AUTHORS
 
 HEADLINES = 3  # claims the abstract leads with
 SNIPPET = 280  # characters of an evidence passage quoted in the claims table
@@ -69,6 +70,7 @@ def claim_row(c: ClaimData, run: RunData) -> ClaimRow:
         snippet = str(c.text_check.evidence[0].get("text", ""))[:SNIPPET]
     return ClaimRow(
         claim_id=c.id, paper_id=c.paper_id, text=c.text, kind=c.kind, verdict=ev.verdict(c),
+        verdict_reason=ev.headline_reason(c), attribution=ev.attribution(c), independent=ev.independent(c),
         confidence=ev.confidence(c), baseline=c.baseline, metric=c.metric, model=c.model,
         value=c.value, value_high=c.value_high, unit=c.unit,
         passage_id=c.passage_id, evidence_passage_id=epid, evidence=snippet,
@@ -109,8 +111,9 @@ def claim_sentences(c: ClaimData, run: RunData, *, scale_caveat: bool = False) -
         refs.append(passage(epid))
     versus = f" (baseline: {c.baseline})" if c.baseline and not ev.mentions(c.text, c.baseline) else ""
     conf = ev.confidence(c)
-    check_txt = f"{ev.verdict(c)}" + (f", confidence {fmt(conf)}" if conf is not None else "")
-    out = [Sentence(text=f"{c.paper_id} reports “{c.text}”{versus}; textual check: {check_txt}.",
+    evidence_txt = ev.independent(c).lower() + (f", confidence {fmt(conf)}" if conf is not None else "")
+    out = [Sentence(text=f"{c.paper_id} reports “{c.text}”{versus}; status: {ev.verdict(c)} — "
+                         f"{ev.headline_reason(c)} (other papers: {evidence_txt}).",
                     refs=refs, claim_ids=[c.id])]
     emp = c.empirical
     if emp is not None and ev.was_measured(emp):
@@ -132,9 +135,12 @@ def abstract(run: RunData, heads: list[ClaimData]) -> list[Sentence]:
     out = [
         Sentence(text=f"We read {len(run.papers)} papers ({n_ab} from the abstract only) found by "
                       f"{len(run.queries)} queries for “{run.question.strip()}”.", refs=["S:references"]),
-        Sentence(text=f"Of {len(run.claims)} extracted claims, {counts['SUPPORTED']} are supported by "
-                      f"their sources, {counts['CONTRADICTED']} contradicted and "
-                      f"{counts['UNVERIFIED'] + counts['NOT_CHECKED']} unverified.", refs=["S:claims"]),
+        Sentence(text=f"Of {len(run.claims)} extracted claims, {counts['SUPPORTED']} are supported by another "
+                      f"paper or our measurement, {counts['CONTRADICTED']} contradicted and "
+                      f"{counts['UNVERIFIED'] + counts['NOT_CHECKED']} unverified, of which "
+                      f"{sum(ev.headline_reason(c) == ONLY_AUTHORS for c in run.claims)} rest on their authors' "
+                      "word alone.",
+                 refs=["S:claims"]),
     ]
     for c in heads:
         out.extend(s for s in claim_sentences(c, run)[:1])
@@ -150,11 +156,12 @@ def abstract(run: RunData, heads: list[ClaimData]) -> list[Sentence]:
 def introduction(run: RunData) -> list[Sentence]:
     return [
         Sentence(text=f"Question: “{run.question.strip()}”.", refs=["S:methodology"]),
-        Sentence(text="This report lists the claims the retrieved papers make, checks each against its "
-                      "source passage and the other papers, and re-measures performance claims with "
-                      "SOVEREIGN's own ExpertFlow runtime where an experiment maps to them.", refs=[]),
-        Sentence(text="Every claim appears in the claims table with its verdict, confidence and evidence "
-                      "passage; every number cites the passage, claim or check it comes from.",
+        Sentence(text="This report lists the claims the retrieved papers make, checks that each is read "
+                      "correctly from its source passage, looks for other papers stating the same quantity, "
+                      "and re-measures performance claims with SOVEREIGN's own ExpertFlow runtime where an "
+                      "experiment maps to them.", refs=[]),
+        Sentence(text="Every claim appears in the claims table with its status and the three verdicts it "
+                      "rests on; every number cites the passage, claim or check it comes from.",
                  refs=["S:claims"]),
     ]
 
@@ -172,8 +179,12 @@ def methodology(run: RunData) -> list[Sentence]:
                  f"{sum(not p.fulltext for p in run.papers)} from the abstract only.",
             refs=["S:references"]))
     out.append(Sentence(
-        text="Textual checks compare each claim with its source passage and the passages of the other "
-             "papers, and give SUPPORTED, CONTRADICTED or UNVERIFIED with a calibrated confidence.",
+        text="Each claim gets three verdicts: attribution (its own passage states it with these fields, a "
+             "check of our extraction and never evidence of truth), independent evidence (passages of other "
+             "papers by other authors on the same system, metric, baseline and setting: corroborated, "
+             "contradicted, related only, or none) and reproduction (our measurement). Its status is "
+             "SUPPORTED only with independent corroboration or reproduction, CONTRADICTED when either "
+             "disagrees, and otherwise UNVERIFIED.",
         refs=["S:claims"]))
     n_emp = sum(c.empirical is not None for c in run.claims)
     out.append(Sentence(
@@ -196,10 +207,11 @@ def uncertainties(run: RunData) -> list[Sentence]:
                                  "rest on the abstract.", refs=["S:references"]))
     confs = [x for c in run.claims if (x := ev.confidence(c)) is not None]
     if confs:
-        out.append(Sentence(text=f"Textual verdicts carry a mean confidence of {fmt(round(sum(confs) / len(confs), 2))} "
-                                 f"over {len(confs)} checked claims (lowest {fmt(min(confs))}); "
-                                 f"{len(run.claims) - len(confs)} claims were not checked.", refs=["S:claims"]))
-    weak = [c for c in run.claims if ev.verdict(c) == "SUPPORTED" and (ev.confidence(c) or 0) < 0.6]
+        out.append(Sentence(text=f"Where another paper corroborates or contradicts a claim, the verdict carries "
+                                 f"a mean confidence of {fmt(round(sum(confs) / len(confs), 2))} over {len(confs)} "
+                                 f"claims (lowest {fmt(min(confs))}); for the other {len(run.claims) - len(confs)} "
+                                 "no other paper states the same quantity.", refs=["S:claims"]))
+    weak = [c for c in run.claims if ev.independent(c) == "CORROBORATED" and (ev.confidence(c) or 0) < 0.6]
     if weak:
         out.append(Sentence(text=f"{len(weak)} supported claims have a confidence under 0.6.",
                             refs=["S:claims"] + [claim(c.id) for c in weak]))

@@ -1,5 +1,6 @@
 """Readings of a `RunData` that both the drafter and the reviewers need, so that both read a
-run the same way: a claim's verdict, its headline measurement, why a check did not run, whether
+run the same way: a claim's headline status (from its attribution, independent evidence and
+reproduction), its headline measurement, why a check did not run, whether
 a check ran at a smaller scale than the claim, and which numbers each row can vouch for.
 
 Empirical rows are `verifier.empirical.EmpiricalResult`s as the check_runs stage stores them:
@@ -14,6 +15,7 @@ import re
 
 from reports.refs import fmt, numbers_in
 from reports.run_data import ClaimData, EmpiricalData, RunData
+from verifier.headline import Headline, headline
 
 PERFORMANCE_KINDS = ("quantitative", "comparison")
 # Backends and preset names that mean "not the paper's scale": a verdict from them is evidence
@@ -29,12 +31,39 @@ POLICY_SYSTEM = {
 }
 
 
+def headline_of(claim: ClaimData) -> Headline:
+    """The claim's headline from its three verdicts, by the rule of `verifier.headline`."""
+    tc = claim.text_check
+    reproduction = claim.empirical.verdict if was_measured(claim.empirical) else None
+    return headline(tc.attribution if tc else None, tc.independent if tc else None, reproduction)
+
+
 def verdict(claim: ClaimData) -> str:
-    return claim.text_check.verdict if claim.text_check else "NOT_CHECKED"
+    """The headline status (SUPPORTED | CONTRADICTED | UNVERIFIED); NOT_CHECKED when neither the
+    textual check nor a measurement exists. A claim's own passage never makes it SUPPORTED."""
+    if claim.text_check is None and not was_measured(claim.empirical):
+        return "NOT_CHECKED"
+    return headline_of(claim).status
+
+
+def headline_reason(claim: ClaimData) -> str:
+    if claim.text_check is None and not was_measured(claim.empirical):
+        return "not checked"
+    return headline_of(claim).reason
+
+
+def attribution(claim: ClaimData) -> str:
+    return claim.text_check.attribution if claim.text_check else "UNCHECKED"
+
+
+def independent(claim: ClaimData) -> str:
+    return claim.text_check.independent if claim.text_check else "NONE"
 
 
 def confidence(claim: ClaimData) -> float | None:
-    return claim.text_check.confidence if claim.text_check else None
+    """The confidence of the independent evidence's verdict; None when no other paper decided it."""
+    tc = claim.text_check
+    return tc.confidence if tc and tc.independent in ("CORROBORATED", "CONTRADICTED") else None
 
 
 def evidence_passage_id(claim: ClaimData) -> int | None:

@@ -27,8 +27,12 @@ class ClaimRow(BaseModel):
     paper_id: str
     text: str = Field(description="the claim as the paper states it (quoted)")
     kind: str = "method"
-    verdict: str = Field(description="textual verdict: SUPPORTED | CONTRADICTED | UNVERIFIED | NOT_CHECKED")
-    confidence: float | None = None
+    verdict: str = Field(description="headline status from the three verdicts (verifier.headline): "
+                                     "SUPPORTED | CONTRADICTED | UNVERIFIED | NOT_CHECKED")
+    verdict_reason: str = Field("", description="why the headline is what it is, e.g. only its authors' word")
+    attribution: str = Field("UNCHECKED", description="own passage states it with these fields (extraction only)")
+    independent: str = Field("NONE", description="other papers: CORROBORATED | CONTRADICTED | RELATED | NONE")
+    confidence: float | None = Field(None, description="confidence of the independent evidence's verdict")
     baseline: str | None = None
     metric: str | None = None
     model: str | None = None
@@ -36,8 +40,8 @@ class ClaimRow(BaseModel):
     value_high: float | None = None
     unit: str | None = None
     passage_id: int = Field(description="the passage the claim was extracted from")
-    evidence_passage_id: int | None = Field(None, description="best evidence passage of the check")
-    evidence: str = Field("", description="quoted snippet of the evidence passage")
+    evidence_passage_id: int | None = Field(None, description="best passage of another paper, if any")
+    evidence: str = Field("", description="quoted snippet of that passage")
     empirical: str = Field(description="one line: the empirical verdict, or 'not run — <reason>'")
     empirical_check_id: int | None = None
     status: str = Field("stated", description="stated | qualified | withdrawn (set by revision)")

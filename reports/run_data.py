@@ -36,12 +36,15 @@ class PassageData(BaseModel):
 
 
 class TextCheckData(BaseModel):
-    verdict: str  # SUPPORTED | CONTRADICTED | UNVERIFIED
+    verdict: str  # SUPPORTED | CONTRADICTED | UNVERIFIED, from independent evidence only
     confidence: float = 0.0
     scores: dict[str, Any] = Field(default_factory=dict)
-    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    evidence: list[dict[str, Any]] = Field(default_factory=list)  # passages of other papers
     reasons: list[str] = Field(default_factory=list)
     corroboration: list[dict[str, Any]] = Field(default_factory=list)
+    independent: str = "NONE"  # CORROBORATED | CONTRADICTED | RELATED | NONE
+    attribution: str = "UNCHECKED"  # ATTRIBUTED | MISATTRIBUTED | UNCHECKED (own passage: extraction only)
+    attribution_reasons: list[str] = Field(default_factory=list)
 
 
 class EmpiricalData(BaseModel):

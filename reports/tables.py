@@ -6,8 +6,9 @@ from __future__ import annotations
 from reports.model import Draft
 from reports.refs import fmt
 
-CLAIM_HEADERS = ("Claim", "Paper", "Statement (quoted)", "Fact", "Verdict", "Confidence",
-                 "Evidence", "Empirical", "Status")
+# Status first, then the three verdicts it is derived from, side by side (verifier.headline).
+CLAIM_HEADERS = ("Claim", "Paper", "Statement (quoted)", "Fact", "Status", "Why", "Attribution (own passage)",
+                 "Independent evidence", "Confidence", "Evidence (other papers)", "Reproduction", "In report")
 EMPIRICAL_HEADERS = ("Check", "Claim", "Metric", "Claimed", "Measured", "Verdict", "Why", "Setting", "Caveats")
 COMPARISON_HEADERS = ("Check", "What", "Claimed", "Measured")
 REFERENCE_HEADERS = ("Paper", "Title", "Authors", "Year", "Read")
@@ -31,11 +32,12 @@ def fact_cell(r) -> str:
 def claim_rows(d: Draft) -> list[tuple[str, list[str]]]:
     rows = []
     for r in d.claims:
-        ev_ref = f"P{r.evidence_passage_id}" if r.evidence_passage_id is not None else f"P{r.passage_id}"
-        evidence = f"{ev_ref}: “{r.evidence}”" if r.evidence else ev_ref
+        ev_ref = f"P{r.evidence_passage_id}" if r.evidence_passage_id is not None else ""
+        evidence = f"{ev_ref}: “{r.evidence}”" if r.evidence and ev_ref else ev_ref or "—"
         status = r.status + (f" — {r.note}" if r.note else "")
         rows.append((f"C{r.claim_id}", [
-            f"C{r.claim_id}", r.paper_id, f"“{r.text}”", fact_cell(r), r.verdict,
+            f"C{r.claim_id}", r.paper_id, f"“{r.text}”", fact_cell(r), r.verdict, r.verdict_reason or "—",
+            f"{r.attribution} (P{r.passage_id})", r.independent,
             fmt(r.confidence) if r.confidence is not None else "n/a",
             evidence, r.empirical, status,
         ]))

@@ -1,8 +1,11 @@
-"""check_text: every claim against its own passage and the other papers' passages →
-SUPPORTED | CONTRADICTED | UNVERIFIED with a confidence, evidence and reasons (`verifier`)."""
+"""check_text: every claim → attribution (its own passage states it with these fields: a check
+of extraction) and independent evidence (passages of other papers by other authors on the same
+quantity), stored side by side in its TextCheck row (`verifier`). The headline status adds the
+reproduction verdict later (`verifier.headline`)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -22,7 +25,12 @@ def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
     with session_scope(ctx.engine) as s:
         claims = crud.run_claims(s, run_id=run_id)
         passages = crud.run_passages(s, run_id=run_id)
-    refs = {p.id: PassageRef(id=p.id, paper_id=p.paper_id, text=p.text, section=p.section) for p in passages}
+        papers = {p.id: p for p in crud.run_papers(s, run_id=run_id)}
+    refs = {}
+    for p in passages:
+        paper = papers.get(p.paper_id)
+        refs[p.id] = PassageRef(id=p.id, paper_id=p.paper_id, text=p.text, section=p.section,
+                                title=paper.title if paper else None, authors=list(paper.authors or []) if paper else [])
     checker = text_checker(ctx)
     fields = [
         ExtractedClaim.model_validate(c.model_dump(include=set(ExtractedClaim.model_fields))) for c in claims
@@ -45,7 +53,9 @@ def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
             s.add_all(checks)
 
     retry_locked(write)
-    supported = sum(c.verdict == "SUPPORTED" for c in checks)
-    contradicted = sum(c.verdict == "CONTRADICTED" for c in checks)
-    ctx.progress("check_text", f"{supported} supported, {contradicted} contradicted of {len(checks)}")
+    independent = Counter(c.independent for c in checks)
+    attributed = sum(c.attribution == "ATTRIBUTED" for c in checks)
+    ctx.progress("check_text", f"{len(checks)} claims: {attributed} attributed to their passage; independent "
+                 f"evidence {independent['CORROBORATED']} corroborated, {independent['CONTRADICTED']} contradicted, "
+                 f"{independent['RELATED']} related only, {independent['NONE']} none")
     return {}

@@ -15,7 +15,10 @@ PAPERS = [
 
 
 def _tc(verdict: str, conf: float, pid: int, text: str) -> TextCheckData:
-    return TextCheckData(verdict=verdict, confidence=conf,
+    """A textual check whose `verdict` came from another paper's passage (`pid`), as check_text
+    stores it: SUPPORTED means corroborated, UNVERIFIED that no other paper states it."""
+    independent = {"SUPPORTED": "CORROBORATED", "CONTRADICTED": "CONTRADICTED"}.get(verdict, "NONE")
+    return TextCheckData(verdict=verdict, confidence=conf, independent=independent, attribution="ATTRIBUTED",
                          evidence=[{"passage_id": pid, "paper_id": "", "text": text[:200], "score": conf}])
 
 

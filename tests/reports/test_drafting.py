@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reports
+from reports import evidence as ev
 from reports import findings as fk
 from reports.run_data import EmpiricalData, RunData
 from tests.reports.sample_runs import sample_run
@@ -13,8 +14,10 @@ def test_claims_table_copies_the_run_verbatim():
     d = reports.draft(run)
     assert [r.claim_id for r in d.claims] == [c.id for c in run.claims]
     for row, c in zip(d.claims, run.claims):
-        assert row.text == c.text and row.verdict == c.text_check.verdict
-        assert row.confidence == c.text_check.confidence and row.passage_id == c.passage_id
+        assert row.text == c.text and row.verdict == ev.verdict(c) and row.passage_id == c.passage_id
+        assert (row.attribution, row.independent) == (c.text_check.attribution, c.text_check.independent)
+        decided = c.text_check.independent in ("CORROBORATED", "CONTRADICTED")
+        assert row.confidence == (c.text_check.confidence if decided else None)
     for row in d.empirical:
         c = next(c for c in run.claims if c.id == row.claim_id)
         assert row.measured == c.empirical.measurements["measured"] and row.verdict == c.empirical.verdict
