@@ -10,7 +10,8 @@ API::
 ``claims[i]``". The evidence is the premise and is the part truncated when a pair exceeds the
 token limit; the claim is kept whole. Probabilities are temperature-scaled on a held-out
 calibration split (see ``verifier.train_nli``), so a confidence of 0.8 is right about 80 % of
-the time on data like that split. Bad input (an empty list, lists of different lengths, a
+the time on data like that split. (Calibration = softmax(logits / T + b): a temperature and a
+per-class bias, fitted together by log-loss.) Bad input (an empty list, lists of different lengths, a
 non-string or blank entry) raises ``BadInputError`` with one line saying what was wrong.
 
 What the repository carries (``verifier/data/nli_core/``, a few MB): the fine-tuned tensors in
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -76,6 +78,7 @@ class NLICore:
     temperature: float
     max_length: int
     meta: dict
+    class_bias: np.ndarray  # [3], added after temperature scaling (fitted with it on the calibration split)
     batch_size: int = 32
 
     @classmethod
@@ -120,10 +123,13 @@ class NLICore:
         if quantize is None:
             quantize = bool(meta.get("quantize", False))
         if quantize:
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            with warnings.catch_warnings():  # torch marks its quantized tensor types as deprecated
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         if tuple(meta["labels"]) != NLI_LABELS:
             raise ModelUnavailableError(f"the NLI core's labels {meta['labels']} are not {list(NLI_LABELS)}; retrain it")
-        return cls(model, tokenizer, float(meta.get("temperature", 1.0)), int(meta.get("max_length", 128)), meta)
+        return cls(model, tokenizer, float(meta.get("temperature", 1.0)), int(meta.get("max_length", 128)), meta,
+                   np.asarray(meta.get("class_bias", [0.0] * len(NLI_LABELS)), dtype=np.float32))
 
     def logits(self, claims: Sequence[str], evidences: Sequence[str]) -> np.ndarray:
         """Uncalibrated logits ``[N, 3]`` (for calibration); most callers want :meth:`predict`."""
@@ -143,7 +149,7 @@ class NLICore:
 
     def predict(self, claims: Sequence[str], evidences: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities ``[N, 3]`` in ``NLI_LABELS`` order, one row per pair."""
-        z = self.logits(claims, evidences) / self.temperature
+        z = self.logits(claims, evidences) / self.temperature + self.class_bias
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
