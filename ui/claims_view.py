@@ -13,6 +13,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from reports import evidence as ev
 from reports.run_data import ClaimData, EmpiricalData, PassageData, RunData
 
 NO_CHECK = "NOT CHECKED"
@@ -26,19 +27,31 @@ def displayable(markdown: str) -> str:
 
 
 def text_verdict(claim: ClaimData) -> str:
-    return claim.text_check.verdict if claim.text_check else NO_CHECK
+    """The claim's headline status (`reports.evidence.verdict`): never SUPPORTED on its own
+    passage alone."""
+    v = ev.verdict(claim)
+    return NO_CHECK if v == "NOT_CHECKED" else v
+
+
+def status_reason(claim: ClaimData) -> str:
+    return ev.headline_reason(claim)
 
 
 def claim_rows(data: RunData, claims: Iterable[ClaimData]) -> list[dict[str, Any]]:
-    """One table row per claim: what it says, whose it is, and both verdicts."""
+    """One table row per claim: what it says, whose it is, its status and the three verdicts it
+    rests on (attribution, independent evidence, reproduction) side by side."""
     titles = {p.id: p.title for p in data.papers}
     rows = []
     for c in claims:
+        conf = ev.confidence(c)
         rows.append(
             {
                 "claim": c.id,
                 "verdict": text_verdict(c),
-                "confidence": round(c.text_check.confidence, 2) if c.text_check else None,
+                "why": ev.headline_reason(c),
+                "attribution": ev.attribution(c),
+                "independent evidence": ev.independent(c),
+                "confidence": round(conf, 2) if conf is not None else None,
                 "empirical": (c.empirical.verdict or c.empirical.status) if c.empirical else "",
                 "paper": c.paper_id,
                 "title": titles.get(c.paper_id, ""),
@@ -50,7 +63,7 @@ def claim_rows(data: RunData, claims: Iterable[ClaimData]) -> list[dict[str, Any
 
 
 def filter_claims(claims: Iterable[ClaimData], *, verdicts: Iterable[str] = (), papers: Iterable[str] = ()) -> list[ClaimData]:
-    """Claims whose textual verdict is in `verdicts` and paper in `papers` (empty = any)."""
+    """Claims whose status is in `verdicts` and paper in `papers` (empty = any)."""
     vs, ps = set(verdicts), set(papers)
     return [c for c in claims if (not vs or text_verdict(c) in vs) and (not ps or c.paper_id in ps)]
 

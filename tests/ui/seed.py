@@ -61,7 +61,8 @@ def seed_run(status: str = "waiting_owner", question: str = "How does ExpertFlow
         c2 = Claim(run_id=run.id, paper_id="2312.17238", passage_id=p2.id, text="Mixtral runs on a single consumer GPU", kind="setup")
         s.add_all([c1, c2])
         s.flush()
-        s.add(TextCheck(claim_id=c1.id, verdict="SUPPORTED", confidence=0.91, reasons=["the number appears in the source"],
+        s.add(TextCheck(claim_id=c1.id, verdict="SUPPORTED", confidence=0.91, independent="CORROBORATED",
+                        attribution="ATTRIBUTED", reasons=["another paper states the same figure"],
                         evidence=[{"passage_id": p1.id, "score": 0.9}]))
         s.add(TextCheck(claim_id=c2.id, verdict="UNVERIFIED", confidence=0.3, reasons=["no passage states it"]))
         check = EmpiricalCheck(claim_id=c1.id, status="done", backend="cpu", node="local", verdict="PARTIAL",

@@ -6,27 +6,39 @@ from reports.run_data import ClaimData, EmpiricalData, RunData, TextCheckData
 from ui.claims_view import claim_rows, comparison_figure, comparisons, displayable, filter_claims, highlight
 
 
-def claim(i: int, paper: str, verdict: str | None) -> ClaimData:
-    check = TextCheckData(verdict=verdict, confidence=0.5) if verdict else None
+def claim(i: int, paper: str, independent: str | None) -> ClaimData:
+    verdict = {"CORROBORATED": "SUPPORTED", "CONTRADICTED": "CONTRADICTED"}.get(independent or "", "UNVERIFIED")
+    check = TextCheckData(verdict=verdict, confidence=0.5, independent=independent,
+                          attribution="ATTRIBUTED") if independent else None
     return ClaimData(id=i, paper_id=paper, passage_id=i, text=f"claim {i}", text_check=check)
 
 
-CLAIMS = [claim(1, "A", "SUPPORTED"), claim(2, "A", "CONTRADICTED"), claim(3, "B", "SUPPORTED"), claim(4, "B", None)]
+CLAIMS = [claim(1, "A", "CORROBORATED"), claim(2, "A", "CONTRADICTED"), claim(3, "B", "CORROBORATED"),
+          claim(4, "B", None), claim(5, "B", "NONE")]
 
 
 def test_filters_combine_verdict_and_paper():
     assert [c.id for c in filter_claims(CLAIMS, verdicts=["SUPPORTED"])] == [1, 3]
-    assert [c.id for c in filter_claims(CLAIMS, papers=["B"])] == [3, 4]
+    assert [c.id for c in filter_claims(CLAIMS, papers=["B"])] == [3, 4, 5]
     assert [c.id for c in filter_claims(CLAIMS, verdicts=["SUPPORTED"], papers=["B"])] == [3]
     assert [c.id for c in filter_claims(CLAIMS, verdicts=["NOT CHECKED"])] == [4]
-    assert len(filter_claims(CLAIMS)) == 4
+    assert len(filter_claims(CLAIMS)) == 5
 
 
-def test_rows_name_the_paper_and_both_verdicts():
+def test_rows_show_the_status_beside_the_three_verdicts():
     data = RunData(run_id="r", question="q", claims=CLAIMS)
     rows = claim_rows(data, CLAIMS)
-    assert [r["verdict"] for r in rows] == ["SUPPORTED", "CONTRADICTED", "SUPPORTED", "NOT CHECKED"]
-    assert rows[3]["confidence"] is None and rows[0]["empirical"] == ""
+    assert [r["verdict"] for r in rows] == ["SUPPORTED", "CONTRADICTED", "SUPPORTED", "NOT CHECKED", "UNVERIFIED"]
+    assert [r["independent evidence"] for r in rows] == ["CORROBORATED", "CONTRADICTED", "CORROBORATED", "NONE", "NONE"]
+    assert rows[4]["why"] == "only its authors' word" and rows[4]["attribution"] == "ATTRIBUTED"
+    assert rows[3]["confidence"] is None and rows[4]["confidence"] is None and rows[0]["empirical"] == ""
+
+
+def test_a_claim_its_own_passage_states_is_not_supported_for_that():
+    own_only = ClaimData(id=9, paper_id="A", passage_id=9, text="claim 9", text_check=TextCheckData(
+        verdict="SUPPORTED", confidence=0.99, independent="NONE", attribution="ATTRIBUTED"))
+    row = claim_rows(RunData(run_id="r", question="q", claims=[own_only]), [own_only])[0]
+    assert row["verdict"] == "UNVERIFIED" and row["confidence"] is None
 
 
 def test_the_claim_is_bolded_in_its_passage_only_where_it_occurs():

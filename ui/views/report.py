@@ -61,7 +61,7 @@ with tabs[1]:
         verdict_options = sorted({claims_view.text_verdict(c) for c in data.claims})
         paper_titles = {p.id: p.title for p in data.papers}
         f1, f2 = st.columns(2)
-        verdicts = f1.multiselect("Verdict", verdict_options, key="claims_verdict")
+        verdicts = f1.multiselect("Status", verdict_options, key="claims_verdict")
         chosen_papers = f2.multiselect(
             "Paper",
             sorted({c.paper_id for c in data.claims}),
@@ -78,19 +78,23 @@ with tabs[1]:
                 if passage is not None:
                     st.caption(f"{c.paper_id} — {paper_titles.get(c.paper_id, '')} · {passage.section} ({passage.kind})")
                     st.markdown(claims_view.highlight(passage.text, c.text))
+                st.markdown(f"**Status:** {claims_view.text_verdict(c)} — {claims_view.status_reason(c)}")
                 if c.text_check:
-                    st.markdown(
-                        f"**Textual check:** {c.text_check.verdict} (confidence {c.text_check.confidence:.2f})"
-                    )
-                    for reason in c.text_check.reasons:
+                    tc = c.text_check
+                    st.markdown(f"**Attribution** (its own passage; a check of our reading, not of truth): "
+                                f"{tc.attribution}")
+                    for reason in tc.attribution_reasons:
                         st.markdown(f"- {reason}")
-                    for ev in c.text_check.evidence:
+                    conf = f" (confidence {tc.confidence:.2f})" if tc.independent in ("CORROBORATED", "CONTRADICTED") else ""
+                    st.markdown(f"**Independent evidence** (other papers, other authors): {tc.independent}{conf}")
+                    for reason in tc.reasons:
+                        st.markdown(f"- {reason}")
+                    for ev in tc.evidence:
                         other = claims_view.passage_of(data, ev.get("passage_id"))
-                        if other is not None and other.id != c.passage_id:
+                        if other is not None and other.paper_id != c.paper_id:
                             st.caption(f"Evidence from {other.paper_id} · {other.section}")
                             st.markdown(f"> {other.text[:800]}")
-                if c.empirical:
-                    st.markdown(f"**Empirical check:** {c.empirical.verdict or c.empirical.status}")
+                st.markdown(f"**Reproduction:** {(c.empirical.verdict or c.empirical.status) if c.empirical else 'not run'}")
 
 with tabs[2]:
     checks = [c for c in data.claims if c.empirical]
