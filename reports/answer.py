@@ -98,30 +98,24 @@ def paper_label(p: PaperData | None, pid: str) -> str:
     return pid
 
 
-def independent(c: ClaimData, run: RunData) -> bool:
-    """Whether another paper's passage bears out the claim (not only its own source)."""
-    tc = c.text_check
-    if tc is None or tc.verdict != "SUPPORTED":
-        return False
-    if any(str(x.get("paper_id") or "") not in ("", c.paper_id) and x.get("relation") in ("restates", "corroborates",
-                                                                                           "supports")
-           for x in tc.corroboration):
-        return True
-    papers = {p.id: p.paper_id for p in run.passages}
-    epid = ev.evidence_passage_id(c)
-    return epid is not None and papers.get(epid, c.paper_id) != c.paper_id
-
-
 def claim_status(c: ClaimData, run: RunData) -> str:
-    """contradicted | not_reproduced | independent | own_word | unverified."""
-    v = ev.verdict(c)
-    if v == "CONTRADICTED":
-        return "contradicted"
-    if c.empirical is not None and ev.was_measured(c.empirical) and c.empirical.verdict == "NOT_REPRODUCED":
-        return "not_reproduced"
-    if v == "SUPPORTED":
-        return "independent" if independent(c, run) else "own_word"
-    return "unverified"
+    """contradicted | not_reproduced | supported | own_word | unverified, by the headline rule of
+    `verifier.headline` over the claim's attribution, independent evidence and reproduction."""
+    from verifier.headline import headline
+
+    tc = c.text_check
+    reproduction = c.empirical.verdict if c.empirical is not None and ev.was_measured(c.empirical) else None
+    independent = getattr(tc, "independent", None) if tc else None
+    if tc is not None and independent in (None, "NONE") and tc.verdict in ("SUPPORTED", "CONTRADICTED"):
+        independent = {"SUPPORTED": "CORROBORATED", "CONTRADICTED": "CONTRADICTED"}[tc.verdict]  # older rows
+    h = headline(getattr(tc, "attribution", None) if tc else None, independent, reproduction)
+    if h.status == "CONTRADICTED":
+        return "contradicted" if independent == "CONTRADICTED" else "not_reproduced"
+    if h.status == "SUPPORTED":
+        return "supported"
+    if tc is not None and getattr(tc, "attribution", None) == "MISATTRIBUTED":
+        return "unverified"
+    return "own_word" if tc is not None or reproduction else "unverified"
 
 
 def _quote(c: ClaimData) -> str:
@@ -154,13 +148,13 @@ def paper_sentences(pid: str, claims: list[ClaimData], run: RunData) -> list[Sen
     p = next((x for x in run.papers if x.id == pid), None)
     label = paper_label(p, pid)
     shown = claims[:PER_PAPER]
-    found = [c for c in shown if claim_status(c, run) in ("independent", "own_word")]
+    found = [c for c in shown if claim_status(c, run) in ("supported", "own_word")]
     failed = [c for c in shown if c not in found]
     out = []
     if found:
         parts = []
         for c in found:
-            how = ("borne out by another retrieved paper" if claim_status(c, run) == "independent"
+            how = ("borne out by another paper or our runtime" if claim_status(c, run) == "supported"
                    else f"{OWN_WORD}; no other retrieved paper bears on it")
             parts.append(f"{_quote(c)} ({how}{_measured_clause(c)})")
         out.append(Sentence(text=f"{label} reports " + "; and ".join(parts) + ".",
@@ -224,7 +218,7 @@ def _gap_reason(f: FacetData, run: RunData) -> str:
 
 
 def _confidence(statuses: list[str], measured: bool) -> str:
-    good = statuses.count("independent")
+    good = statuses.count("supported")
     if good and measured:
         return "Confidence: moderate to high — another paper bears the findings out and our runtime measured the comparison."
     if good:
@@ -261,7 +255,7 @@ def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Itera
     sentences += [question_check_sentence(e) for e in checks]
     measured = any(e.status == "done" and ev.comparisons(e) for e in checks)
     statuses = [claim_status(c, run) for pid in shown_papers for c in by_paper[pid][:PER_PAPER]]
-    findings = any(s in ("independent", "own_word") for s in statuses)
+    findings = any(s in ("supported", "own_word") for s in statuses)
     if findings or measured:
         status = "answered"
     elif statuses:

@@ -14,6 +14,7 @@ from reports.findings import Finding
 from reports.model import Draft
 from reports.refs import numbers_in
 from reports.run_data import ClaimData, RunData
+from tribunal.answer_checks import ANSWER_CHECKS
 
 
 def _claims(run: RunData) -> dict[int, ClaimData]:
@@ -54,6 +55,8 @@ def number_mismatches(d: Draft, run: RunData) -> list[Finding]:
                     kind=fk.NUMBER_MISMATCH, severity="critical", claim_id=c.id, check_id=row.check_id,
                     message=f"E{row.check_id} shows {label} {shown} but the check recorded {true}."))
     for name, s in d.prose():
+        if name == "answer":
+            continue  # the Answer's numbers: tribunal.answer_checks.untraced_numbers
         nums = numbers_in(s.text)
         if not nums:
             continue
@@ -97,7 +100,8 @@ def stated_without_support(d: Draft, run: RunData) -> list[Finding]:
     out = []
     claims = _claims(run)
     in_abstract = d.stated_claim_ids(("abstract",))
-    for cid in sorted(d.stated_claim_ids()):
+    # The Answer's statements have their own checks (tribunal.answer_checks), which read its wording.
+    for cid in sorted(d.stated_claim_ids(("abstract", "introduction", "results"))):
         c = claims.get(cid)
         if c is None:
             continue
@@ -126,7 +130,7 @@ def scale_and_fairness(d: Draft, run: RunData) -> list[Finding]:
         if emp is None or not ev.was_measured(emp):
             continue
         # A caveat counts only beside the statement: the uncertainties section is read by fewer.
-        said = [s.text for name, s in d.prose() if f"E{emp.id}" in s.refs and name in ("abstract", "results")]
+        said = [s.text for name, s in d.prose() if f"E{emp.id}" in s.refs and name in ("answer", "abstract", "results")]
         if not said:
             continue
         if emp.verdict in ("REPRODUCED", "PARTIAL") and ev.is_small_scale(emp) and not any(
@@ -163,7 +167,7 @@ def run_gaps(d: Draft, run: RunData) -> list[Finding]:
 
 
 SKEPTIC_CHECKS = (misreported_verdicts, number_mismatches, dropped_baselines, stated_without_support,
-                  scale_and_fairness, run_gaps)
+                  scale_and_fairness, run_gaps) + ANSWER_CHECKS
 
 
 def skeptic_findings(d: Draft, run: RunData) -> list[Finding]:
@@ -172,7 +176,7 @@ def skeptic_findings(d: Draft, run: RunData) -> list[Finding]:
     out = []
     for check in SKEPTIC_CHECKS:
         for f in check(d, run):
-            key = (f.kind, f.claim_id, f.check_id)
+            key = (f.kind, f.claim_id, f.check_id, f.facet_id)
             if key not in seen:
                 seen.add(key)
                 out.append(f)

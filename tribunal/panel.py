@@ -12,7 +12,7 @@ from langgraph.types import Send
 from reports.model import Draft
 from reports.run_data import ReviewData, RunData
 from tribunal import llm
-from tribunal.rubric import ROLE_RUBRIC, skeptic, validator
+from tribunal.rubric import ROLE_RUBRIC, answer_cap, skeptic, validator
 from tribunal.schema import ROLES, PanelResult
 from tribunal.settings import tribunal_section
 
@@ -63,9 +63,12 @@ def _gather(state: PanelState) -> dict[str, Any]:
     order = {r: i for i, r in enumerate(ROLES)}
     reviews = sorted(state["reviews"], key=lambda r: order[r.role])
     score = round(sum(WEIGHTS[r.role] * r.score for r in reviews), 2)
+    cap, why = answer_cap(state["draft"], state["run"])
+    capped = f" Capped at {cap:g}: {why}." if score > cap else ""
+    score = min(score, cap)
     synth = next(r for r in reviews if r.role == "synthesizer")
     roles = ", ".join(f"{r.role} {r.score:.1f}" for r in reviews)
-    summary = f"Panel score {score:.1f}/10 ({roles}). {synth.summary}"
+    summary = f"Panel score {score:.1f}/10 ({roles}).{capped} {synth.summary}"
     return {"result": PanelResult(round=state["round"], score=score, reviews=reviews, summary=summary)}
 
 

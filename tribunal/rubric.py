@@ -1,11 +1,19 @@
 """The evidence rubric: the three roles as deterministic functions of (Draft, RunData).
 
-SKEPTIC  10 minus a deduction per finding (critical 4, major 1.5, minor 0.5; minor ones at most 2
-         in all), floored at 0.
-VALIDATOR 10 x the share of what the draft presents as holding — supported claims and
-         re-measurements — whose evidence it can confirm in the run (5 when nothing is presented).
-SYNTHESIZER weighs both: 0.45 skeptic + 0.35 validator + 0.2 x 10 x the share of claims stated
-         as findings that their evidence supports.
+SKEPTIC  deductions per finding (critical 4, major 1.5, minor 0.5; minor ones at most 2 in all),
+         and 10 x 0.5^(deductions / 6): one critical finding costs about 3.7 points, and every
+         further finding still lowers the score (it never saturates at 0, so a worse draft always
+         scores lower than a better one).
+VALIDATOR 10 x the share of what the draft presents as holding — supported claims, re-measurements,
+         facets the Answer calls answered, and every sentence of the Answer that gives numbers —
+         that it can confirm in the run (5 when nothing is presented and the question has no
+         facets; 0 when the question has facets and nothing is presented).
+SYNTHESIZER coverage and honesty: 0.3 skeptic + 0.2 validator + 0.5 x 10 x coverage, where
+         coverage is the share of the facets the run's evidence can answer that the Answer
+         answers with confirmed rows (the share of stated claims that hold when the question has
+         no facets).
+`answer_cap` bounds the panel: a draft that states nothing, or answers no facet, stays under
+READY; 9 or more needs every answerable facet answered with evidence.
 The rubric is also the floor under an LLM reviewer (`tribunal.llm.apply_floor`).
 """
 
@@ -19,11 +27,23 @@ from reports.findings import Finding
 from reports.model import Draft
 from reports.refs import numbers_in
 from reports.run_data import RunData
+from reports import answer as ans
+from tribunal import answer_checks
 from tribunal.checks import skeptic_findings
 from tribunal.schema import RoleReview, verdict_for
 
 DEDUCTION = {"critical": 4.0, "major": 1.5, "minor": 0.5}
 MINOR_CAP = 2.0
+HALF_LIFE = 6.0  # deduction points that halve the skeptic's score
+NOTHING_CAP = 5.0  # a draft that states nothing or answers no facet: under READY (8) and flagged
+PARTIAL_CAP = 8.9  # 9+ only when every answerable facet is answered with evidence
+
+
+def _kinds(findings: list[Finding]) -> str:
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
+    return ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items())) or "nothing"
 
 
 def _ids(findings: list[Finding]) -> str:
@@ -35,11 +55,14 @@ def skeptic(d: Draft, run: RunData) -> RoleReview:
     found = skeptic_findings(d, run)
     minor = min(MINOR_CAP, sum(DEDUCTION["minor"] for f in found if f.severity == "minor"))
     major = sum(DEDUCTION[f.severity] for f in found if f.severity in ("critical", "major"))
-    score = round(max(0.0, 10.0 - major - minor), 2)
+    score = round(10.0 * 0.5 ** ((major + minor) / HALF_LIFE), 2)
     crit = [f for f in found if f.severity == "critical"]
-    summary = (f"{len(found)} problems ({len(crit)} critical: {_ids(crit)}); "
-               f"claims concerned: {_ids(found)}." if found else "No unsupported statement, altered number "
-               "or dropped baseline found.")
+    answered = [a.facet for a in d.answer if a.status == "answered"]
+    rewarded = (f"Rewarded: {len(answered)} facets answered" + (f" ({', '.join(answered)})" if answered else "")
+                + "; failed claims named as such." if d.answer else "Rewarded: nothing stated beyond the rows.")
+    summary = (f"Penalised: {len(found)} problems ({len(crit)} critical) — {_kinds(found)}; "
+               f"claims concerned: {_ids(found)}. {rewarded}" if found else
+               f"Penalised: nothing — no unsupported statement, altered number or dropped facet found. {rewarded}")
     return RoleReview(role="skeptic", score=score, verdict=verdict_for(score), summary=summary, findings=found)
 
 
@@ -97,27 +120,106 @@ def validator_findings(d: Draft, run: RunData) -> list[Finding]:
 
 
 def validator(d: Draft, run: RunData) -> RoleReview:
-    found = validator_findings(d, run)
+    found = validator_findings(d, run) + answer_confirmations(d, run)
     ok = sum(f.kind == fk.CONFIRMED for f in found)
-    score = round(10.0 * ok / len(found), 2) if found else 5.0
+    score = round(10.0 * ok / len(found), 2) if found else (0.0 if run.facets else 5.0)
     bad = [f for f in found if f.kind != fk.CONFIRMED]
-    summary = (f"Confirmed {ok} of {len(found)} supported claims and re-measurements; "
-               f"not confirmed: {_ids(bad)}." if found else "The draft presents nothing as holding; nothing to confirm.")
+    summary = (f"Rewarded: {ok} of {len(found)} claims, re-measurements, answered facets and Answer figures "
+               f"confirmed in the run's rows. Penalised: {len(bad)} not confirmed"
+               + (f" — {_kinds(bad)} ({_ids(bad)}); " + "; ".join(f.message for f in bad[:3]) if bad else "")
+               + "." if found else "Penalised: the draft presents nothing as holding; nothing to confirm.")
     return RoleReview(role="validator", score=score, verdict=verdict_for(score), summary=summary, findings=found)
+
+
+def answer_confirmations(d: Draft, run: RunData) -> list[Finding]:
+    """Each facet the Answer calls answered is backed by a row that addresses it (an on-topic
+    claim presented as a finding that holds, or a measurement); each sentence of the Answer with
+    numbers traces them to the rows it cites."""
+    facets = {f.id: f for f in run.facets}
+    claims = {c.id: c for c in run.claims}
+    topical = ans.on_topic_papers(run) if run.facets else {p.id for p in run.papers}
+    twins = ans.homonym_papers(run)
+    out: list[Finding] = []
+    for a in d.answer:
+        f = facets.get(a.facet_id)
+        if a.status == "answered":
+            stated = [claims[c] for s in a.sentences for c in s.claim_ids if c in claims]
+            backed = f is not None and (
+                any(ans.addresses(f, c) and c.paper_id in topical and c.paper_id not in twins
+                    and ans.claim_status(c, run) in ("supported", "own_word") for c in stated)
+                or any(e.id in a.check_ids for e in ans.facet_checks(f, run) if ev.comparisons(e)))
+            odd = [c.id for c in stated if c.paper_id not in topical or c.paper_id in twins
+                   or ans.claim_status(c, run) in ("contradicted", "not_reproduced")]
+            if backed and not odd:
+                out.append(Finding(kind=fk.CONFIRMED, severity="ok", facet_id=a.facet_id,
+                                   message=f"{a.facet}: answered by rows that address it."))
+            else:
+                why = (f"it states C{odd[0]}, which does not hold for this facet" if odd
+                       else "no cited row addresses it")
+                out.append(Finding(kind=fk.UNCONFIRMED, severity="major", facet_id=a.facet_id,
+                                   claim_id=odd[0] if odd else None,
+                                   message=f"The Answer calls {a.facet} answered, but {why}."))
+        for s in a.sentences:
+            if not answer_checks.sentence_numbers(s, run):
+                continue
+            bad = answer_checks.untraced(s, run)
+            if bad:
+                out.append(Finding(kind=fk.UNCONFIRMED, severity="critical", facet_id=a.facet_id,
+                                   message=f"In the Answer on {a.facet}, {', '.join(bad)} traces to no cited row."))
+            else:
+                out.append(Finding(kind=fk.CONFIRMED, severity="ok", facet_id=a.facet_id,
+                                   message=f"The figures of a sentence on {a.facet} trace to {', '.join(s.refs)}."))
+    return out
+
+
+def coverage(d: Draft, run: RunData) -> tuple[float, list[str], list[str]]:
+    """(share, answered, missed): of the facets the run's evidence can answer, those the Answer
+    answers with confirmed rows."""
+    want = answer_checks.answerable(run)
+    found = answer_confirmations(d, run)
+    confirmed = {f.facet_id for f in found if f.kind == fk.CONFIRMED and "answered by" in f.message}
+    unconfirmed = {f.facet_id for f in found if f.kind == fk.UNCONFIRMED}
+    names = {f.id: f.text for f in run.facets}
+    got = [fid for fid in want if fid in confirmed and fid not in unconfirmed]
+    missed = [names[fid] for fid in want if fid not in got]
+    return (len(got) / len(want) if want else 0.0), [names[f] for f in got], missed
+
+
+def answer_cap(d: Draft, run: RunData) -> tuple[float, str]:
+    """The highest panel score the draft can have, and why."""
+    states_anything = bool(d.stated_claim_ids() or d.empirical or any(a.status == "answered" for a in d.answer))
+    if not states_anything:
+        return NOTHING_CAP, "the draft states no finding and answers no facet"
+    if run.facets:
+        if not any(a.status == "answered" for a in d.answer):
+            return NOTHING_CAP, "the Answer answers none of the question's facets"
+        share, _, missed = coverage(d, run)
+        if share < 1.0:
+            return PARTIAL_CAP, ("answerable facets left unanswered: " + ", ".join(missed) if missed
+                                 else "no facet is answerable from the run's rows")
+    return 10.0, "no cap"
 
 
 def synthesizer(d: Draft, run: RunData) -> RoleReview:
     s, v = skeptic(d, run), validator(d, run)
-    claims = {c.id: c for c in run.claims}
-    stated = [cid for cid in d.stated_claim_ids() if cid in claims]
-    strength = (sum(ev.verdict(claims[c]) == "SUPPORTED" for c in stated) / len(stated)) if stated else 1.0
-    score = round(0.45 * s.score + 0.35 * v.score + 0.2 * 10.0 * strength, 2)
     serious = [f for f in s.findings + v.findings if f.severity in ("critical", "major")]
-    summary = (f"Skeptic {s.score:.1f}, validator {v.score:.1f}; {len(stated)} claims stated as findings, "
-               f"{strength:.0%} of them supported by their evidence. "
-               + (f"Must be addressed: {_ids(serious)}." if serious else "Nothing serious outstanding."))
+    if run.facets:
+        share, got, missed = coverage(d, run)
+        what = (f"coverage {share:.0%} of the answerable facets" + (f" (answered: {', '.join(got)})" if got else ""))
+        lost = f"unanswered though the run could: {', '.join(missed)}" if missed else "no answerable facet left open"
+    else:
+        claims = {c.id: c for c in run.claims}
+        stated = [cid for cid in d.stated_claim_ids() if cid in claims]
+        share = (sum(ev.verdict(claims[c]) == "SUPPORTED" for c in stated) / len(stated)) if stated else 0.0
+        what, lost = f"{share:.0%} of {len(stated)} stated claims hold", "the question was not framed into facets"
+    score = round(0.3 * s.score + 0.2 * v.score + 0.5 * 10.0 * share, 2)
+    cap, why = answer_cap(d, run)
+    score = min(score, cap)
+    summary = (f"Rewarded: {what}; skeptic {s.score:.1f}, validator {v.score:.1f}. Penalised: {lost}"
+               + (f"; serious findings on {_ids(serious)}" if serious else "; nothing serious outstanding")
+               + (f"; capped at {cap:g} because {why}" if cap < 10 else "") + ".")
     return RoleReview(role="synthesizer", score=score, verdict=verdict_for(score), summary=summary,
-                      findings=[f for f in serious if f.claim_id is not None][:20])
+                      findings=[f for f in serious if f.claim_id is not None or f.facet_id is not None][:20])
 
 
 ROLE_RUBRIC = {"skeptic": skeptic, "validator": validator, "synthesizer": synthesizer}
