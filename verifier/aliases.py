@@ -27,6 +27,14 @@ SYSTEMS: dict[str, list[str]] = {
                            r"speculative\s+expert\s+(?:loading|prefetching)"],
     "DeepSpeed-MoE": [r"deepspeed[- ]moe"],
     "DeepSpeed-Inference": [r"deepspeed[- ]inference", r"zero[- ]inference"],
+    # The library itself; "DeepSpeed-<Name>" is another system and is left to the caller.
+    "DeepSpeed": [r"deepspeed(?!-\w)"],
+    "GShard": [r"gshard(?![- ]\d)"],
+    "Ollama": [r"ollama"],
+    "BrainStorm": [r"brainstorm"],
+    "MC-SMoE": [r"mc-smoe"],
+    "DAOP": [r"daop"],
+    "MELINOE": [r"melinoe"],
     "FastMoE": [r"fastmoe"],
     "Tutel": [r"tutel"],
     "EdgeMoE": [r"edge[- ]?moe"],
@@ -49,6 +57,11 @@ MODELS: dict[str, list[str]] = {
     "Mixtral-8x7B": [rf"mixtral[- ]?8{_X}7b(?:[- ]instruct)?", r"mixtral[- ]8(?![\dx×*])", r"mixtral(?![- ]offloading)"],
     "Qwen1.5-MoE-A2.7B": [r"qwen\s?1\.5[- ]moe(?:[- ]a2\.7b)?", r"qwen[- ]moe(?:[- ]a2\.7b)?"],
     "Qwen3-30B-A3B": [r"qwen\s?3[- ](?:moe|30b[- ]a3b)"],
+    # Sized family names ("DeepSeekMoE 2B", "GShard 2.9B", "LLaMA2 7B") resolve by _sized_name.
+    "DeepSeekMoE-<size>": [r"deepseek[- ]?moe[- ]\d+(?:\.\d+)?b"],
+    "GShard-<size>": [r"gshard[- ]\d+(?:\.\d+)?b"],
+    "LLaMA2-<size>": [r"llama\s?-?2[- ]\d+b(?:[- ]chat)?"],
+    "DeepSeek-<size>": [r"deepseek[- ]\d+b"],
     "DeepSeek-MoE-16B": [r"deepseek[- ]?moe(?:[- ]16b)?"],
     "DeepSeek-V2": [r"deepseek[- ]v2(?:[- ]lite)?"],
     "DeepSeek-V3": [r"deepseek[- ]v3"],
@@ -60,6 +73,7 @@ MODELS: dict[str, list[str]] = {
     # Switch Transformers: Switch-32, switch-base-32, Switch-Base-128 ... resolved by _switch_name.
     "Switch-Base": [r"switch[- ](?:base[- ])?(?:8|16|32|64|128|256)\b", r"switch[- ]c(?:[- ]2048)?"],
     "Switch Transformer": [r"switch\s+transformers?"],
+    "T5-XXL": [r"t5[- ]xxl"], "T5-Large": [r"t5[- ]large"], "T5-Base": [r"t5[- ]base"],
 }
 
 HARDWARE: dict[str, list[str]] = {
@@ -81,7 +95,7 @@ HARDWARE: dict[str, list[str]] = {
 
 DATASETS: dict[str, list[str]] = {
     "ShareGPT": [r"sharegpt"], "Alpaca": [r"alpaca"], "MMLU": [r"mmlu"], "GSM8K": [r"gsm8k"],
-    "WikiText": [r"wikitext(?:-\d+)?"], "C4": [r"c4"], "WMT": [r"wmt(?:\s?'?\d+)?"],
+    "WikiText": [r"wikitext(?:-\d+)?"], "C4": [r"c4", r"colossal\s+clean\s+crawled\s+corpus"], "WMT": [r"wmt(?:\s?'?\d+)?"],
     "SQuAD": [r"squad"], "XSum": [r"xsum"], "CNN/DailyMail": [r"cnn\s?/\s?daily\s?mail"],
     "LMSYS-Chat-1M": [r"lmsys[- ]chat(?:-1m)?"], "SST-2": [r"sst-?2"], "BIG-bench": [r"big[- ]bench"],
 }
@@ -100,7 +114,20 @@ METRICS: dict[str, list[str]] = {
     "expert utilization": [r"expert\s+utili[sz]ation(?:\s+rate)?"],
     "parameter share": [r"(?:share|fraction|proportion)\s+of\s+(?:the\s+)?(?:model\s+)?parameters",
                         r"of\s+(?:all\s+|the\s+|its\s+)?(?:model(?:'s)?\s+)?parameters"],
-    "communication": [r"communication(?:\s+(?:volume|cost|time))?"],
+    "communication": [r"communication(?:\s+(?:volume|cost|time|overhead))?"],
+    "model size": [r"model\s+sizes?"],
+    "cost": [r"cheaper", r"(?:training|inference|serving|monetary)\s+costs?(?:\s+sav(?:ing|ings))?"],
+    "computation": [r"flops", r"of\s+(?:the\s+)?computations?"],
+    "compression": [r"compression(?:\s+ratio)?(?=\s+(?:of|ratio)|\s*[,)])"],
+    "runtime overhead": [r"runtime\s+overheads?"],
+    "activated experts": [r"number\s+of\s+(?:activated|active)\s+experts"],
+    "stall time": [r"stall\s+time"],
+    "GPU utilization": [r"gpu\s+utili[sz]ation"],
+    "performance": [r"performance\s+(?:drop|degradation|loss|retention)", r"of\s+(?:the\s+|its\s+)?performance",
+                    r"retention"],
+    "similarity": [r"similarity"],
+    "effect size": [r"cohen'?s\s+d", r"effect\s+sizes?"],
+    "bits per parameter": [r"bits?\s+per\s+(?:parameter|weight)"],
     "bandwidth": [r"bandwidth"],
     "energy": [r"energy"],
 }
@@ -121,6 +148,14 @@ class Mention:
     name: str
     start: int
     end: int
+
+
+def _sized_name(family: str, surface: str) -> str:
+    """'DeepSeekMoE 2B' -> 'DeepSeekMoE-2B' (16B is the released DeepSeek-MoE-16B)."""
+    size = re.search(r"(\d+(?:\.\d+)?)\s?b", surface, re.IGNORECASE).group(1)
+    if family == "DeepSeekMoE" and size == "16":
+        return "DeepSeek-MoE-16B"
+    return f"{family}-{size}B"
 
 
 def _switch_name(surface: str) -> str:
@@ -162,7 +197,12 @@ def find_mentions(text: str) -> list[Mention]:
     found: list[Mention] = []
     for m in pattern.finditer(text):
         kind, name = names[int(m.lastgroup[1:])]
-        canon = _switch_name(m.group(0)) if name == "Switch-Base" else name
+        if name == "Switch-Base":
+            canon = _switch_name(m.group(0))
+        elif name.endswith("-<size>"):
+            canon = _sized_name(name[:-len("-<size>")], m.group(0))
+        else:
+            canon = name
         found.append(Mention(kind, canon, m.start(), m.end()))
     # "Switch-32/64/128" names three models.
     for mn in list(found):

@@ -11,20 +11,49 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from verifier.aliases import Mention, find_mentions
+from verifier.aliases import Mention, canonical_model, find_mentions
 from verifier.errors import BadInputError
 from verifier.numbers import RESULT_UNITS, Quantity, find_quantities, find_settings
 from verifier.sentences import split_sentences
 from verifier.types import ExtractedClaim
 
 FIELDS = ("system", "baseline", "model", "hardware", "dataset", "metric")
+_CUE_WORDS = (r"over|than|vs\.?|versus|compared\s+(?:to|with)|relative\s+to|against|outperform(?:s|ed|ing)?|"
+              r"beat(?:s|ing)?|unlike|surpass(?:es|ing)?|comparable\s+(?:performance\s+)?(?:with|to)")
 _BASELINE_CUE = re.compile(
-    r"(?:over|than|vs\.?|versus|compared\s+(?:to|with)|relative\s+to|against|outperform(?:s|ed|ing)?|"
-    r"beat(?:s|ing)?|unlike|baselines?|surpass(?:es|ing)?)\s+(?:the\s+|a\s+|an\s+|both\s+)?"
-    r"(?:[\w-]+\s+)?$",
+    rf"(?:{_CUE_WORDS}|baselines?)\s+(?:the\s+|a\s+|an\s+|both\s+)?(?:[\w-]+\s+)?$",
     re.IGNORECASE,
 )
+# "over numerous state-of-the-art systems, including vLLM, ...": the named examples are baselines.
+_BASELINE_EXAMPLES = re.compile(
+    rf"\b(?:{_CUE_WORDS})\s+[^.;()\d]{{0,60}}?(?:including|such\s+as|e\.g\.,?|like)\s+$", re.IGNORECASE)
+_LIST_JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+)$", re.IGNORECASE)
+# A metric named as what was kept, not what was measured: "while maintaining accuracy".
+_CONDITION_BEFORE = re.compile(
+    r"(?:maintain\w*|preserv\w*|retain\w*|keep\w*|without|no\s+(?:loss|drop|degradation)\s+(?:in|of))\s+"
+    r"(?:the\s+|its\s+|model\s+|same\s+|level\s+of\s+)*$", re.IGNORECASE)
+# "4x NVIDIA A6000", "8x 3090 GPUs": a number of devices, not a ratio.
+_DEVICE_AFTER = re.compile(r"\s*(?:nvidia|geforce|rtx|tesla|amd|intel)\b|\s*(?:\d+\s*)?(?:gpus?|cpus?|nodes?)\b",
+                           re.IGNORECASE)
+_PER_PARAMETER_AFTER = re.compile(r"\s*per\s+(?:parameter|weight)", re.IGNORECASE)
+_ACTIVE_AFTER = re.compile(r"\s*(?:\(\w+\)\s*)?(?:active|activated)\b|\s*per\s+(?:input\s+)?token", re.IGNORECASE)
+# A name the tables do not know, used as a system: "DAOP outperforms", "we present PreScope".
+_NAME = r"(?:[A-Z][A-Za-z0-9]*|[a-z]+[A-Z][A-Za-z0-9]*)(?:-[A-Za-z0-9]+)*"
+_COINED_SUBJECT = re.compile(
+    rf"\b(?P<name>{_NAME})\s+(?:(?:can|also|further|consistently|successfully|significantly)\s+)*"
+    r"(?:achiev|attain|reduc|improv|increas|outperform|deliver|provid|offer|preserv|speed|accelerat|enabl|"
+    r"reach|yield|obtain|surpass|cut|lower|boost|decreas)\w*")
+_COINED_INTRO = re.compile(rf"\b(?:present|propose|introduce|call(?:ed)?|named?)\s+(?:a\s+|an\s+|the\s+)?(?P<name>{_NAME})\b"
+                           rf"|\((?P<paren>{_NAME})\)")
+_PRESENTS = re.compile(r"\b(?:present|propose|introduce)", re.IGNORECASE)
+_APPOSITION = re.compile(r"\s*[,(:]")
+_DEVICE_SPEC_BEFORE = re.compile(r"\b(?:gpus?|[A-Z]+\d+\w*)\s*\($")  # "T4 GPU (16GB)"
+_SCALED_TO = re.compile(r"\s+to\s+(\d+(?:\.\d+)?)\s?B\s+param")  # "scale up DeepSeekMoE to 145B parameters"
+_NOT_NAMES = {"GPU", "GPUs", "CPU", "CPUs", "LLM", "LLMs", "MoE", "MoEs", "SMoE", "MLP", "PCIe", "VRAM", "TPOT", "TTFT",
+              "API", "NLP", "VLM", "VLMs", "EP", "KV", "HBM", "SOTA", "SSD", "DRAM", "FLOPs", "IO", "RAM", "AI", "ML",
+              "CPU-GPU", "GPU-CPU", "I/O", "SMoEs", "LLaMA", "BERT", "ViT", "CBS", "UFO", "EHR", "MAP", "NDCG"}
 _CLAUSE_DELIM = re.compile(r";|,(?!\d)|\b(?:while|whereas|but|and)\b|\(|\)", re.IGNORECASE)
 _HIGHER = re.compile(r"\b(?:higher|increas\w*|improv\w*|faster|speed[- ]?ups?|more|rais\w*|boost\w*|gains?|"
                      r"outperform\w*|better|accelerat\w*)\b", re.IGNORECASE)
@@ -77,17 +106,69 @@ def ensure_text(text: str | bytes) -> str:
 
 
 def _roles(sentence: str, mentions: list[Mention]) -> list[tuple[str, Mention]]:
-    """(field, mention) pairs: a system preceded by "over/than/vs..." is the baseline."""
-    out = []
+    """(field, mention) pairs. A system or model right after "over/than/vs/comparable with...",
+    or named as an example of what was compared against ("over systems including vLLM and
+    Ollama"), is the baseline; a list continues the role of its first item."""
+    out: list[tuple[str, Mention]] = []
     for mn in mentions:
         kind = mn.kind
-        if kind == "system":
+        if kind in ("system", "model"):
             before = sentence[max(0, mn.start - 40):mn.start]
+            wide = sentence[max(0, mn.start - 90):mn.start]
             after = sentence[mn.end:mn.end + 12].lower()
-            if _BASELINE_CUE.search(before) or after.lstrip().startswith("baseline"):
+            prev = out[-1] if out else None
+            if (_BASELINE_CUE.search(before) or _BASELINE_EXAMPLES.search(wide)
+                    or (kind == "system" and after.lstrip().startswith("baseline"))):
+                kind = "baseline"
+            elif prev and prev[0] == "baseline" and prev[1].kind == mn.kind and _LIST_JOIN.match(
+                    sentence[prev[1].end:mn.start]):
                 kind = "baseline"
         out.append((kind, mn))
     return out
+
+
+def _coined_systems(sentence: str, known: list[Mention]) -> list[Mention]:
+    """Systems the alias tables do not know, told by how the sentence uses the name."""
+    taken = [(m.start, m.end) for m in known]
+    found: list[Mention] = []
+    for pat in (_COINED_SUBJECT, _COINED_INTRO):
+        for m in pat.finditer(sentence):
+            group = "paren" if m.groupdict().get("paren") else "name"
+            name, a, b = m.group(group), m.start(group), m.end(group)
+            if group == "paren" and not _PRESENTS.search(sentence, 0, a):
+                continue  # only "we propose Long Name (ACRONYM)" coins a name in brackets
+            capitals = sum(ch.isupper() for ch in name)
+            # One capital is an ordinary word opening a sentence, unless it is set off as the
+            # name of what is presented: "we present Zephyrus, an engine ...".
+            appositive = pat is _COINED_INTRO and group == "name" and _APPOSITION.match(sentence, b)
+            if (capitals < 2 and not appositive) or name in _NOT_NAMES or name.upper() == name and len(name) < 3:
+                continue
+            if any(a < e and s < b for s, e in taken):
+                continue
+            taken.append((a, b))
+            found.append(Mention("system", name, a, b))
+    return found
+
+
+def _is_condition(sentence: str, mn: Mention) -> bool:
+    return mn.kind == "metric" and bool(_CONDITION_BEFORE.search(sentence[max(0, mn.start - 40):mn.start]))
+
+
+def _is_result(sentence: str, q: Quantity, mentions: list[Mention]) -> bool:
+    """Whether ``q`` is a measured or reported figure rather than a count or a device's spec."""
+    after = sentence[q.end:q.end + 30]
+    if q.unit == "×" and _DEVICE_AFTER.match(after):
+        return False  # "4x NVIDIA A6000": four GPUs
+    if q.unit in ("GB", "MB") and _DEVICE_SPEC_BEFORE.search(sentence[max(0, q.start - 12):q.start]):
+        return False  # "T4 GPU (16GB)": the device's own memory
+    if q.unit == "bit":
+        return bool(_PER_PARAMETER_AFTER.match(after))
+    if q.unit is None:
+        # A statistic written after its metric: "similarity (0.84 ...)", "Cohen's d = 1.44".
+        lead = sentence[max(0, q.start - 3):q.start]
+        return q.decimals > 0 and ("(" in lead or "=" in lead) and any(
+            m.kind == "metric" and 0 <= q.start - m.end <= 40 for m in mentions)
+    return q.unit in RESULT_UNITS
 
 
 def _clause_of(bounds: list[int], pos: int) -> int:
@@ -113,13 +194,31 @@ def _direction(sentence: str, q: Quantity | None) -> str | None:
     return best[1] if best else None
 
 
+def _scaled_family(sentence: str, mn: Mention) -> Mention:
+    """"scale up DeepSeekMoE to 145B parameters" names the 145B model, not the released one."""
+    m = _SCALED_TO.match(sentence, mn.end)
+    surface = sentence[mn.start:mn.end]
+    if mn.kind != "model" or not m or any(ch.isdigit() for ch in surface):
+        return mn
+    sized = canonical_model(f"{surface} {m.group(1)}B")
+    return Mention("model", sized, mn.start, mn.end) if sized else mn
+
+
+def _metric_for(sentence: str, q: Quantity, bound_metric: str | None) -> str | None:
+    """Parameter counts name their metric by their unit; other units fall back to a default."""
+    if q.unit == "B params":
+        return "active parameters" if _ACTIVE_AFTER.match(sentence[q.end:q.end + 24]) else "parameters"
+    return bound_metric or _UNIT_METRIC.get(q.unit or "")
+
+
 def sentence_facts(sentence: str) -> list[Fact]:
     """Facts of one sentence; a sentence without result numbers gives one fact with no quantity."""
-    mentions = find_mentions(sentence)
+    mentions = [_scaled_family(sentence, m) for m in _mentions(sentence)]
+    mentions = sorted(mentions + _coined_systems(sentence, mentions), key=lambda m: m.start)
     settings = find_settings(sentence)
     masked = [(m.start, m.end) for m in mentions if m.kind != "metric"] + [(s.start, s.end) for s in settings]
-    quantities = [q for q in find_quantities(sentence, masked) if q.unit in RESULT_UNITS]
-    roles = _roles(sentence, mentions)
+    quantities = [q for q in find_quantities(sentence, masked) if _is_result(sentence, q, mentions)]
+    roles = [(k, mn) for k, mn in _roles(sentence, mentions) if not _is_condition(sentence, mn)]
     setting = {s.key: s.value for s in settings}
     if not quantities:
         fields: dict[str, str] = {}
@@ -128,7 +227,8 @@ def sentence_facts(sentence: str) -> list[Fact]:
         return [Fact(None, fields, setting, _direction(sentence, None))]
     bounds = sorted(m.start() for m in _CLAUSE_DELIM.finditer(sentence))
     q_clause = [_clause_of(bounds, q.start) for q in quantities]
-    facts = [Fact(q, {}, dict(setting), _direction(sentence, q)) for q in quantities]
+    facts = [Fact(q, {}, dict(setting, **({"bound": q.bound} if q.bound else {})), _direction(sentence, q))
+             for q in quantities]
     respectively = "respectively" in sentence.lower() and len(quantities) > 1
     for kind in FIELDS:
         cands = [mn for k, mn in roles if k == kind]
@@ -142,14 +242,29 @@ def sentence_facts(sentence: str) -> list[Fact]:
         for i, (fact, q) in enumerate(zip(facts, quantities)):
             same = [mn for mn in cands if _clause_of(bounds, mn.start) == q_clause[i]]
             free = [mn for mn in cands if _clause_of(bounds, mn.start) not in set(q_clause) - {q_clause[i]}]
-            pool = same or free
-            if pool:
-                fact.fields[kind] = min(pool, key=lambda mn: abs(mn.start - q.start)).name
-            elif len(set(names)) == 1:
+            if kind == "baseline" and q.unit == "B params":
+                continue  # a parameter count is not measured against anything
+            if same:
+                chosen = min(same, key=lambda mn: abs(mn.start - q.start))
+            elif free and kind == "system":
+                chosen = free[0]  # the sentence's subject, not a name in an aside ("part of the DeepSpeed library")
+            elif free:
+                chosen = min(free, key=lambda mn: abs(mn.start - q.start))
+            elif kind == "metric" and i and facts[i - 1].quantity.unit == q.unit and "metric" in facts[i - 1].fields:
+                fact.fields[kind] = facts[i - 1].fields[kind]  # "by 1.2-3x over A and up to 14.7x over B"
+                continue
+            elif len(set(names)) == 1 and kind != "metric":
                 fact.fields[kind] = names[0]
+                continue
+            else:
+                continue
+            fact.fields[kind] = chosen.name
+            if kind == "metric" and q.unit == "×" and sentence[chosen.start:chosen.end].lower().endswith("speed"):
+                fact.fields[kind] = "speedup"  # "3x improvement in inference speed" is a speed-up
     for fact in facts:
-        if "metric" not in fact.fields and fact.quantity.unit in _UNIT_METRIC:
-            fact.fields["metric"] = _UNIT_METRIC[fact.quantity.unit]
+        metric = _metric_for(sentence, fact.quantity, fact.fields.get("metric"))
+        if metric:
+            fact.fields["metric"] = metric
         if fact.fields.get("metric") == "speedup" and fact.quantity.unit == "×":
             fact.direction = "higher"
     return facts
@@ -188,6 +303,21 @@ def fact_to_claim(sentence: str, fact: Fact, kind: str, start: int) -> Extracted
 
 
 _INHERITED = ("baseline", "model", "hardware")
+_SETTING_BEFORE = re.compile(r"\b(?:on|for|with|in|using|of|across|including|than|over|like|e\.g\.,?|to)\s+"
+                             r"(?:the\s+|a\s+|an\s+)?$", re.IGNORECASE)
+
+
+def _model_subject(sentence: str) -> bool:
+    """Whether a model is what the sentence is about ("OLMoE-1B-7B has ...", "we scale up
+    DeepSeekMoE to ..."), as opposed to the setting of a system's result ("on Mixtral-8x7B")."""
+    return any(m.kind == "model" and not _SETTING_BEFORE.search(sentence[max(0, m.start - 16):m.start])
+               for m in _mentions(sentence))
+
+
+@lru_cache(maxsize=4096)
+def _mentions(sentence: str) -> tuple[Mention, ...]:
+    """find_mentions, memoised: a passage's sentences are read by more than one rule."""
+    return tuple(find_mentions(sentence))
 
 
 def passage_facts(text: str) -> list[tuple[tuple[int, int], list[Fact]]]:
@@ -212,10 +342,12 @@ def passage_facts(text: str) -> list[tuple[tuple[int, int], list[Fact]]]:
             continue
         facts = sentence_facts(sentence)
         named = {k for f in facts for k in f.fields}
+        about_model = _model_subject(sentence)
         for fact in facts:
             # "It ..." or a result sentence naming no system ("The speed-up is 1.99× ...")
-            # speaks of the system of the sentence before.
-            if "system" not in named and last_system and (_ANAPHORA.match(sentence) or fact.quantity):
+            # speaks of the system of the sentence before; one whose subject is a model does not.
+            if "system" not in named and last_system and not about_model and (
+                    _ANAPHORA.match(sentence) or fact.quantity):
                 fact.fields["system"] = last_system
             for k in _INHERITED:
                 if fact.quantity is not None and k not in named and context.get(k):

@@ -61,3 +61,69 @@ def test_long_text_yields_every_claim():
 def test_other_language_text_gives_no_false_structure():
     claims = extract_claims("Le modèle est rapide et la mémoire est petite. Das Wetter ist schön.")
     assert claims == []
+
+
+DAOP = ("Comprehensive evaluations across various datasets show that DAOP outperforms traditional expert caching "
+        "and prefetching methods by up to 8.20x and offloading techniques by 1.35x while maintaining accuracy.")
+PROMOE = ("Our evaluations demonstrate that ProMoE achieves an average speedup of 2.20x (up to 3.21x) and 2.07x "
+          "(up to 5.02x) in the prefill and decode stages, respectively, compared to existing offloading solutions.")
+SIDA = ("Specifically, SiDA-MoE attains a remarkable speedup in MoE inference with up to $3.93\\times$ throughput "
+        "increasing, up to $72\\%$ latency reduction, and up to $80\\%$ GPU memory saving with down to $1\\%$ "
+        "performance drop.")
+
+
+def _numbers(text):
+    return [c for c in extract_claims(text) if c.value is not None]
+
+
+def test_what_was_maintained_is_not_the_metric_of_the_number():
+    claims = _numbers(DAOP)
+    assert [(c.value, c.metric, c.system) for c in claims] == [(8.2, "speedup", "DAOP"), (1.35, "speedup", "DAOP")]
+    assert all(c.metric != "accuracy" for c in claims)
+    assert [c.setting.get("bound") for c in claims] == ["upper", None]
+
+
+def test_each_number_of_a_multi_number_sentence_is_its_own_claim_with_its_bound():
+    claims = _numbers(PROMOE)
+    assert [(c.value, c.setting.get("bound")) for c in claims] == [(2.2, None), (3.21, "upper"), (2.07, None),
+                                                                   (5.02, "upper")]
+    assert {(c.system, c.metric, c.unit, c.value_high) for c in claims} == {("ProMoE", "speedup", "×", None)}
+
+
+def test_a_change_from_one_figure_to_another_is_not_a_range():
+    claims = _numbers("ExpertFlow cuts peak GPU memory from 35.21 GB to 6.52 GB on Mixtral-8x7B.")
+    assert [(c.value, c.value_high, c.unit, c.metric) for c in claims] == [(35.21, None, "GB", "memory"),
+                                                                           (6.52, None, "GB", "memory")]
+    (ranged,) = _numbers("MELINOE increases throughput by $1.2-3\\times$ over efficient baselines.")
+    assert (ranged.value, ranged.value_high, ranged.unit, ranged.metric) == (1.2, 3.0, "×", "throughput")
+
+
+def test_latex_numbers_keep_their_metrics_and_bounds():
+    got = [(c.value, c.unit, c.metric, c.setting.get("bound")) for c in _numbers(SIDA)]
+    assert got == [(3.93, "×", "throughput", "upper"), (72.0, "%", "latency", "upper"),
+                   (80.0, "%", "memory", "upper"), (1.0, "%", "performance", "lower")]
+    assert SIDA[_numbers(SIDA)[0].start:_numbers(SIDA)[0].end] == SIDA
+
+
+def test_named_examples_of_what_was_beaten_are_baselines():
+    text = ("MoE-Infinity provides 3.1-16.7x per-token latency improvements over numerous state-of-the-art "
+            "systems, including vLLM, Ollama, DeepSpeed and BrainStorm.")
+    (c,) = _numbers(text)
+    assert (c.system, c.metric, c.value, c.value_high, c.baseline) == ("MoE-Infinity", "latency", 3.1, 16.7, "vLLM")
+
+
+def test_parameter_counts_are_claims_and_device_counts_are_not():
+    text = ("We introduce OLMoE. OLMoE-1B-7B has 7 billion (B) parameters but uses only 1B per input token. "
+            "We pretrain it on 5 trillion tokens.")
+    got = [(c.value, c.unit, c.metric, c.model, c.system) for c in _numbers(text)]
+    assert got == [(7.0, "B params", "parameters", "OLMoE-1B-7B", None),
+                   (1.0, "B params", "active parameters", "OLMoE-1B-7B", None)]
+    served = _numbers("On a server with 4x NVIDIA A100 GPUs it has 2.1x higher throughput than vLLM.")
+    assert [(c.value, c.baseline) for c in served] == [(2.1, "vLLM")]
+
+
+def test_a_system_the_tables_do_not_know_is_read_from_how_the_sentence_uses_it():
+    text = ("To address this, we present Zephyrus, an offloading engine. "
+            "Zephyrus reduces decode latency by 31% over SE-MoE on Mixtral-8x7B.")
+    (c,) = _numbers(text)
+    assert (c.system, c.baseline, c.metric, c.value, c.model) == ("Zephyrus", "SE-MoE", "latency", 31.0, "Mixtral-8x7B")

@@ -62,3 +62,30 @@ def test_aliases_normalise_names():
 def test_slash_lists_name_each_model():
     names = [m.name for m in find_mentions("on Switch-32/64/128") if m.kind == "model"]
     assert names == ["Switch-Base-32", "Switch-Base-64", "Switch-Base-128"]
+
+
+def _q(text):
+    return [(x.value, x.value_high, x.unit, x.bound, text[x.start:x.end]) for x in find_quantities(text)]
+
+
+def test_latex_spreads_and_word_scales():
+    assert _q("up to $3.93\\times$ more, 14\\% less") == [(3.93, None, "×", "upper", "3.93\\times"),
+                                                          (14.0, None, "%", None, "14\\%")]
+    assert _q("ranging from 85 million to 1.2 billion parameters") == [
+        (0.085, 1.2, "B params", None, "85 million to 1.2 billion parameters")]
+    assert _q("1.6 trillion parameters on 5 trillion tokens") == [(1600.0, None, "B params", None, "1.6 trillion"),
+                                                                   (5.0, None, None, None, "5 trillion")]
+    assert [v for v, *_ in _q("92.5% +/- 6.1% accuracy")] == [92.5]
+
+
+def test_bounds_and_changes():
+    assert [b for *_, b, _ in _q("at most 2.34x, beyond 600B parameters, 9x")] == ["upper", "lower", None]
+    assert _q("from 35.21 GB to 6.52 GB") == [(35.21, None, "GB", None, "35.21 GB"), (6.52, None, "GB", None, "6.52 GB")]
+
+
+def test_sized_family_names_and_library_names():
+    names = [(m.kind, m.name) for m in find_mentions("DeepSeekMoE 2B matches GShard 2.9B and LLaMA2 7B; DeepSeekMoE 16B")]
+    assert names == [("model", "DeepSeekMoE-2B"), ("model", "GShard-2.9B"), ("model", "LLaMA2-7B"),
+                     ("model", "DeepSeek-MoE-16B")]
+    assert [m.name for m in find_mentions("DeepSpeed-MoE, part of the DeepSpeed library")] == ["DeepSpeed-MoE", "DeepSpeed"]
+    assert [m.name for m in find_mentions("4.5x faster and 9x cheaper, 20% FLOPs")] == ["speedup", "cost", "computation"]
