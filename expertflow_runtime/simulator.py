@@ -177,6 +177,8 @@ class SimResult:
     predictor_s_per_step: float = 0.0
     scheduler_s_per_step: float = 0.0
     planning_s_per_step: float = 0.0  # all policy hooks, measured here (charged or not)
+    # the policy's own decisions per decode step: hooks less route source and scheduler
+    decode_planning_s_per_step: float = 0.0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -226,6 +228,7 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
         raise ValueError(f"policy_time={policy_time!r}; valid: all, overheads, none")
     overheads = getattr(policy, "overheads", None)
     planning = [0.0]
+    own = {"decode_s": 0.0, "decode_steps": 0, "decoding": False}  # the policy's own planning
     charged = {"predictor_s": 0.0, "scheduler_s": 0.0}
 
     def spent() -> tuple[float, float, float]:
@@ -243,6 +246,8 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
         charged["predictor_s"] += pred
         charged["scheduler_s"] += sched
         planning[0] += wall
+        if own["decoding"]:
+            own["decode_s"] += wall - (after[0] - before[0]) - sched
         if policy_time == "all":
             ex.now += wall - (after[0] - before[0]) + pred
         elif policy_time == "overheads":
@@ -273,6 +278,8 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
                 upcoming: tuple[tuple[int, ...], ...] = ()) -> None:
         """One step of ``members``, each fed up to its prompt and ``extra`` generated tokens."""
         step = StepInfo(ex.step, phase, contexts(members, extra), tuple(new), upcoming)
+        own["decoding"] = phase is Phase.DECODE
+        own["decode_steps"] += own["decoding"]
         lengths = [seqs[m][2] + extra for m in members]
         ex.now += cost.forward_s(sum(new))
         plan = hook(policy.on_step_start, step, ex.view())
@@ -344,4 +351,5 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
         predictor_s_per_step=charged["predictor_s"] / steps,
         scheduler_s_per_step=charged["scheduler_s"] / steps,
         planning_s_per_step=planning[0] / steps,
+        decode_planning_s_per_step=own["decode_s"] / max(1, own["decode_steps"]),
     )

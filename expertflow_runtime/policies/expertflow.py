@@ -28,6 +28,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -158,6 +159,10 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         self.ahead: list[ExpertKey] = []  # the next step's predicted keys, delivery order
         self._issue_seq = itertools.count(1)
         self.issued: dict[ExpertKey, int] = {}  # key -> order its prefetch was issued in
+        self._deferred_copies: deque[ExpertKey] = deque()  # the last replay's copies not issued
+        self._deferred_leave: dict[ExpertKey, int] = {}  # their victims -> layer of last use
+        self._uses_now: dict[ExpertKey, int] = {}  # key -> first position this step, last replay
+        self._uses_ahead: dict[ExpertKey, int] = {}  # key -> first position in the next step
 
     def attach(self, spec: CacheSpec) -> None:
         super().attach(spec)
@@ -177,7 +182,9 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         # compute never waits on a late copy while a landed expert could run), then the misses
         order = sorted(need, key=lambda k: (not view.held(k), k in view.in_flight,
                                             self.issued.get(k, 0)))
-        ops = self._plan(view, order, [k for k in self.wanted if k.layer > layer])
+        ops = self._follow(layer, order, view)
+        if ops is None:
+            ops = self._plan(view, order, [k for k in self.wanted if k.layer > layer])
         needed = set(need)
         for k in self.wanted:  # learn from this layer's mispredictions
             if k.layer == layer:
@@ -186,6 +193,94 @@ class ExpertFlow(_Predicting, RecencyPolicy):
             if k not in self.score:
                 self.penalty[k] = 0
         return Plan(ops=tuple(ops), layer=layer)
+
+    def _follow(self, layer: int, order: list[ExpertKey], view: CacheView) -> list[Op] | None:
+        """This layer's ops from the last replay's schedule, or None when it no longer holds.
+
+        A replay per layer cost ~3 ms per layer on full-size tables, so the replay made at step
+        start (or at the last layer that broke it) is carried out layer by layer: each victim
+        leaves right after its last use this step (after the layer, if it was mispredicted and
+        never computed) and its slot goes to the next copy in the replay's order. An expert no
+        prediction named is LOADed into a free slot, else into the slot of the held expert
+        needed last (Belady on the replay's positions, ``_victims``). None when a needed expert's copy would
+        come only after its compute: the caller replays.
+        """
+        needed = set(order)
+        queue = self._deferred_copies
+        while queue and queue[0].layer <= layer and queue[0] not in needed:
+            queue.popleft()  # predicted for this layer, not routed here: its copy lapses
+        queued = {k: i for i, k in zip(range(4 * len(order) + 8), queue)}
+        held = [k for k in order if view.held(k)]
+        unnamed = [k for k in order if not view.held(k) and k not in queued]
+        waiting = sorted((k for k in order if not view.held(k) and k in queued), key=queued.__getitem__)
+        queue, leaving = deque(queue), dict(self._deferred_leave)
+        ops: list[Op] = []
+        have = set(view.resident | view.in_flight)  # held as the ops so far leave it
+        slots = view.free
+
+        def issue() -> None:
+            nonlocal slots
+            # a key still held is copied again only after it leaves (its next-step copy)
+            while queue and slots > 0 and queue[0] not in have:
+                k = queue.popleft()
+                ops.append(self._prefetch(k))
+                have.add(k)
+                slots -= 1
+
+        def release(k: ExpertKey) -> None:
+            nonlocal slots
+            leaving.pop(k, None)
+            have.discard(k)
+            ops.append(Op(OpKind.EVICT, k))
+            slots += 1
+
+        # keys whose last use this step is here but which this layer does not compute (a
+        # misprediction) leave before the computes, so the copies behind them are not held up
+        for k in [k for k, at in leaving.items() if at <= layer and k not in needed]:
+            if k in have:
+                release(k)
+            else:  # never copied: its copy and its leaving both lapse
+                leaving.pop(k)
+                if k in queue:
+                    queue.remove(k)
+        issue()
+        spare: list[ExpertKey] = []  # victims for unpredicted misses, needed last at the end
+        for k in unnamed:
+            if slots == 0:
+                if not spare:
+                    spare = self._victims(layer, view, have - needed)
+                while spare and spare[-1] not in have:
+                    spare.pop()
+                if not spare:
+                    return None
+                release(spare.pop())
+            ops.append(Op(OpKind.LOAD, k))
+            have.add(k)
+            slots -= 1
+        for k in held + unnamed + waiting:
+            if k not in have:
+                return None
+            ops.append(Op(OpKind.COMPUTE, k))
+            if leaving.get(k, -1) == layer:
+                release(k)
+                issue()
+        self._deferred_copies, self._deferred_leave = queue, leaving
+        return ops
+
+    def _victims(self, layer: int, view: CacheView, have: set[ExpertKey]) -> list[ExpertKey]:
+        """Victims for misses no one predicted: the held keys of ``have`` (the layer's needed
+        ones left out), the one needed last at the END (by the last replay's positions: this
+        step's later layers, then the next step's, then never)."""
+        never = 1 << 30
+
+        def next_use(h: ExpertKey) -> int:
+            if h.layer > layer and h in self._uses_now:
+                return self._uses_now[h]
+            return self._uses_ahead.get(h, never)
+
+        landed = sorted((h for h in view.resident if h in have), key=next_use)
+        flying = sorted((h for h in view.in_flight if h in have), key=next_use)
+        return flying + landed  # popped from the end: landed first (evicting a copy waits)
 
     # -- internals ----------------------------------------------------------------------------
     def _plan(self, view: CacheView, computes: list[ExpertKey], rest: list[ExpertKey]) -> list[Op]:
@@ -212,22 +307,25 @@ class ExpertFlow(_Predicting, RecencyPolicy):
             first[seq[i]] = i
         seen: dict[ExpertKey, int] = {}  # key -> its last position replayed so far
 
-        def giveup(h: ExpertKey) -> tuple[int, ...]:
-            """Larger = given up first. Changes only when ``h`` itself is replayed."""
+        n_computes, pure, penalty, last_use = len(computes), self.pure_belady, self.penalty, self.last_use
+
+        def rank(h: ExpertKey) -> tuple[int, int, int, int]:
+            """Smaller = given up first (a min-heap). Changes only when ``h`` itself is replayed."""
             last = seen.get(h, -1)
             nu = following[last] if last >= 0 else first.get(h, never)
             if nu >= never:  # no predicted use left: free within this plan first
-                return (2, int(last < len(computes)), self.penalty.get(h, 0), -self.last_use.get(h, -1))
-            if nu >= horizon and not self.pure_belady:  # only the next step wants it: the one free soonest
-                return (1, -last, nu, 0)
-            return (0, nu, 0, 0)  # Belady: needed furthest ahead
+                return (-2, -(last < n_computes), -penalty.get(h, 0), last_use.get(h, -1))
+            if nu >= horizon and not pure:  # only the next step wants it: the one free soonest
+                return (-1, last, -nu, 0)
+            return (0, -nu, 0, 0)  # Belady: needed furthest ahead
 
-        heap: list[tuple[tuple[int, ...], int, ExpertKey]] = []  # max-heap by negation, lazy
+        heap: list[tuple[tuple[int, int, int, int], int, ExpertKey]] = []  # lazy: stale entries skipped
         version: dict[ExpertKey, int] = {}
+        push = heapq.heappush
 
         def touch(h: ExpertKey) -> None:
-            version[h] = version.get(h, 0) + 1
-            heapq.heappush(heap, (tuple(-x for x in giveup(h)), version[h], h))
+            v = version[h] = version.get(h, 0) + 1
+            push(heap, (rank(h), v, h))
 
         held = set(view.resident | view.in_flight)
         for h in held:
@@ -271,6 +369,17 @@ class ExpertFlow(_Predicting, RecencyPolicy):
                 if ci < len(copies) and copies[ci][0] == done:
                     raise ValueError(f"no slot for {tuple(computes[done])} when it is computed")
                 ops.append(Op(OpKind.COMPUTE, computes[done]))
+        # the rest of the schedule, carried out layer by layer while predictions hold: each
+        # victim leaves after its last use this step (its own layer; never, if the next step's)
+        self._uses_now, self._uses_ahead = {}, {}
+        for i in range(len(computes), len(seq)):
+            (self._uses_now if i < horizon else self._uses_ahead).setdefault(seq[i], i)
+        self._deferred_copies = deque(k for _, k in copies[ci:])
+        # (a key may leave twice: after its use here, and again after a copy for the next step;
+        # only the first matters before the next replay)
+        self._deferred_leave = {}
+        for at, v in leave[li:]:
+            self._deferred_leave.setdefault(v, v.layer if at - 1 < horizon else 1 << 30)
         return ops
 
     def _demand(self, scores: np.ndarray) -> dict[ExpertKey, float]:
