@@ -58,7 +58,15 @@ class RunMetrics:
     wasted_prefetches: int
     peak_slots: int
     capacity: int
+    # Memory the run held, measured: on CUDA the allocator's peak (weights, slots, activations,
+    # KV cache); elsewhere the bytes of the tensors held on the device: the non-expert weights
+    # plus the expert slots actually occupied at the peak (activations and KV not counted).
     peak_device_bytes: int | None = None
+    peak_expert_bytes: int = 0  # most expert slots occupied at once x bytes of one slot
+    non_expert_bytes: int = 0  # weights left on the device after offloading (measured tensors)
+    resident_bytes_all: int = 0  # non-expert weights + every expert: what all-resident holds
+    memory_source: str = ""
+    in_flight_hits: int = 0  # hits whose copy was still in flight at the compute (they waited)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -169,11 +177,30 @@ class Engine:
             tokens_per_s=n_new / total, ttft_s=ttft,
             tpot_s=(total - ttft) / max(1, max_new_tokens - 1), total_s=total,
             **c.cache_metrics(), peak_slots=executor.peak_slots, capacity=capacity,
-            peak_device_bytes=(torch.cuda.max_memory_allocated(self.device)
-                               if self.device.type == "cuda" else None))
+            **self.memory_metrics(executor))
         trace = recorder.finish() if recorder else None
         overheads = policy.overheads() if hasattr(policy, "overheads") else None
         return GenerationResult(tokens, metrics, trace, overheads)
+
+    def device_weight_bytes(self) -> int:
+        """Bytes of the parameters and buffers the offloaded model keeps on the device."""
+        tensors = list(self.model.parameters()) + list(self.model.buffers())
+        return sum(t.numel() * t.element_size() for t in tensors if t.device.type == self.device.type)
+
+    def memory_metrics(self, executor: Executor) -> dict:
+        """The run's peak device memory, measured (see ``RunMetrics``), and what holding every
+        expert would take on the same device."""
+        slot = executor.slots[0] if executor.slots else None
+        slot_bytes = slot.numel() * slot.element_size() if slot is not None else self.layout.nbytes
+        weights = self.device_weight_bytes()
+        expert = executor.peak_slots * slot_bytes
+        all_experts = self.num_layers * self.preset.num_experts * slot_bytes
+        if self.device.type == "cuda":
+            peak, source = torch.cuda.max_memory_allocated(self.device), "cuda allocator peak"
+        else:
+            peak, source = weights + expert, "tensor bytes held (weights + occupied slots)"
+        return dict(peak_device_bytes=peak, peak_expert_bytes=expert, non_expert_bytes=weights,
+                    resident_bytes_all=weights + all_experts, memory_source=source)
 
     def _start_step(self, step: int, phase: Phase, seqs: list[list[int]], new: list[int],
                     policy: Policy, executor: Executor,

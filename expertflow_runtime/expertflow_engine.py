@@ -75,7 +75,7 @@ def generate_grouped(engine, prompts: list[list[int]], max_new_tokens: int, *, p
         tokens_per_s=P * max_new_tokens / total, ttft_s=ttft,
         tpot_s=(total - ttft) / max(1, max_new_tokens - 1), total_s=total,
         **c.cache_metrics(), peak_slots=executor.peak_slots, capacity=capacity,
-        steps=timing["steps"], groups=groups, batch=B,
+        **engine.memory_metrics(executor), steps=timing["steps"], groups=groups, batch=B,
         predictor_s_per_step=over.get("predictor_s", 0.0) / decode_steps,
         scheduler_s_per_step=over.get("scheduler_s", 0.0) / decode_steps,
         kv_regroup_s=timing["kv_regroup_s"], regroups=timing["regroups"],

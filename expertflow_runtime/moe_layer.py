@@ -49,10 +49,12 @@ class RunCounters:
     def cache_metrics(self) -> dict[str, float | int]:
         """The run's cache figures, as both decoding loops report them. ``hit_rate`` counts a
         prefetch still in flight when its expert is computed as a hit; ``on_time_hit_rate``
-        counts only copies that had landed (no wait)."""
+        counts only copies that had landed (no wait); ``in_flight_hits`` are the hits left out of
+        it (their copy was still in flight when the compute came, so it waited)."""
         computed = max(1, self.hits + self.misses)
         return dict(hit_rate=self.hits / computed,
                     on_time_hit_rate=(self.hits - self.late_prefetch_waits) / computed,
+                    in_flight_hits=self.late_prefetch_waits,
                     hits=self.hits, misses=self.misses, experts_loaded=self.loaded + self.prefetched,
                     bytes_moved=self.bytes_moved, stall_s=self.stall_s, wasted_prefetches=self.wasted)
 

@@ -177,6 +177,13 @@ class SimResult:
     predictor_s_per_step: float = 0.0
     scheduler_s_per_step: float = 0.0
     planning_s_per_step: float = 0.0  # all policy hooks, measured here (charged or not)
+    in_flight_hits: int = 0  # hits whose copy was still in flight at the compute (they waited)
+    # device memory at the full-size shape: the most expert slots the run occupied at once,
+    # plus the weights that stay (from the cost model; 0 when it does not know them)
+    peak_expert_bytes: int = 0
+    peak_device_bytes: int = 0
+    resident_bytes_all: int = 0  # the same weights with every expert held (all-resident)
+    memory_source: str = "simulated: occupied slots x expert bytes + non-expert weights"
     # the policy's own decisions per decode step: hooks less route source and scheduler
     decode_planning_s_per_step: float = 0.0
 
@@ -346,6 +353,10 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
         bytes_moved=totals.bytes_moved,
         stall_s=totals.stall_s,
         peak_slots=ex.peak,
+        in_flight_hits=totals.late_prefetch_waits,
+        peak_expert_bytes=ex.peak * cost.expert_bytes,
+        peak_device_bytes=ex.peak * cost.expert_bytes + cost.non_expert_bytes,
+        resident_bytes_all=L * E * cost.expert_bytes + cost.non_expert_bytes,
         wall_s=wall,
         decode_tokens=decode_tokens,
         predictor_s_per_step=charged["predictor_s"] / steps,

@@ -40,6 +40,7 @@ class CostModel:
     transfer_s: float
     expert_bytes: int
     copy_issue_s: float = 0.0  # host time on the compute path to issue one copy (and wake its waiter)
+    non_expert_bytes: int = 0  # weights that stay on the device (0: unknown, e.g. a fitted model)
 
     def forward_s(self, tokens: int) -> float:
         return self.step_fixed_s + self.per_token_s * tokens
@@ -80,6 +81,9 @@ class CostModel:
             expert_token_s=2 * preset.expert_params / flops,
             transfer_s=profile.transfer_s(preset.expert_bytes),
             expert_bytes=preset.expert_bytes,
+            # embeddings and LM head (untied), every layer's attention, router, shared experts
+            # and dense blocks, the leading dense layers
+            non_expert_bytes=(2 * head + dense_total + per_layer * preset.moe_layers) * d,
         )
 
     @classmethod

@@ -122,3 +122,17 @@ def test_reference_caches_match_all_resident_within_budget(engine):
         run = engine.generate(ps, NEW, policy=make_policy(name, **kw), capacity=cap)
         assert run.tokens == ref.tokens, name
         assert 0 < run.metrics.peak_slots <= cap, name
+
+
+def test_memory_is_what_the_run_held_not_the_configured_budget():
+    engine = Engine.build(from_name("mixtral-tiny"), link="none", seed=1)
+    ps = prompts(n=2)
+    cap = engine.capacity_for(8)  # a budget that could hold every expert
+    full = engine.generate(ps, 3, policy=make_policy("all-resident"), capacity=cap).metrics
+    od = engine.generate(ps, 3, policy=make_policy("on-demand"), capacity=cap).metrics
+    slot = engine.layout.nbytes
+    assert full.peak_device_bytes == full.resident_bytes_all  # every expert held
+    assert full.non_expert_bytes > 0 and full.memory_source.startswith("tensor bytes")
+    # on-demand frees each layer's experts after use: it never fills the budget it was given
+    assert od.peak_expert_bytes == od.peak_slots * slot < cap * slot
+    assert od.peak_device_bytes == od.non_expert_bytes + od.peak_expert_bytes < full.peak_device_bytes

@@ -102,3 +102,13 @@ def test_expertflow_streams_a_prefill_that_needs_more_experts_than_the_whole_tab
     assert set(rows) >= {"lru", "expertflow-oracle"}
     assert all(r["peak_slots"] <= doc["config"]["capacity"] for r in rows.values())
     assert rows["expertflow-oracle"]["tokens_per_s"] > 0
+
+
+def test_simulated_memory_counts_occupied_slots_at_the_full_size_shape(mixtral):
+    preset, trace, cost = mixtral
+    full = _tps("all-resident", mixtral, 4 * 8)
+    od = _tps("on-demand", mixtral, 4 * 8)  # could hold everything; frees after each layer
+    assert full.peak_device_bytes == full.resident_bytes_all
+    assert full.resident_bytes_all == 4 * 8 * preset.expert_bytes + cost.non_expert_bytes
+    assert od.peak_expert_bytes == od.peak_slots * preset.expert_bytes
+    assert od.peak_slots < 4 * 8 and od.peak_device_bytes < full.peak_device_bytes
