@@ -170,15 +170,18 @@ def rerun_checks(settings: Settings, run_id: str, cluster: str | None = None,
 def check_text(settings: Settings, text: str, *, backend: str | None = None) -> list[Any]:
     """Empirical results of every claim in ``text`` (``sovereign checks run``), in order.
 
-    A text without a claim gives one NOT_TESTABLE result saying so.
+    A text without a claim with a number is read as one ordering claim ("X is the slowest
+    policy"), or gives one NOT_TESTABLE result saying why not.
     """
-    from verifier.empirical import EmpiricalResult, Tolerances, check_claim
+    from verifier.empirical import Tolerances, check_claim
     from verifier.extract import extract_claims
 
     claims = extract_claims(text)
     if not claims:
-        return [(None, EmpiricalResult(verdict="NOT_TESTABLE",
-                                       reason="no claim with a number found in the text"))]
+        # No claim with a number; the sentence may still state an ordering ("X is the slowest")
+        from verifier.types import ExtractedClaim
+
+        claims = [ExtractedClaim(text=text.strip(), kind="comparison")]
     tol = Tolerances(settings.empirical.ratio_tolerance, settings.empirical.points_tolerance)
     return [(c, check_claim(c, backend=backend or settings.empirical.backend,
                             runtime_dir=settings.runtime_dir,

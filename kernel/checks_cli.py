@@ -44,6 +44,25 @@ def _fmt(v: float | None, unit: str) -> str:
     return f"{v:.2f}{unit}" if unit in ("×", "%") else f"{v:.2f} {unit}"
 
 
+def _print_scales(out: Console, r) -> None:
+    """Both scales side by side: what ran, its verdict, the median and interval of the repeats."""
+    table = Table("scale", "ran", "verdict", "median", "interval", "repeats")
+    for s in r.scales:
+        m, sc = s.measured or {}, s.scale or {}
+        ran = f"{sc.get('preset', '-')} ({sc.get('link', '-')})" if sc else "not run"
+        mark = " (verdict)" if s.name == r.rests_on else ""
+        unit = m.get("unit", "")
+        table.add_row(s.name + mark, ran, s.verdict, _fmt(m.get("median"), unit),
+                      f"{_fmt(m.get('low'), unit)} – {_fmt(m.get('high'), unit)} ({m['coverage']:.1%})" if m else "-",
+                      str(m.get("n", "-")))
+    out.print(table)
+    for s in r.scales:
+        if not s.scale:
+            out.print(f"{s.name} scale not run: {s.reason}")
+    if r.agree is not None:
+        out.print("the two scales " + ("agree" if r.agree else "disagree"))
+
+
 def _result_doc(claim, result) -> dict[str, Any]:
     doc = result.model_dump(mode="json", exclude={"spec"})
     doc["claim"] = claim.model_dump(mode="json", exclude={"start", "end"}) if claim else None
@@ -78,6 +97,8 @@ def run_cmd(
     out = Console()
     for c, r in results:
         out.print(f"[bold]{r.verdict}[/] — {r.reason}")
+        if r.scales:
+            _print_scales(out, r)
         if r.comparisons:
             table = Table("", "claimed", "measured")
             for p in r.comparisons:

@@ -129,9 +129,33 @@ def test_checks_run_json_puts_claimed_and_measured_side_by_side(tmp_path):
     first = doc["results"][0]
     assert first["verdict"] in {"REPRODUCED", "PARTIAL", "NOT_REPRODUCED"}
     pairs = {p["label"]: p for p in first["comparisons"]}
-    assert pairs["ExpertFlow hit rate"]["claimed"] == 85.91 and pairs["Cache-MoE hit rate"]["claimed"] == 58.37
+    assert pairs["ExpertFlow hit rate (landed)"]["claimed"] == 85.91
+    assert pairs["Cache-MoE hit rate (landed)"]["claimed"] == 58.37
     assert all(p["measured"] is not None for p in pairs.values())
     assert first["backend"] == "simulated" and first["caveats"]
+    low, high = first["interval"]
+    assert first["repeats"] == 5 and low <= first["measured"] <= high
+    assert [s["name"] for s in first["scales"]] == ["small", "full"] and first["rests_on"] == "full"
+    assert any("in flight" in c for c in first["caveats"])
+
+
+@pytest.mark.slow
+def test_checks_run_gives_a_verdict_with_median_interval_and_both_scales_for_the_three_claims(tmp_path):
+    verdicts = {}
+    for claim in ("ExpertFlow is 7.5x faster than an LRU expert cache (Cache-MoE) on Mixtral-8x7B with batch size 4",
+                  "LRU is 1.5x faster than ExpertFlow on Mixtral-8x7B with batch size 4",
+                  "on-demand loading is the slowest policy on Mixtral-8x7B with batch size 4"):
+        done = cli(tmp_path, "run", claim, "--backend", "simulated", "--json")
+        assert done.exit_code == 0, done.output
+        (result,) = json.loads(done.stdout)["results"]
+        assert result["repeats"] == 5 and len(result["interval"]) == 2 and result["caveats"]
+        assert {s["name"] for s in result["scales"]} == {"small", "full"}
+        verdicts[claim.split()[0]] = result["verdict"]
+        human = cli(tmp_path, "run", claim, "--backend", "simulated")
+        assert "median" in human.stdout and "interval" in human.stdout and "full" in human.stdout
+    assert verdicts["ExpertFlow"] == "NOT_REPRODUCED"
+    assert verdicts["LRU"] in {"REPRODUCED", "PARTIAL", "NOT_REPRODUCED"}
+    assert verdicts["on-demand"] in {"REPRODUCED", "PARTIAL", "NOT_REPRODUCED"}
 
 
 def test_checks_run_rejects_an_unknown_backend_naming_the_valid_ones(tmp_path):

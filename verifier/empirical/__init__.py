@@ -2,6 +2,8 @@
 
     plan_experiment(claim) -> ExperimentSpec | NotTestable      (spec.py)
     check_claim(claim, backend="cpu", runtime_dir=...) -> EmpiricalResult   (run.py)
+        five interleaved repeats at two scales (small variant, full-size simulated), median,
+        interval and the verdict at each (measures.py, verdict.py, stats.py)
     run_spec(spec_json, backend=..., runtime_dir=...) -> EmpiricalResult    (for dispatchers)
     prepare_specs(spec_jsons, backend=..., runtime_dir=...)   trains what the runs need, in parallel
 """
@@ -17,10 +19,11 @@ from verifier.empirical.types import (
     EmpiricalResult,
     ExperimentSpec,
     NotTestable,
+    ScaleVerdict,
 )
 from verifier.empirical.verdict import Tolerances
 
 __all__ = ["BACKENDS", "BackendUnavailable", "Claimed", "Comparison", "EmpiricalResult",
-           "ExperimentError", "ExperimentSpec", "NotTestable", "Tolerances", "UnknownBackendError",
+           "ExperimentError", "ExperimentSpec", "NotTestable", "ScaleVerdict", "Tolerances", "UnknownBackendError",
            "VERDICTS", "check_claim", "make_backend", "plan_experiment", "prepare_specs", "run_experiment",
            "run_spec"]

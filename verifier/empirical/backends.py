@@ -1,142 +1,40 @@
 """Where an experiment runs: ``cpu`` (the small variant of the preset, an emulated link for the
-claim's hardware), ``simulated`` (the full-size model in the runtime's trace-driven simulator),
-``cuda`` (full-size layers on a GPU).
+claim's hardware), ``simulated`` (the runtime's trace-driven simulator, simulated.py), ``cuda``
+(full-size layers on a GPU). Every check also runs the full-size model in the simulator, whatever
+the backend (run.py).
 
-A backend turns an ``ExperimentSpec`` (full-scale cache and batch) into a ``Scale`` (what it
-really runs) and measures policies at that scale. Measurements are memoised per (scale, policy)
-for the life of the backend object, so the checks of one run that share an experiment (a
-throughput and a hit-rate claim on the same model and setup) run it once. ``make_backend`` hands
-out one object per (name, runtime_dir) per process for that reason.
+``make_backend`` hands out one object per (name, runtime_dir) per process, so the checks of one
+run that share an experiment run it once (see ``Backend.measure``).
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from expertflow_runtime.presets import from_name
 from verifier.empirical.errors import BackendUnavailable, UnknownBackendError
-from verifier.empirical.spec import MODEL_PRESETS
+from verifier.empirical.scales import (
+    GROUPS,
+    MAX_CPU_BATCH,
+    NEW_TOKENS,
+    PROMPT_LEN,
+    Backend,
+    Scale,
+    alternating,
+    scaled_budget,
+)
+from verifier.empirical.simulated import SIM_RECALL, SimulatedBackend
 from verifier.empirical.trained import TrainedModel, ensure_all, ensure_trained
 from verifier.empirical.types import ExperimentSpec
 from verifier.settings import EMPIRICAL_TRAIN_BUDGET_S
 
 BACKENDS = ("cpu", "simulated", "cuda")
-PROMPT_LEN = 32  # tokens per prompt (bytes for the tiny presets)
-NEW_TOKENS = 16  # greedy decode steps per run
-MAX_CPU_BATCH = 16  # per micro-batch on the cpu backend
-GROUPS = 2  # micro-batches per round: ExpertFlow's scheduler merges two consecutive batches
-CPU_REPEATS = 2  # runs per policy on the cpu backend; the fastest is kept
-SIM_RECALL = 0.9  # route recall the simulator gives ExpertFlow's predictor (runtime's default)
 CUDA_LAYERS = 4  # full-size layers stacked on the GPU (time and memory limit of one check)
 
-
-@dataclass(frozen=True)
-class Scale:
-    """What a backend really runs. ``budget``: experts per MoE layer at this scale."""
-
-    backend: str
-    preset: str
-    num_experts: int
-    moe_layers: int
-    budget: int
-    batch: int
-    profile: str
-    link: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def scaled_budget(cache_size: int, full_experts: int, small_experts: int) -> int:
-    """The same fraction of experts per layer on a model with ``small_experts`` experts."""
-    return max(1, min(small_experts, round(cache_size / full_experts * small_experts)))
-
-
-class Backend(ABC):
-    """Runs experiments at one scale; subclasses say how (cpu, simulated, cuda)."""
-
-    name = ""
-
-    def __init__(self, runtime_dir: Path, train_budget_s: float) -> None:
-        self.runtime_dir, self.train_budget_s = Path(runtime_dir), train_budget_s
-        self._memo: dict[tuple[Scale, str], dict] = {}
-        self._lock = threading.Lock()
-
-    @abstractmethod
-    def scale(self, spec: ExperimentSpec) -> Scale:
-        """The model scale, budget, batch and link this backend runs `spec` at."""
-
-    @abstractmethod
-    def caveats(self, spec: ExperimentSpec, scale: Scale) -> list[str]:
-        """What a reader must know about results at this scale."""
-
-    @abstractmethod
-    def _run(self, scale: Scale, policies: list[str]) -> dict[str, dict]:
-        """Per policy, the runtime's result row at this scale."""
-
-    def prepare(self, specs: list[ExperimentSpec], progress=None) -> None:
-        """Make ready, before the first experiment, what the experiments of ``specs`` need
-        (the cpu backend trains its small models, side by side); nothing by default."""
-
-    def measure(self, scale: Scale, policies: list[str]) -> dict[str, dict]:
-        """Per policy, the runtime's result row (tokens_per_s, hit_rate, peak_slots, ...)."""
-        with self._lock:  # one experiment at a time: they share the cores and would skew times
-            missing = [p for p in policies if (scale, p) not in self._memo]
-            if missing:
-                for p, row in self._run(scale, missing).items():
-                    self._memo[(scale, p)] = row
-            return {p: self._memo[(scale, p)] for p in policies}
-
-
-class SimulatedBackend(Backend):
-    """The runtime's discrete-event simulator on the full-size preset and the claim's hardware.
-
-    Routes come from the trace recorded on the trained small variant, mapped to the full shape,
-    when one exists under ``runtime_dir``; otherwise from the simulator's synthetic workload.
-    """
-
-    name = "simulated"
-
-    def scale(self, spec: ExperimentSpec) -> Scale:
-        p = from_name(spec.preset)
-        return Scale(self.name, p.name, p.num_experts, p.moe_layers, spec.cache_size,
-                     spec.batch_size, spec.hardware, f"simulated:{spec.hardware}")
-
-    def _trace_path(self, spec_small: str) -> Path | None:
-        path = self.runtime_dir / spec_small / "traces" / "train.npz"
-        return path if path.is_file() else None
-
-    def caveats(self, spec: ExperimentSpec, scale: Scale) -> list[str]:
-        trace = self._trace_path(spec.small_preset)
-        routes = (f"routes recorded on the trained {spec.small_preset} and mapped to the full shape"
-                  if trace else "synthetic routes (Zipf popularity, temporal stickiness 0.3)")
-        out = [f"simulated: full-size {spec.preset} shapes with a {scale.profile} cost model; no tensors ran",
-               routes]
-        if any(p.startswith("expertflow") for p in spec.policies):
-            out.append(f"ExpertFlow's predictor modelled at route recall {SIM_RECALL:g}")
-        return out
-
-    def _run(self, scale: Scale, policies: list[str]) -> dict[str, dict]:
-        from expertflow_runtime.simulator_run import SimConfig, run_simulation
-
-        small = _SMALL_OF.get(scale.preset)
-        trace = self._trace_path(small) if small else None
-        groups = 2
-        if trace is not None:
-            from expertflow_runtime.trace import RoutingTrace
-
-            if RoutingTrace.load(trace).num_sequences < scale.batch * groups:
-                trace = None
-        cfg = SimConfig(preset=scale.preset, policies=policies, budget=scale.budget, batch=scale.batch,
-                        groups=groups, profile=scale.profile, trace=str(trace) if trace else None,
-                        prompt_len=PROMPT_LEN, gen_len=NEW_TOKENS, recall=SIM_RECALL)
-        doc = run_simulation(cfg)
-        return {r["policy"]: r for r in doc["results"]}
+__all__ = ["BACKENDS", "Backend", "CpuBackend", "CudaBackend", "Scale", "SimulatedBackend",
+           "make_backend", "scaled_budget"]
 
 
 class CpuBackend(Backend):
@@ -144,7 +42,7 @@ class CpuBackend(Backend):
     thread at the claim's hardware transfer:compute ratio; compute is real.
 
     ExpertFlow on Switch (encoder-decoder) has no trained predictor in the runtime, so those
-    experiments run in the simulator instead, and say so.
+    experiments have no small scale and rest on the full-size simulation, and say so.
     """
 
     name = "cpu"
@@ -158,9 +56,13 @@ class CpuBackend(Backend):
         small = from_name(spec.small_preset)
         return small.family == "switch" and any(p.startswith("expertflow") for p in spec.policies)
 
-    def scale(self, spec: ExperimentSpec) -> Scale:
+    def small_not_run(self, spec: ExperimentSpec) -> str | None:
         if self._delegates(spec):
-            return self._sim.scale(spec)
+            return ("ExpertFlow's routing predictor reads decoder-only sequences in this runtime, so "
+                    f"it cannot run on {spec.small_preset} (encoder-decoder)")
+        return None
+
+    def scale(self, spec: ExperimentSpec) -> Scale:
         full, small = from_name(spec.preset), from_name(spec.small_preset)
         budget = scaled_budget(spec.cache_size, full.num_experts, small.num_experts)
         batch = min(spec.batch_size, MAX_CPU_BATCH)
@@ -168,10 +70,6 @@ class CpuBackend(Backend):
                      spec.hardware, f"emulated:{spec.hardware}")
 
     def caveats(self, spec: ExperimentSpec, scale: Scale) -> list[str]:
-        if scale.backend == "simulated":
-            return ["ExpertFlow's routing predictor is decoder-only in this runtime, so this "
-                    "Switch experiment ran in the simulator instead of on the CPU"] + \
-                self._sim.caveats(spec, scale)
         full = from_name(spec.preset)
         out = [
             f"small variant of the same shape: {scale.preset} ({scale.moe_layers} MoE layers × "
@@ -179,8 +77,8 @@ class CpuBackend(Backend):
             _training_note(self.runtime_dir / scale.preset),
             f"emulated {scale.profile} link: copies take the time that keeps the hardware's "
             "transfer:compute ratio; compute runs on this CPU",
-            f"timing: best of {CPU_REPEATS} runs of {NEW_TOKENS} decode steps per policy on this "
-            "machine's CPU, so small differences are within noise",
+            f"timing: {NEW_TOKENS} decode steps per run on this machine's shared CPU, the policies "
+            "interleaved within each repeat (alternating order) so drift moves all alike",
         ]
         if from_name(scale.preset).family != "switch":
             out.append(f"every policy decodes {GROUPS} micro-batches of {scale.batch} sequences per "
@@ -208,12 +106,11 @@ class CpuBackend(Backend):
                                               link=scale.link, batch_hint=scale.batch)
         return self._engines[key]
 
-    def measure(self, scale: Scale, policies: list[str]) -> dict[str, dict]:
-        if scale.backend == "simulated":
-            return self._sim.measure(scale, policies)
-        return super().measure(scale, policies)
+    def full_size(self) -> SimulatedBackend:
+        """The simulator that runs the full-size scale of every check."""
+        return self._sim
 
-    def _run(self, scale: Scale, policies: list[str]) -> dict[str, dict]:
+    def _run(self, scale: Scale, policies: list[str], repeats: int) -> dict[str, list[dict]]:
         from expertflow_runtime.bench import set_cpu_threads
         from expertflow_runtime.corpus import prompts
         from expertflow_runtime.expertflow_engine import generate_grouped
@@ -227,16 +124,14 @@ class CpuBackend(Backend):
         grouped = trained.predictor  # decoder-only: ExpertFlow's token scheduler can run
         pool = prompts(scale.batch * (GROUPS if grouped else 1), PROMPT_LEN, split="heldout", seed=11)
         capacity = engine.capacity_for(scale.budget)
-        out = {}
+        kwargs: dict[str, dict] = {}
         for name in policies:
-            kw: dict = {}
-            if name.startswith("expertflow"):
-                kw["checkpoint_dir"] = trained.path
-            elif name == "static":
-                kw["popularity"] = trained.popularity()
-            runs = []
-            for _ in range(CPU_REPEATS):
-                policy = make_policy(name, **kw)
+            kwargs[name] = ({"checkpoint_dir": trained.path} if name.startswith("expertflow") else
+                            {"popularity": trained.popularity()} if name == "static" else {})
+        out: dict[str, list[dict]] = {p: [] for p in policies}
+        for rep in range(repeats):
+            for name in alternating(policies, rep):
+                policy = make_policy(name, **kwargs[name])
                 if grouped:
                     # Every policy decodes the same pool of two micro-batches of the claim's
                     # batch size; only ExpertFlow regroups them between rounds (its scheduler).
@@ -246,10 +141,7 @@ class CpuBackend(Backend):
                     row = engine.generate(pool, NEW_TOKENS, policy=policy, capacity=capacity).metrics.as_dict()
                 if hasattr(policy, "overheads"):
                     row["overheads"] = policy.overheads()
-                runs.append(row)
-            # Best of the repeats: a busy shared CPU only ever slows a run down.
-            best = max(runs, key=lambda r: r["tokens_per_s"])
-            out[name] = best | {"tokens_per_s_runs": [r["tokens_per_s"] for r in runs]}
+                out[name].append(row | {"repeat": rep})
         return out
 
 
@@ -293,7 +185,7 @@ class CudaBackend(CpuBackend):
                 f"ExpertFlow's routes predicted at recall {SIM_RECALL:g} from a trace of the same prompts "
                 "(no predictor is trained for random full-size weights)"]
 
-    def _run(self, scale: Scale, policies: list[str]) -> dict[str, dict]:
+    def _run(self, scale: Scale, policies: list[str], repeats: int) -> dict[str, list[dict]]:
         from expertflow_runtime.corpus import prompts
         from expertflow_runtime.engine import Engine
         from expertflow_runtime.expertflow_sources import NoisyTraceSource
@@ -305,25 +197,19 @@ class CudaBackend(CpuBackend):
             self._engines[key] = Engine.build(preset, link="cuda", batch_hint=scale.batch)
         engine = self._engines[key]
         batch = prompts(scale.batch, PROMPT_LEN, split="heldout", seed=11)
-        trace = None
-        out = {}
-        for name in policies:
-            kw: dict = {}
-            if name.startswith("expertflow") or name == "static":
-                if trace is None:
-                    trace = engine.generate(batch, NEW_TOKENS, policy=make_policy("all-resident"),
-                                            capacity=0, record_trace=True).trace
-                kw = ({"source": NoisyTraceSource(trace, SIM_RECALL, 0)} if name.startswith("expertflow")
-                      else {"popularity": trace.popularity()})
-            policy = make_policy(name, **kw)
-            res = engine.generate(batch, NEW_TOKENS, policy=policy,
-                                  capacity=engine.capacity_for(scale.budget))
-            out[name] = res.metrics.as_dict()
+        trace = engine.generate(batch, NEW_TOKENS, policy=make_policy("all-resident"), capacity=0,
+                                record_trace=True).trace
+        out: dict[str, list[dict]] = {p: [] for p in policies}
+        for rep in range(repeats):
+            for name in alternating(policies, rep):
+                kw: dict = ({"source": NoisyTraceSource(trace, SIM_RECALL, rep)} if name.startswith("expertflow")
+                            else {"popularity": trace.popularity()} if name == "static" else {})
+                res = engine.generate(batch, NEW_TOKENS, policy=make_policy(name, **kw),
+                                      capacity=engine.capacity_for(scale.budget))
+                out[name].append(res.metrics.as_dict() | {"repeat": rep})
         return out
 
 
-# Full-size preset -> the small variant whose recorded traces the simulator can map up.
-_SMALL_OF = {full: small for full, small in MODEL_PRESETS.values()}
 _CLASSES = {"cpu": CpuBackend, "simulated": SimulatedBackend, "cuda": CudaBackend}
 
 

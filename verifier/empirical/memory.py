@@ -48,3 +48,15 @@ def memory_at_fraction(p: ModelPreset, slot_fraction: float) -> dict[str, float]
     used = device_gb(p, slot_fraction * p.total_expert_slots)
     return {"all_resident_gb": round(full, 3), "device_gb": round(used, 3),
             "saving_pct": round(100.0 * (1.0 - used / full), 2)}
+
+
+def saving_at_budget(p: ModelPreset, per_layer: int) -> tuple[float, float]:
+    """(% saved, device GB) when every MoE layer holds ``per_layer`` routed experts."""
+    used = device_gb(p, per_layer * p.moe_layers)
+    return 100.0 * (1.0 - used / all_resident_gb(p)), used
+
+
+def footprint_gb(p: ModelPreset, held_fraction: float) -> float:
+    """Device GB at the full-size shape when ``held_fraction`` of all expert slots is resident
+    (the peak share a run actually held, measured at whatever scale it ran)."""
+    return device_gb(p, held_fraction * p.total_expert_slots)

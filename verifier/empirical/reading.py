@@ -25,6 +25,8 @@ _FROM_TO = re.compile(rf"\bfrom\s+(?P<a>[\d,]+(?:\.\d+)?)\s?(?P<ua>{_MEM_UNIT})?
 _SAVING = re.compile(r"\b(?:reduc\w*|sav\w*|cut\w*|lower\w*|less|decreas\w*|shrink\w*|down)\b", re.IGNORECASE)
 
 
+_SLOWER = re.compile(r"\bslower\b", re.IGNORECASE)
+_FASTER = re.compile(r"\b(?:faster|higher|more|speed-?up|quicker)\b", re.IGNORECASE)
 _ABOUT = re.compile(r"\b(?:memory|footprint|stall\s+time|stall|latency|throughput|time|flops|parameters)\b", re.IGNORECASE)
 _TO_SHARE = re.compile(r"(?<!\bup\s)\bto\s+(?:less\s+than\s+|under\s+|below\s+|only\s+|just\s+|about\s+)?$", re.IGNORECASE)
 
@@ -65,7 +67,9 @@ def read_speedup(claim: ExtractedClaim, policy: str) -> Claimed:
     value, unit = claim.value, claim.unit
     assert value is not None
     if unit == "×":
-        ratio = value
+        # "3× slower than LRU": the extractor keeps the number; the ratio is its inverse
+        slower = _SLOWER.search(claim.text) and not _FASTER.search(claim.text)
+        ratio = 1.0 / value if slower and value > 0 else value
     elif unit == "%" and claim.metric == "latency" and claim.direction == "lower":
         if value >= 100:
             raise Unreadable(f"a latency cut of {value:g}% is not a ratio (it would be infinite)")

@@ -21,6 +21,8 @@ from verifier.empirical.reading import (
     read_memory,
     read_speedup,
 )
+from verifier.empirical.memory import all_resident_gb, saving_at_budget
+from verifier.empirical.ordering import read_ordering
 from verifier.empirical.types import Claimed, ExperimentSpec, NotTestable
 
 # Canonical system name -> runtime policy. "static cache" and "All-In-GPU" are not in the alias
@@ -53,6 +55,9 @@ MODEL_PRESETS: dict[str, tuple[str, str]] = {
 }
 HARDWARE_PROFILES = {"A40": "a40-pcie4", "H100": "h100-pcie5", "H200": "h200-pcie5"}
 QUALITY_METRICS = {"accuracy", "perplexity"}
+# A footprint is reached by any offloading; these run beside a memory claim's subject to say what
+# it costs (all experts resident) and whether the subject's cache earns it (caching nothing).
+MEMORY_REFERENCES = ["on-demand", "all-resident"]
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,12 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> Ex
     leaves out; without it the system's own paper is used when known (ExpertFlow).
     """
     if claim.value is None:
-        return _not_testable(claim, "the claim states no number to re-measure")
+        ordering = read_ordering(claim.text, policy_of)
+        if ordering is None:
+            return _not_testable(claim, "the claim states no number to re-measure and no ordering of "
+                                        "policies (faster/slower than, fastest/slowest)")
+        claimed, compared = ordering
+        return _spec(claim, claimed, None, compared, paper_id, [])
     if claim.metric in QUALITY_METRICS:
         where = f" on {claim.dataset}" if claim.dataset else " on a benchmark"
         return _not_testable(
@@ -155,7 +165,6 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> Ex
     except Unreadable as exc:
         return _not_testable(claim, str(exc))
 
-    setup = _setup(paper_id, claim)
     baseline_policy = policy_of(claim.baseline) if claim.baseline else None
     if claim.baseline and baseline_policy is None:
         return _not_testable(
@@ -164,11 +173,21 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> Ex
         )
     if claimed.quantity == "hit_rate" and claimed.others:
         baseline_policy = next(iter(claimed.others))
+    if claimed.quantity == "speedup" and baseline_policy == claimed.subject:
+        return _not_testable(claim, f"the claim compares {POLICY_NAMES[claimed.subject]} with itself "
+                                    f"({claim.system} against {claim.baseline}); name a different baseline")
     if claimed.quantity == "speedup" and baseline_policy is None:
         return _not_testable(claim, "a speed-up without a baseline: the claim does not say faster than what")
     if baseline_policy == claimed.subject:
         baseline_policy = None
+    compared = MEMORY_REFERENCES if claimed.quantity.startswith("memory") else []
+    return _spec(claim, claimed, baseline_policy, compared, paper_id, assumed)
 
+
+def _spec(claim: ExtractedClaim, claimed: Claimed, baseline_policy: str | None, compared: list[str],
+          paper_id: str | None, assumed: list[str]) -> ExperimentSpec | NotTestable:
+    """The experiment's setting (model, hardware, cache, batch), from the claim or the paper."""
+    setup = _setup(paper_id, claim)
     model = canonical_model(claim.model) if claim.model else None
     model = model or claim.model
     if model is None:
@@ -179,7 +198,8 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> Ex
             claim, f"{model} has no runtime preset; presets exist for: {', '.join(MODEL_PRESETS)}"
         )
     preset, small = MODEL_PRESETS[model]
-    num_experts = preset_from_name(preset).num_experts
+    full = preset_from_name(preset)
+    num_experts = full.num_experts
 
     hardware = canonical_hardware(claim.hardware) if claim.hardware else None
     profile = HARDWARE_PROFILES.get(hardware or "")
@@ -191,6 +211,11 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> Ex
     cache = claim.setting.get("cache_size")
     if isinstance(cache, (int, float)) and cache >= 1:
         cache_size = min(int(cache), num_experts)
+    elif claimed.quantity.startswith("memory"):
+        cache_size, saving = _cache_for_footprint(full, claimed)
+        assumed.append(f"cache size not stated: {cache_size} of {num_experts} experts per layer, the "
+                       f"size whose footprint is nearest the claim ({saving:.2f}% saved): the memory "
+                       "figure is set by this choice, so the verdict weighs what it costs in throughput")
     else:
         cache_size = setup.cache_size if 0 < setup.cache_size < num_experts else max(1, num_experts // 4)
         assumed.append(f"cache size not stated: {cache_size} of {num_experts} experts per layer "
@@ -206,5 +231,16 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> Ex
         claim_text=claim.text, claimed=claimed, system=POLICY_NAMES[claimed.subject],
         policy=claimed.subject, baseline=POLICY_NAMES.get(baseline_policy or ""),
         baseline_policy=baseline_policy, model=model, preset=preset, small_preset=small,
-        cache_size=cache_size, batch_size=batch_size, hardware=profile, assumed=assumed,
+        cache_size=cache_size, batch_size=batch_size, hardware=profile,
+        compared=[p for p in compared if p not in (claimed.subject, baseline_policy)], assumed=assumed,
     )
+
+
+def _cache_for_footprint(full, claimed: Claimed) -> tuple[int, float]:
+    """(experts per layer, % saved) whose footprint is nearest the claimed one."""
+    if claimed.quantity == "memory_saving":
+        target = float(claimed.value)
+    else:
+        target = 100.0 * (1.0 - float(claimed.value) / all_resident_gb(full))
+    options = [(b, saving_at_budget(full, b)[0]) for b in range(1, full.num_experts + 1)]
+    return min(options, key=lambda o: (abs(o[1] - target), -o[0]))

@@ -19,7 +19,8 @@ VERDICTS: tuple[str, ...] = ("REPRODUCED", "PARTIAL", "NOT_REPRODUCED", "NOT_TES
 #   hit_rate       expert hit rate of one policy (%)
 #   memory_saving  device memory saved against keeping every expert resident (%)
 #   memory_gb      device memory of one configuration (GB)
-Quantity = Literal["speedup", "hit_rate", "memory_saving", "memory_gb"]
+#   ordering       which of several policies is fastest or slowest (no number)
+Quantity = Literal["speedup", "hit_rate", "memory_saving", "memory_gb", "ordering"]
 
 
 class Claimed(BaseModel):
@@ -31,8 +32,10 @@ class Claimed(BaseModel):
     """
 
     quantity: Quantity
-    value: float
+    value: float | None = Field(description="the claimed number; None only for an ordering")
     unit: str = Field(description="× for speedup, % for hit_rate and memory_saving, GB for memory_gb")
+    rank: Literal["fastest", "slowest"] | None = Field(
+        default=None, description="for an ordering: the subject is the fastest or the slowest")
     subject: str = Field(description="runtime policy the value is about")
     others: dict[str, float] = Field(default_factory=dict)
     as_written: str = Field(default="", description="the number as the claim writes it, e.g. '1.99×'")
@@ -58,13 +61,17 @@ class ExperimentSpec(BaseModel):
     cache_size: int = Field(ge=1)
     batch_size: int = Field(ge=1)
     hardware: str = Field(description="hardware profile, e.g. a40-pcie4")
+    compared: list[str] = Field(default_factory=list,
+                                description="further policies run beside the subject and baseline "
+                                            "(an ordering's field; the references of a memory claim)")
     assumed: list[str] = Field(default_factory=list)
 
     @property
     def policies(self) -> list[str]:
         out = [self.policy]
-        if self.baseline_policy and self.baseline_policy not in out:
-            out.append(self.baseline_policy)
+        for p in [self.baseline_policy, *self.compared]:
+            if p and p not in out:
+                out.append(p)
         return out
 
 
@@ -84,12 +91,29 @@ class Comparison(BaseModel):
     measured: float | None = None
 
 
+class ScaleVerdict(BaseModel):
+    """The verdict at one scale: the small variant (cpu, emulated link; or the GPU run) or the
+    full-size model (simulated). ``measured`` summarises the judged quantity over the repeats
+    (median, interval, coverage, the per-repeat values); ``figures`` the side figures a reader
+    needs (each policy's tokens/s, in-flight hit rates, the throughput a footprint costs)."""
+
+    name: Literal["small", "full"]
+    verdict: EmpiricalVerdict
+    reason: str
+    scale: dict = Field(default_factory=dict)
+    measured: dict | None = None
+    figures: dict = Field(default_factory=dict)
+
+
 class EmpiricalResult(BaseModel):
     """The outcome of one empirical check.
 
     ``tolerance`` states how close counts as REPRODUCED: ``{"kind": "relative"|"points",
-    "value": x}``. ``measurements`` holds the raw per-policy rows, the scale the backend ran at
-    and the derived value; ``comparisons`` are the claimed/measured pairs to plot.
+    "value": x, "partial_factor": f}``. ``measured`` is the median at the scale the verdict rests
+    on (``rests_on``), ``interval`` its interval with ``coverage``; ``scales`` holds both scales'
+    verdicts and ``agree`` whether they match. ``measurements`` holds the raw per-policy rows of
+    every repeat and the same figures for storage; ``comparisons`` are the claimed/measured pairs
+    to plot.
     """
 
     verdict: EmpiricalVerdict
@@ -98,6 +122,12 @@ class EmpiricalResult(BaseModel):
     spec: ExperimentSpec | None = None
     claimed: Claimed | None = None
     measured: float | None = None
+    interval: list[float] | None = None
+    coverage: float | None = None
+    repeats: int | None = None
+    scales: list[ScaleVerdict] = Field(default_factory=list)
+    rests_on: Literal["small", "full"] | None = None
+    agree: bool | None = None
     tolerance: dict[str, float | str] = Field(default_factory=dict)
     comparisons: list[Comparison] = Field(default_factory=list)
     measurements: dict = Field(default_factory=dict)

@@ -1,32 +1,38 @@
-"""The empirical verdict: a claimed number against the measured one, with a stated tolerance.
+"""The empirical verdict: a claimed number against the median and interval of repeated runs.
 
-    REPRODUCED      measured within tolerance of the claim (and any stated ordering holds)
-    PARTIAL         the effect has the claimed direction (faster, higher hit rate, memory saved,
-                    the same ordering of systems) but its size is outside tolerance
-    NOT_REPRODUCED  the direction itself does not hold
+    REPRODUCED      the claim lies within tolerance of the measured interval (and any stated
+                    ordering of systems holds, on the medians)
+    PARTIAL         the effect is there (a speed-up's interval lies wholly on the claimed side of
+                    1×, a stated ordering holds) but its size is off: the claimed value is within
+                    ``partial_factor`` (1.5×) of the measured median, not within tolerance
+    NOT_REPRODUCED  anything else: the wrong direction, no measurable effect, or a size more than
+                    ``partial_factor`` away from what was measured
     NOT_TESTABLE    decided before any experiment (see spec.py)
 
-Ratios use a relative tolerance (|m - c| / c); rates in % use percentage points.
+Ratios use a relative tolerance (distance from the interval ≤ tolerance × claim); rates in %
+use percentage points. A memory figure is set by the cache size an experiment is given, so it is
+never judged alone: the footprint must be reached AND the policy must earn it (be faster at that
+footprint than on-demand loading, which reaches any footprint by caching nothing).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from verifier.empirical.stats import Summary
 from verifier.empirical.types import Claimed
 
 DEFAULT_RATIO_TOLERANCE = 0.25
 DEFAULT_POINTS_TOLERANCE = 10.0
-DEFAULT_NOISE = 0.05
+DEFAULT_PARTIAL_FACTOR = 1.5
 
 
 @dataclass(frozen=True)
 class Tolerances:
     ratio: float = DEFAULT_RATIO_TOLERANCE  # relative, for × and GB
     points: float = DEFAULT_POINTS_TOLERANCE  # percentage points, for % rates
-    # A measured speed ratio within 1 ± noise shows no difference at all (run-to-run spread of
-    # short runs), so it cannot confirm the direction of a claimed speed-up.
-    noise: float = DEFAULT_NOISE
+    # PARTIAL at most: the claimed size within this factor of the measured median
+    partial_factor: float = DEFAULT_PARTIAL_FACTOR
 
 
 @dataclass(frozen=True)
@@ -40,55 +46,127 @@ def _fmt(v: float, unit: str) -> str:
     return f"{v:.2f}{unit}" if unit in ("×", "%") else f"{v:.2f} {unit}"
 
 
-def judge(claimed: Claimed, measured: float, *, measured_others: dict[str, float] | None = None,
-          reference: float | None = None, tol: Tolerances = Tolerances()) -> Judgement:
-    """Compare ``measured`` (same quantity and unit as ``claimed``) with the claim.
+def _gap(c: float, s: Summary) -> float:
+    """Distance of ``c`` from the interval [low, high] (0 inside it)."""
+    return max(s.low - c, c - s.high, 0.0)
 
-    ``measured_others``: the measured values of ``claimed.others`` (same keys), used to check a
-    stated ordering ("85.91% versus 58.37% for LRU"). ``reference``: for ``memory_gb`` the
-    all-resident footprint, so "uses less memory" is the direction.
-    """
-    c, m, unit = claimed.value, measured, claimed.unit
-    said, got = _fmt(c, unit), _fmt(m, unit)
-    if claimed.quantity in ("speedup", "memory_gb"):
-        tolerance: dict[str, float | str] = {"kind": "relative", "value": tol.ratio}
-        close = abs(m - c) <= tol.ratio * abs(c)
-        if claimed.quantity == "speedup":
-            direction = abs(m - 1.0) > tol.noise and (m > 1.0) == (c > 1.0)
-            what = ("faster" if c > 1.0 else "slower") + f" (beyond the ±{tol.noise:.0%} noise margin)"
-        else:
-            direction = reference is None or (m < reference) == (c < reference)
-            what = "a smaller footprint than all-resident"
-        within = f"within ±{tol.ratio:.0%}"
+
+def _factor(a: float, b: float) -> float:
+    """How many times larger the larger of two positive sizes is; inf when one is not positive."""
+    if a <= 0 or b <= 0:
+        return float("inf")
+    return max(a / b, b / a)
+
+
+def _tolerance(kind: str, value: float, tol: Tolerances) -> dict[str, float | str]:
+    return {"kind": kind, "value": value, "partial_factor": tol.partial_factor}
+
+
+def judge_speedup(claimed: Claimed, ratio: Summary, tol: Tolerances = Tolerances()) -> Judgement:
+    """``ratio``: tokens/s of the subject ÷ the baseline, per repeat (paired within a repeat)."""
+    c, m = float(claimed.value), ratio.median
+    tolerance = _tolerance("relative", tol.ratio, tol)
+    said, got = _fmt(c, "×"), ratio.text("×")
+    faster = c >= 1.0
+    word = "faster" if faster else "slower"
+    on_side = m > 1.0 if faster else m < 1.0
+    established = ratio.low > 1.0 if faster else ratio.high < 1.0
+    contrary = ratio.high < 1.0 if faster else ratio.low > 1.0
+    if _gap(c, ratio) <= tol.ratio * c and (on_side or c == 1.0):
+        note = "" if established or c == 1.0 else "; the interval includes no difference (1×)"
+        return Judgement("REPRODUCED", f"claimed {said} lies within ±{tol.ratio:.0%} of the measured "
+                                       f"{got}{note}", tolerance)
+    if established and _factor(c, m) <= tol.partial_factor:
+        return Judgement("PARTIAL", f"{word} as claimed, but claimed {said} is {_factor(c, m):.2f}× the "
+                                    f"measured {got} (outside ±{tol.ratio:.0%}, within the "
+                                    f"{tol.partial_factor:g}× allowed for PARTIAL)", tolerance)
+    if contrary:
+        why = f"not {word}: the whole interval is on the other side of 1×"
+    elif not established:
+        why = f"not measurably {word}: the interval includes 1×"
     else:
-        tolerance = {"kind": "points", "value": tol.points}
-        close = abs(m - c) <= tol.points
-        within = f"within ±{tol.points:g} points"
-        if claimed.quantity == "memory_saving":
-            direction, what = (m > 0.0) == (c > 0.0), "memory saved"
-        else:
-            direction, what = _ordering(claimed, m, measured_others or {})
-    if direction is None:  # nothing but the number itself to compare
-        verdict = "REPRODUCED" if close else "NOT_REPRODUCED"
-        return Judgement(verdict, f"measured {got} against claimed {said} ({within})", tolerance)
-    if close and direction:
-        return Judgement("REPRODUCED", f"measured {got} against claimed {said}, {within}", tolerance)
-    if direction:
-        side = "above" if m > c else "below"
-        return Judgement("PARTIAL", f"{what} as claimed, but measured {got} is {side} claimed {said} "
-                                    f"by more than the tolerance ({within})", tolerance)
-    if close:  # the number matches but the stated ordering does not
-        return Judgement("PARTIAL", f"measured {got} matches claimed {said} ({within}) but not: {what}",
+        why = f"{word}, but claimed {said} is {_factor(c, m):.2f}× the measured median (over the " \
+              f"{tol.partial_factor:g}× allowed for PARTIAL)"
+    return Judgement("NOT_REPRODUCED", f"measured {got} against claimed {said}: {why}", tolerance)
+
+
+def judge_hit_rate(claimed: Claimed, subject: Summary, others: dict[str, Summary],
+                   tol: Tolerances = Tolerances()) -> Judgement:
+    """``subject``/``others``: hit rates in % on landed copies, per repeat; ``others`` keyed as
+    ``claimed.others`` (the stated rates of the other systems)."""
+    c, m = float(claimed.value), subject.median
+    tolerance = _tolerance("points", tol.points, tol)
+    said, got = _fmt(c, "%"), subject.text("%")
+    pairs = [(k, claimed.others[k], s.median) for k, s in others.items() if k in claimed.others]
+    wrong = [k for k, c_o, m_o in pairs if (c > c_o) != (m > m_o)]
+    order = ""
+    if pairs:
+        rel = "higher" if c > pairs[0][1] else "lower"
+        order = f"{claimed.subject}'s hit rate {rel} than {', '.join(k for k, _, _ in pairs)}'s"
+    if wrong:
+        return Judgement("NOT_REPRODUCED", f"measured {got} against claimed {said}: the stated ordering "
+                                           f"({order}) does not hold against {', '.join(wrong)}", tolerance)
+    if _gap(c, subject) <= tol.points:
+        return Judgement("REPRODUCED", f"claimed {said} lies within ±{tol.points:g} points of the measured "
+                                       f"{got}" + (f"; {order}, as stated" if order else ""), tolerance)
+    if _factor(c, m) <= tol.partial_factor:
+        return Judgement("PARTIAL", f"claimed {said} is {_factor(c, m):.2f}× the measured {got} (outside "
+                                    f"±{tol.points:g} points, within {tol.partial_factor:g}×)"
+                                    + (f"; {order}, as stated" if order else ""), tolerance)
+    return Judgement("NOT_REPRODUCED", f"measured {got} against claimed {said}: "
+                                       f"{_factor(c, m):.2f}× apart", tolerance)
+
+
+def judge_memory(claimed: Claimed, footprint_gb: Summary, all_resident_gb: float, edge: Summary,
+                 tol: Tolerances = Tolerances()) -> Judgement:
+    """A footprint claim (% saved or GB) against the device memory the run held and what it
+    earned there. ``footprint_gb``: measured peak device GB per repeat at the full-size shape;
+    ``edge``: the subject's tokens/s ÷ on-demand loading's at the same cache, per repeat."""
+    # "reduces memory by X%" / "uses X GB" is met by any footprint at or below the claimed one
+    # (within tolerance); the size of a miss is judged on the footprints' ratio.
+    if claimed.quantity == "memory_saving":
+        want_gb = all_resident_gb * (1.0 - float(claimed.value) / 100.0)
+        got_saving = 100.0 * (1.0 - footprint_gb.median / all_resident_gb)
+        close = got_saving >= float(claimed.value) - tol.points
+        tolerance = _tolerance("points", tol.points, tol)
+        said, got = f"{float(claimed.value):.2f}% saved", f"{got_saving:.2f}% saved ({footprint_gb.median:.2f} GB)"
+    else:
+        want_gb = float(claimed.value)
+        close = footprint_gb.median <= want_gb * (1.0 + tol.ratio)
+        tolerance = _tolerance("relative", tol.ratio, tol)
+        said, got = _fmt(want_gb, "GB"), _fmt(footprint_gb.median, "GB")
+    factor = _factor(want_gb, footprint_gb.median)
+    earned = edge.low > 1.0
+    edge_txt = f"{edge.median:.2f}× on-demand loading's tokens/s at that footprint ({edge.low:.2f}–{edge.high:.2f})"
+    if close and earned:
+        return Judgement("REPRODUCED", f"claimed {said}, measured {got}; the cache earns it: {edge_txt}", tolerance)
+    if close:
+        return Judgement("PARTIAL", f"claimed {said}, measured {got}, but any offloading reaches that "
+                                    f"footprint and this policy is not measurably faster there: {edge_txt}",
                          tolerance)
-    return Judgement("NOT_REPRODUCED", f"measured {got} against claimed {said}: not {what}", tolerance)
+    if earned and factor <= tol.partial_factor:
+        return Judgement("PARTIAL", f"claimed {said}, measured {got}: the footprint is {factor:.2f}× off "
+                                    f"(within {tol.partial_factor:g}×); {edge_txt}", tolerance)
+    return Judgement("NOT_REPRODUCED", f"claimed {said}, measured {got}: the footprint is {factor:.2f}× "
+                                       f"off; {edge_txt}", tolerance)
 
 
-def _ordering(claimed: Claimed, m: float, others: dict[str, float]) -> tuple[bool | None, str]:
-    """Whether the measured ordering of the subject against each other system is the claimed one."""
-    pairs = [(k, claimed.others[k], v) for k, v in others.items() if k in claimed.others]
-    if not pairs:
-        return None, ""
-    ok = all((claimed.value > c_o) == (m > m_o) for _, c_o, m_o in pairs)
-    names = ", ".join(k for k, _, _ in pairs)
-    rel = "higher" if claimed.value > pairs[0][1] else "lower"
-    return ok, f"{claimed.subject}'s hit rate {rel} than {names}'s"
+def judge_ordering(claimed: Claimed, ratios: dict[str, Summary]) -> Judgement:
+    """``ratios``: per other policy, the subject's tokens/s ÷ that policy's, per repeat."""
+    slowest = claimed.rank == "slowest"
+    word = "slowest" if slowest else "fastest"
+    tolerance: dict[str, float | str] = {"kind": "ordering", "value": 0.0}
+    beyond = {k for k, s in ratios.items() if (s.high < 1.0 if slowest else s.low > 1.0)}
+    by_median = {k for k, s in ratios.items() if (s.median < 1.0 if slowest else s.median > 1.0)}
+    listing = "; ".join(f"÷ {k}: {s.median:.2f}× ({s.low:.2f}–{s.high:.2f})" for k, s in ratios.items())
+    if beyond == set(ratios):
+        return Judgement("REPRODUCED", f"{claimed.subject} is the {word} of {len(ratios) + 1} policies, every "
+                                       f"interval clear of 1× ({listing})", tolerance)
+    if by_median == set(ratios):
+        unclear = ", ".join(sorted(set(ratios) - beyond))
+        return Judgement("PARTIAL", f"{claimed.subject} is the {word} by median, but not measurably against "
+                                    f"{unclear} (interval includes 1×) ({listing})", tolerance)
+    against = ", ".join(sorted(set(ratios) - by_median))
+    return Judgement("NOT_REPRODUCED", f"{claimed.subject} is not the {word}: "
+                                       f"{'slower' if slowest else 'faster'} than it by median: "
+                                       f"{against} ({listing})", tolerance)

@@ -41,7 +41,8 @@ def test_hit_rate_sentence_ties_each_number_to_its_system_and_keeps_the_claims_s
 
 
 def test_memory_from_to_becomes_a_saving_with_both_footprints():
-    (spec,) = plans(MEMORY)
+    spec, *same = plans(MEMORY)  # the extractor may give each of the two numbers its own claim
+    assert all(s.claimed == spec.claimed for s in same)
     assert spec.claimed.quantity == "memory_saving"
     assert spec.claimed.value == pytest.approx(100 * (1 - 6.52 / 35.21), abs=0.01)
     assert spec.claimed.others == {"before_gb": 35.21, "after_gb": 6.52}
@@ -107,3 +108,34 @@ def test_memory_reduced_to_a_share_is_a_saving_of_the_rest_and_stall_time_is_not
     (stall,) = plans("ExpertFlow reduces model stall time to less than 0.1% of the baseline under "
                      "stringent memory constraints.")
     assert isinstance(stall, NotTestable) and "stall time" in stall.reason
+
+
+def test_a_speedup_of_a_system_over_itself_is_not_testable_instead_of_a_crash():
+    (claim,) = extract_claims("LRU is 1.5x faster than LRU")
+    item = plan_experiment(claim)
+    assert isinstance(item, NotTestable) and "itself" in item.reason
+
+
+def test_lru_faster_than_expertflow_is_a_speedup_of_lru_over_expertflow():
+    (spec,) = plans("LRU is 1.5x faster than ExpertFlow")
+    assert (spec.policy, spec.baseline_policy, spec.claimed.value) == ("lru", "expertflow", 1.5)
+
+
+def test_times_slower_is_the_inverse_ratio():
+    (spec,) = plans("on-demand loading is 3x slower than LRU")
+    assert spec.policy == "on-demand" and spec.claimed.value == pytest.approx(1 / 3, rel=1e-3)
+
+
+def test_slowest_policy_runs_every_policy_and_a_comparative_runs_the_two_named():
+    item = plan_experiment(ExtractedClaim(text="on-demand loading is the slowest policy", kind="comparison"))
+    assert isinstance(item, ExperimentSpec) and item.claimed.quantity == "ordering"
+    assert item.claimed.rank == "slowest" and item.policy == "on-demand"
+    assert {"lru", "expertflow", "all-resident"} <= set(item.policies) and len(item.policies) >= 5
+    (pair,) = [plan_experiment(c) for c in extract_claims("LRU is faster than on-demand loading")]
+    assert (pair.policy, pair.policies, pair.claimed.rank) == ("lru", ["lru", "on-demand"], "fastest")
+
+
+def test_a_memory_claim_without_a_cache_size_gets_the_one_its_footprint_needs_and_says_so():
+    (spec,) = plans("ExpertFlow reduces GPU memory of Mixtral-8x7B by 70%")
+    assert spec.cache_size == 2 and {"on-demand", "all-resident"} <= set(spec.policies)
+    assert any("set by this choice" in a for a in spec.assumed)
