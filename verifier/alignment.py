@@ -90,14 +90,19 @@ def relation(claim: ExtractedClaim, c_bound: Bound, q, q_bound: Bound) -> str:
     return "differs"
 
 
-def name_conflicts(claim: ExtractedClaim, fact: Fact, pf: PassageFacts) -> list[str]:
-    """Names that make ``fact`` a different quantity from the claim's (empty: the same one)."""
+def name_conflicts(claim: ExtractedClaim, fact: Fact, pf: PassageFacts) -> tuple[list[str], list[str]]:
+    """Names that make ``fact`` a different quantity from the claim's (both empty: the same one).
+
+    The second list holds what only narrows the evidence (a baseline it names and the claim
+    does not): the same figure still agrees, another figure does not contradict.
+    """
     out: list[str] = []
+    narrower: list[str] = []
     for k in _NAME_FIELDS:
         want, have = getattr(claim, k), fact.fields.get(k)
         if not want:
             if k == "baseline" and have and claim.unit in _RELATIVE_UNITS:
-                out.append(f"baseline {have} in evidence, none named in claim")
+                narrower.append(f"baseline {have} in evidence, none named in claim")
             continue
         if have is not None:
             if have != want:
@@ -116,7 +121,7 @@ def name_conflicts(claim: ExtractedClaim, fact: Fact, pf: PassageFacts) -> list[
         other = fact.setting.get(key)
         if other is not None and other != val:
             out.append(f"{key.replace('_', ' ')} {val} in claim, {other} in evidence")
-    return out
+    return out, narrower
 
 
 @dataclass
@@ -152,9 +157,11 @@ def align(claim: ExtractedClaim, pf: PassageFacts) -> Alignment:
         rel = relation(claim, c_bound, q, q_bound)
         # Direction words ("reducing … and improving") bind too loosely to decide here; a
         # negated or reversed statement is left to the model and the negation signal.
-        conflicts = name_conflicts(claim, fact, pf)
-        entry = (i, q, q_bound, rel, conflicts)
-        (other if conflicts else same).append(entry)
+        conflicts, narrower = name_conflicts(claim, fact, pf)
+        if conflicts or (narrower and rel not in ("equal", "brackets")):
+            other.append((i, q, q_bound, rel, conflicts + narrower))
+        else:
+            same.append((i, q, q_bound, rel, []))
     agreeing = [e for e in same if e[3] in ("equal", "brackets")]
     if agreeing:
         i, q, qb, rel, _ = agreeing[0]

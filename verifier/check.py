@@ -37,7 +37,7 @@ from verifier.errors import BadInputError
 from verifier.extract import ensure_text
 from verifier.features import FEATURES, PairFeatures, claim_views, content_words, pair_features
 from verifier.settings import VerifierSettings
-from verifier.sources import homonym, independent_of
+from verifier.sources import homonym, independent_of, sentence_subjects
 from verifier.types import Corroboration, EvidenceItem, ExtractedClaim, PassageRef, TextVerdict
 
 _ENGLISH = frozenset("the a an of to in and is are on for with by than that this it as be from at was were "
@@ -101,12 +101,14 @@ class TextChecker:
         return self.check_batch([claim], list(others), own=[own])[0]
 
     def check_batch(self, claims: Sequence[ExtractedClaim | str], passages: Sequence[PassageRef], *,
-                    own: Sequence[PassageRef | None] | None = None) -> list[TextVerdict]:
+                    own: Sequence[PassageRef | None] | None = None,
+                    min_relevance: float | None = None) -> list[TextVerdict]:
         """Verdicts of many claims against one shared pool of passages (each encoded once).
 
         ``own[i]`` is claim i's source passage (or None: a claim from the user, for which every
         passage is independent); it need not be in ``passages``. Claim i is attributed to its own
-        passage and judged on its ``top_k`` most relevant independent passages only.
+        passage and judged on its ``top_k`` most relevant independent passages only; a passage
+        under ``min_relevance`` (default: the setting) is not considered.
         """
         claims = [self._claim(c) for c in claims]
         own = list(own) if own is not None else [None] * len(claims)
@@ -131,7 +133,8 @@ class TextChecker:
                                     f"{self.settings.max_evidence_chars:,}")
             ensure_text(p.text)
         texts = [c.text if isinstance(c, ExtractedClaim) else c for c in claims]
-        candidates = self._candidates(texts, pool, own_idx)
+        floor = self.settings.min_relevance if min_relevance is None else min_relevance
+        candidates = self._candidates(texts, pool, own_idx, floor)
         pairs = [(i, j) for i, js in enumerate(candidates) for j in js]
         feats, probs, verdicts = self.score_pairs(claims, [p.text for p in pool], pairs)
         own_facts: dict[int, PassageFacts] = {}
@@ -150,7 +153,8 @@ class TextChecker:
             out.append(verdict)
         return out
 
-    def _candidates(self, texts: list[str], pool: list[PassageRef], own_idx: list[int | None]) -> list[list[int]]:
+    def _candidates(self, texts: list[str], pool: list[PassageRef], own_idx: list[int | None],
+                    floor: float) -> list[list[int]]:
         """The top_k independent passages of each claim by whole-passage cosine (≥ min_relevance)."""
         eligible = [[j for j, p in enumerate(pool) if j != o and independent_of(pool[o] if o is not None else None, p)]
                     for o in own_idx]
@@ -160,7 +164,7 @@ class TextChecker:
         rel = vec[:len(texts)] @ vec[len(texts):].T  # [C, P]
         out = []
         for i, js in enumerate(eligible):
-            ranked = sorted((j for j in js if rel[i, j] >= self.settings.min_relevance), key=lambda j: -rel[i, j])
+            ranked = sorted((j for j in js if rel[i, j] >= floor), key=lambda j: -rel[i, j])
             out.append(ranked[: self.settings.top_k])
         return out
 
@@ -190,12 +194,14 @@ class TextChecker:
             return relation, reasons
         if system and system not in pf.names.get("system", set()):
             return "related", [f"evidence does not name {system}"]
+        if system and sentence_subjects(pf)[feats.best_sentence[row]] != system:
+            return "related", [f"the evidence sentence closest to the claim is not about {system}"]
         comp = feats.comparisons[row]
         x = feats.matrix[row]
         if x[FEATURES.index("entity_conflict")] > 0:
             return "related", comp.reasons or ["names in the claim differ from the evidence"]
         if model == "SUPPORTED":
-            missing = self._unsupported_words(text, views, pf.text)
+            missing = self._unsupported_words(text, views, pf.sentence(feats.best_sentence[row]))
             if missing:
                 return "related", [f"the evidence does not say: {', '.join(missing)}"]
             return "corroborates", [f"the model finds the claim entailed (p={p_model:.2f})"]
@@ -209,8 +215,8 @@ class TextChecker:
 
     @staticmethod
     def _unsupported_words(text: str, views: list[ExtractedClaim], evidence: str) -> list[str]:
-        """Content words of the claim the evidence lacks (names excluded), when they are more
-        than a third of them: an entailment must not add what the evidence never said."""
+        """Content words of the claim the evidence sentence lacks (names excluded), when they are
+        more than a third of them: an entailment must not add what the evidence never said."""
         names = {w for v in views for k in ("system", "baseline", "model", "hardware", "dataset")
                  if (n := getattr(v, k)) for w in content_words(n)}
         words = content_words(text) - names

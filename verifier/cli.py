@@ -2,6 +2,12 @@
 
     claims extract FILE|- [--json]
     claims check "CLAIM" --evidence FILE|- [--json]
+    claims check --claims FILE|- --evidence FILE|- [--json]
+
+``check`` judges the claims against the evidence as an independent source (the claims come from
+the user, not from it): SUPPORTED, CONTRADICTED or UNVERIFIED. With ``--claims`` every claim of
+the file (one a line, or JSON lines with a "text" field) is checked in one process, the model
+loaded once and the evidence cut into passages once.
 
 Exit status: 0 done; 2 bad input (one line on stderr: what and how to fix it); 1 any other
 failure. ``--json`` prints exactly one JSON document on stdout.
@@ -17,7 +23,7 @@ from typing import Callable
 import typer
 
 from verifier.errors import BadInputError, VerifierError
-from verifier.extract import extract_claims
+from verifier.extract import ensure_text, extract_claims
 from verifier.settings import VerifierSettings
 
 
@@ -28,6 +34,39 @@ def _read(source: str) -> bytes:
     if not path.is_file():
         raise BadInputError(f"no such file: {source!r}; give a readable text file or - for stdin")
     return path.read_bytes()
+
+
+def parse_claims(raw: bytes, source: str) -> list[str]:
+    """Claims of a --claims file: one a line, or JSON lines with a "text" field; blank lines skipped."""
+    text = ensure_text(raw)
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                raise BadInputError(f"{source} line {n} is not valid JSON ({exc.msg}); give one claim a line "
+                                    'or JSON lines with a "text" field') from None
+            if not isinstance(item.get("text"), str) or not item["text"].strip():
+                raise BadInputError(f'{source} line {n} has no "text" string; give each JSON line a "text" field')
+            line = item["text"].strip()
+        out.append(line)
+    if not out:
+        raise BadInputError(f"{source} holds no claims; give one claim a line or JSON lines with a \"text\" field")
+    return out
+
+
+def _claims_given(claim: str | None, claims_file: str | None, evidence: str) -> list[str]:
+    if (claim is None) == (claims_file is None):
+        raise BadInputError("give either one CLAIM or --claims FILE, not both and not neither")
+    if claims_file is None:
+        return [claim]
+    if claims_file == "-" and evidence == "-":
+        raise BadInputError("--claims and --evidence cannot both read stdin; give one of them as a file")
+    return parse_claims(_read(claims_file), "stdin" if claims_file == "-" else claims_file)
 
 
 def _fail(exc: Exception) -> None:
@@ -61,31 +100,38 @@ def build_app(get_settings: Callable[[], VerifierSettings] = VerifierSettings) -
             typer.echo(f"[{c.kind}] {c.text}\n    {fields}")
 
     @app.command("check")
-    def check_cmd(claim: str = typer.Argument(..., help="the claim sentence"),
+    def check_cmd(claim: str | None = typer.Argument(None, help="the claim sentence (or give --claims)"),
                   evidence: str = typer.Option(..., "--evidence", help="evidence text file, or - for stdin"),
+                  claims_file: str | None = typer.Option(None, "--claims", help=(
+                      "file of claims, one a line or JSON lines with a \"text\" field; - for stdin")),
                   as_json: bool = typer.Option(False, "--json", help="print one JSON document")) -> None:
-        """Check CLAIM against the evidence text: SUPPORTED, CONTRADICTED or UNVERIFIED, and why."""
+        """Check claims against the evidence text: SUPPORTED, CONTRADICTED or UNVERIFIED, and why."""
         try:
-            from verifier.evidence import check_against_text
+            from verifier.evidence import check_claims_against_text
+            claims = _claims_given(claim, claims_file, evidence)
             text = _read(evidence)
-            settings = get_settings()
-            checker = settings.make_checker()
-            verdict = check_against_text(checker, claim, text,
-                                         paper_id=Path(evidence).name if evidence != "-" else "stdin")
+            checker = get_settings().make_checker()
+            verdicts = check_claims_against_text(checker, claims, text,
+                                                 paper_id=Path(evidence).name if evidence != "-" else "stdin")
         except (VerifierError, OSError) as exc:
             _fail(exc)
             return
         except Exception as exc:  # boundary: an unexpected failure is exit 1 with one line, not a trace
             _fail(exc)
             return
+        results = [{"claim": c, **v.model_dump(exclude={"attribution", "attribution_reasons"})}
+                   for c, v in zip(claims, verdicts)]
         if as_json:
-            typer.echo(json.dumps({"claim": claim, **verdict.model_dump()}))
+            typer.echo(json.dumps(results[0] if claims_file is None else {"count": len(results), "results": results}))
             return
-        typer.echo(f"{verdict.verdict} (confidence {verdict.confidence:.2f})")
-        for r in verdict.reasons:
-            typer.echo(f"  - {r}")
-        if verdict.evidence:
-            typer.echo(f"  evidence: {verdict.evidence[0].text}")
+        for c, v in zip(claims, verdicts):
+            if claims_file is not None:
+                typer.echo(c)
+            typer.echo(f"{v.verdict} (confidence {v.confidence:.2f})")
+            for r in v.reasons:
+                typer.echo(f"  - {r}")
+            if v.evidence:
+                typer.echo(f"  evidence: {v.evidence[0].text}")
 
     return app
 

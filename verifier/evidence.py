@@ -42,6 +42,11 @@ def chunk_text(text: str, max_chars: int = 1200) -> list[str]:
     return [c for c in chunks if c.strip()]
 
 
+# The user chose the text as evidence and TF-IDF picked its passages: a passage diluted by
+# unrelated sentences is still scored (by its closest sentence), not dropped by whole-passage cosine.
+_ANY = -1.0
+
+
 def evidence_passages(text: str | bytes, *, paper_id: str = "evidence") -> list[PassageRef]:
     """``text`` cut into passages the way the pipeline cuts a paper's text.
 
@@ -65,15 +70,15 @@ def check_claims_against_text(checker: TextChecker, claims: list[ExtractedClaim 
     """Verdicts of many ``claims`` against one evidence ``text`` (cut once, encoded once).
 
     Each claim is judged on the ``keep`` passages its TF-IDF ranks first (of which the checker
-    scores its ``top_k`` most relevant).
+    scores its ``top_k`` most relevant, however low their whole-passage cosine).
     """
     refs = evidence_passages(text, paper_id=paper_id)
     if len(refs) <= keep:
-        return checker.check_batch(claims, refs)
+        return checker.check_batch(claims, refs, min_relevance=_ANY)
     out = []
     for claim in claims:
         claim_text = claim.text if isinstance(claim, ExtractedClaim) else claim
-        out += checker.check_batch([claim], _preselect(claim_text, refs, keep))
+        out += checker.check_batch([claim], _preselect(claim_text, refs, keep), min_relevance=_ANY)
     return out
 
 

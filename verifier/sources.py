@@ -13,6 +13,7 @@ import re
 import unicodedata
 
 from verifier.aliases import find_mentions
+from verifier.compare import PassageFacts
 from verifier.types import PassageRef
 
 # "we propose ExpertFlow", "this paper presents a runtime, ExpertFlow, ..." — the paper's own system.
@@ -60,3 +61,22 @@ def homonym(system: str | None, own: PassageRef | None, other: PassageRef) -> bo
     if not system or own is None or other.paper_id == own.paper_id:
         return False
     return system in presented_systems(own) and system in presented_systems(other)
+
+
+def sentence_subjects(pf: PassageFacts) -> list[str | None]:
+    """The system each sentence of a passage speaks of: the one it names, else the last one
+    named earlier in its paragraph ("First, a predictor ..." after "ExpertFlow combines ...")."""
+    named: dict[int, str] = {}
+    for i, fact in pf.facts:
+        if fact.fields.get("system") and i not in named:
+            named[i] = fact.fields["system"]
+    out: list[str | None] = []
+    current: str | None = None
+    prev_end = 0
+    for i, (s, e) in enumerate(pf.sentences):
+        if "\n\n" in pf.text[prev_end:s]:
+            current = None
+        prev_end = e
+        current = named.get(i, current)
+        out.append(current)
+    return out
