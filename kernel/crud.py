@@ -16,6 +16,7 @@ from kernel.models import (
     Claim,
     Decision,
     EmpiricalCheck,
+    Facet,
     Paper,
     Passage,
     ReportVersion,
@@ -29,6 +30,7 @@ from reports.run_data import (
     ClaimData,
     DecisionData,
     EmpiricalData,
+    FacetData,
     PaperData,
     PassageData,
     ReviewData,
@@ -121,6 +123,38 @@ def run_checks(session: Session, *, run_id: str) -> list[EmpiricalCheck]:
         return []
     q = select(EmpiricalCheck).where(col(EmpiricalCheck.claim_id).in_(ids)).order_by(EmpiricalCheck.id)
     return list(session.exec(q).all())
+
+
+def run_facets(session: Session, *, run_id: str) -> list[Facet]:
+    return list(session.exec(select(Facet).where(Facet.run_id == run_id).order_by(Facet.ordinal)).all())
+
+
+def facet_checks(session: Session, *, run_id: str) -> list[EmpiricalCheck]:
+    """The experiments measured for the run's question (no claim states them)."""
+    ids = [f.id for f in run_facets(session, run_id=run_id)]
+    if not ids:
+        return []
+    q = select(EmpiricalCheck).where(col(EmpiricalCheck.facet_id).in_(ids)).order_by(EmpiricalCheck.id)
+    return list(session.exec(q).all())
+
+
+def clear_facet_checks(session: Session, *, run_id: str) -> None:
+    ids = [f.id for f in run_facets(session, run_id=run_id)]
+    if ids:
+        session.exec(delete(EmpiricalCheck).where(col(EmpiricalCheck.facet_id).in_(ids)))
+
+
+def replace_facets(session: Session, *, run_id: str, facets: Iterable[Facet]) -> list[Facet]:
+    """Replace the run's facets (and the experiments measured for them)."""
+    clear_facet_checks(session, run_id=run_id)
+    session.exec(delete(Facet).where(Facet.run_id == run_id))
+    stored = []
+    for f in facets:
+        f.run_id = run_id
+        session.add(f)
+        stored.append(f)
+    session.flush()
+    return stored
 
 
 def save_reviews(session: Session, *, run_id: str, round: int, reviews: Iterable[ReviewData]) -> None:
@@ -227,6 +261,9 @@ def load_run_data(session: Session, *, run_id: str) -> RunData:
                 else None,
             )
         )
+    facets = [FacetData(**f.model_dump(exclude={"run_id", "ordinal"})) for f in run_facets(session, run_id=run_id)]
+    question_checks = [EmpiricalData(**e.model_dump(exclude={"claim_id", "attempts", "started_at", "finished_at"}))
+                       for e in facet_checks(session, run_id=run_id)]
     reviews = session.exec(
         select(Review).where(Review.run_id == run_id).order_by(Review.round, Review.role)
     ).all()
@@ -244,6 +281,8 @@ def load_run_data(session: Session, *, run_id: str) -> RunData:
         papers=papers,
         passages=[PassageData(**p.model_dump()) for p in passages],
         claims=claim_data,
+        facets=facets,
+        question_checks=question_checks,
         reviews=[ReviewData(**r.model_dump(exclude={"id", "run_id"})) for r in reviews],
         decisions=[
             DecisionData(owner=d.owner, action=d.action, comment=d.comment, created_at=d.created_at.isoformat())

@@ -21,6 +21,7 @@ from kernel.nodes.check_text import check_text
 from kernel.nodes.decide import decide
 from kernel.nodes.draft import draft
 from kernel.nodes.extract import extract
+from kernel.nodes.frame import frame
 from kernel.nodes.owner import owner
 from kernel.nodes.plan import plan
 from kernel.nodes.read import read
@@ -88,6 +89,7 @@ def build_graph(settings: Settings, checkpointer: BaseCheckpointSaver | None) ->
 
     g = StateGraph(RunState, context_schema=StageContext)
     stages: list[tuple[str, Stage]] = [
+        ("frame", frame),
         ("plan", plan),
         ("retrieve", retrieve),
         ("read", read),
@@ -102,8 +104,8 @@ def build_graph(settings: Settings, checkpointer: BaseCheckpointSaver | None) ->
     for name, fn in stages:
         g.add_node(name, _stage(name, fn))
     g.add_node("revise", revise)
-    g.add_edge(START, "plan")
-    for (a, _), (b, _) in zip(stages[:7], stages[1:8]):
+    g.add_edge(START, "frame")
+    for (a, _), (b, _) in zip(stages[:8], stages[1:9]):
         g.add_edge(a, b)
     g.add_conditional_edges("tribunal", route_after_tribunal, {"revise": "revise", "decide": "decide"})
     g.add_edge("revise", "draft")

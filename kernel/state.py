@@ -24,6 +24,7 @@ class RunState(TypedDict, total=False):
 
 
 STAGES = (
+    "frame",
     "plan",
     "retrieve",
     "read",

@@ -21,7 +21,7 @@ from reports.run_data import ClaimData, EmpiricalData, FacetData, PaperData, Run
 
 # Facet kinds that pin the question's topic: a paper none of whose claims or title touches one of
 # them is off the question's topic and does not speak in the Answer.
-ANCHOR_KINDS = ("system", "baseline", "model", "comparison", "dataset")
+ANCHOR_KINDS = ("system", "baseline", "model", "comparison", "dataset", "topic")
 PER_PAPER = 3  # claims quoted per paper and facet; the claims table has the rest
 PAPERS_PER_FACET = 4
 MEASURED_FOR_QUESTION = "measured for this question"

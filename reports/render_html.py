@@ -66,6 +66,13 @@ def render_html(d: Draft, plotlyjs: PlotlyJs = "inline") -> str:
     if d.outcome_reasons:
         parts.append(f"<p><strong>Outcome: {escape(str(d.outcome))}</strong> — "
                      f"{escape('; '.join(d.outcome_reasons))}</p>")
+    parts.append('<section id="s-answer"><h2>Answer</h2>')
+    if not d.answer:
+        parts.append("<p><em>The question was not framed into facets; see the abstract and results.</em></p>")
+    for a in d.answer:
+        parts += [f'<h3 class="facet-{escape(a.status)}">{escape(tables.answer_heading(a))}</h3>',
+                  _paragraph(a.sentences)]
+    parts.append("</section>")
     for name, title in tables.SECTIONS:
         parts += [f'<section id="s-{name}"><h2>{title}</h2>', _paragraph(getattr(d, name)), "</section>"]
     parts.append('<section id="s-empirical"><h2>Empirical results</h2>')

@@ -35,12 +35,23 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, list[str]]], anchors:
     return out
 
 
+def answer_lines(d: Draft) -> list[str]:
+    """The Answer, facet by facet: what answers it, or the gap and why."""
+    lines = ['## Answer <a id="s-answer"></a>', ""]
+    if not d.answer:
+        return lines + ["_The question was not framed into facets; see the abstract and results._", ""]
+    for a in d.answer:
+        lines += [f"### {tables.answer_heading(a)}", "", _paragraph(a.sentences), ""]
+    return lines
+
+
 def render_markdown(d: Draft) -> str:
     lines = [f"# {d.title}", "",
              f"_Run {d.run_id} · round {d.round} · {d.author}" + (f" · outcome {d.outcome}" if d.outcome else "") + "_",
              ""]
     if d.outcome_reasons:
         lines += [f"**Outcome: {d.outcome}** — " + "; ".join(d.outcome_reasons), ""]
+    lines += answer_lines(d)
     for name, title in tables.SECTIONS:
         lines += [f'## {title} <a id="s-{name}"></a>', "", _paragraph(getattr(d, name)), ""]
     lines += ['## Empirical results <a id="s-empirical"></a>', ""]

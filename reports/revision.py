@@ -6,8 +6,10 @@ What each kind of finding does (kinds in `reports.findings`):
 * withdraw (a contradicted claim stated as a finding): the claim leaves the abstract and the
   results; the claims table keeps it, marked withdrawn;
 * qualify (unverified, weakly supported, unconfirmed, no baseline, or any critical/major finding
-  of a kind not listed here, such as an LLM reviewer's own): the quoted claim is replaced by a
-  sentence that names it by id and says why it is not reported as a finding;
+  of a kind not listed here, such as an LLM reviewer's own): the claim leaves the prose; the
+  claims table marks it qualified and says why;
+* rebuild (the Answer misleads: a facet dropped, a failed claim as a finding, a homonym, an
+  untraced number, an off-topic paper): the Answer is rebuilt from the run;
 * caveat (small-scale reproduction, unlike-for-like comparison): the re-measurement sentence is
   qualified in place;
 * disclose (retrieval gaps, abstract-only papers): an uncertainty is added.
@@ -21,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from reports import drafting
+from reports.answer import answer, answer_abstract
 from reports import evidence as ev
 from reports import findings as fk
 from reports.model import Draft, Sentence
@@ -63,6 +66,11 @@ def revise(draft: Draft, run: RunData, findings: Iterable[fk.Finding | dict[str,
             acted.setdefault(c.id, "caveated")
         elif f.kind in fk.REREAD:
             acted.setdefault(c.id, "corrected from the run's records")
+    if any(f.kind in fk.REBUILD_ANSWER for f in todo) or d.answer != answer(run):
+        # The Answer is rebuilt from the run, which is the source of truth; its abstract lead too.
+        old_lead = answer_abstract(run, draft.answer)
+        d.answer = answer(run)
+        d.abstract = answer_abstract(run, d.answer) + [s for s in d.abstract if s not in old_lead]
     for cid, action in sorted(acted.items()):
         c = by_id[cid]
         notes.append(Sentence(text=f"A claim of {c.paper_id} was {action} after review.", refs=[claim(cid)]))
@@ -103,15 +111,10 @@ def _reread(d: Draft, c: ClaimData, run: RunData) -> None:
 
 
 def _unstate(d: Draft, c: ClaimData, status: str, why: str) -> None:
-    line = Sentence(text=f"A claim of {c.paper_id} is not reported as a finding: {why}.", refs=[claim(c.id)])
+    """The claim leaves the stated sections; the claims table keeps it with its status and why
+    (no "not reported" line in the prose: the Answer names failed claims, the table the rest)."""
     for name in STATED:
-        out: list[Sentence] = []
-        for s in getattr(d, name):
-            if c.id not in s.claim_ids:
-                out.append(s)
-            elif name == "results" and line not in out:
-                out.append(line)
-        setattr(d, name, out)
+        setattr(d, name, [s for s in getattr(d, name) if c.id not in s.claim_ids])
     for r in d.claims:
         if r.claim_id == c.id:
             r.status, r.note, r.verdict = status, why, ev.verdict(c)

@@ -46,7 +46,7 @@ def claim_rows(d: Draft) -> list[tuple[str, list[str]]]:
 
 def empirical_rows(d: Draft) -> list[tuple[str, list[str]]]:
     return [(f"E{r.check_id}", [
-        f"E{r.check_id}", f"C{r.claim_id}", r.metric, fmt(r.claimed, r.unit), fmt(r.measured, r.unit),
+        f"E{r.check_id}", f"C{r.claim_id}" if r.claim_id is not None else "— (measured for this question)", r.metric, fmt(r.claimed, r.unit), fmt(r.measured, r.unit),
         r.verdict, r.reason or "—", r.setting or "—", "; ".join(r.caveats) or "—",
     ]) for r in d.empirical]
 
@@ -65,6 +65,13 @@ def reference_rows(d: Draft) -> list[tuple[str, list[str]]]:
         p.paper_id, p.title, ", ".join(p.authors[:6]) + (" et al." if len(p.authors) > 6 else ""),
         str(p.year) if p.year else "—", "full text" if p.fulltext else "abstract only",
     ]) for p in d.references]
+
+
+ANSWER_STATUS = {"answered": "answered", "partial": "partly answered", "gap": "not answered"}
+
+
+def answer_heading(a) -> str:
+    return f"{a.facet} ({a.kind}) — {ANSWER_STATUS.get(a.status, a.status)}"
 
 
 def finding_line(f: dict) -> str:

@@ -1,4 +1,5 @@
-"""check_runs: performance claims → experiments on the ExpertFlow runtime → measured vs claimed.
+"""check_runs: performance claims → experiments on the ExpertFlow runtime → measured vs claimed;
+then the comparisons the question's facets ask for (`kernel.question_checks`).
 
 The work is `kernel.checks.run_empirical` (shared with `sovereign checks rerun` and the app);
 this stage honours --no-empirical and turns the outcome into a note for the report.
@@ -14,6 +15,7 @@ from kernel import crud
 from kernel.checks import run_empirical
 from kernel.context import StageContext
 from kernel.db import retry_locked, session_scope
+from kernel.question_checks import run_question_checks
 from kernel.state import RunState
 
 
@@ -29,10 +31,14 @@ def check_runs(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
         def clear() -> None:
             with session_scope(ctx.engine) as s:
                 crud.clear_checks(s, run_id=run_id, text=False, empirical=True)
+                crud.clear_facet_checks(s, run_id=run_id)
 
         retry_locked(clear)
         return {"notes": [f"Empirical checks: not run — {why}."]}
     summary = run_empirical(settings, run_id, engine=ctx.engine, progress=ctx.progress)
     note = summary.note(settings.empirical.backend, settings.empirical.cluster)
     ctx.progress("check_runs", note)
-    return {"notes": [note]}
+    # The comparisons the question asks for, run even when no paper claims them.
+    asked = run_question_checks(settings, run_id, engine=ctx.engine, cluster=settings.empirical.cluster,
+                                progress=ctx.progress)
+    return {"notes": [note] + ([asked] if asked else [])}

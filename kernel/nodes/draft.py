@@ -19,7 +19,7 @@ import reports
 from kernel import crud
 from kernel.context import StageContext
 from kernel.db import retry_locked, session_scope
-from kernel.models import Claim, ReportVersion
+from kernel.models import Claim, Facet, ReportVersion
 from kernel.settings import Settings
 from kernel.state import RunState
 
@@ -61,6 +61,11 @@ def store(ctx: StageContext, d: reports.Draft, *, mark_abstract: bool = False) -
         with session_scope(ctx.engine) as s:
             crud.save_report_version(s, run_id=d.run_id, round=d.round, author=d.author, markdown=markdown,
                                      draft=reports.render_json(d))
+            for a in d.answer:  # the facet's status as this draft answers it
+                f = s.get(Facet, a.facet_id)
+                if f is not None and (f.status, f.status_reason) != (a.status, a.gap):
+                    f.status, f.status_reason = a.status, a.gap
+                    s.add(f)
             if mark_abstract:
                 stated = d.stated_claim_ids(("abstract",))
                 for c in s.exec(select(Claim).where(Claim.run_id == d.run_id)).all():

@@ -13,7 +13,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from kernel.context import StageContext
-from kernel.retrieval.planning import plan_queries
+from kernel import crud
+from kernel.db import session_scope
+from kernel.retrieval.planning import plan_queries, with_facets
 from kernel.retrieval.planning_llm import PlannerUnavailable, llm_plan
 from kernel.state import RunState
 
@@ -35,5 +37,8 @@ def plan(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
             notes.append(f"{exc}; the deterministic planner made the search queries.")
     if result is None:
         result = plan_queries(state["question"], n)
+    with session_scope(ctx.engine) as s:
+        facets = [(f.kind, f.text) for f in crud.run_facets(s, run_id=state["run_id"])]
+    result = with_facets(result, facets)
     ctx.progress("plan", f"{len(result.queries)} queries: " + " | ".join(result.queries))
     return {"queries": result.queries, "key_terms": result.key_terms, "notes": notes}

@@ -164,3 +164,16 @@ def plan_queries(question: str, n: int = 4) -> Plan:
         queries = [question.strip()]
     key_terms = _unique(systems + names + phrases + synonyms + baselines)
     return Plan(queries=queries, key_terms=key_terms)
+
+
+def with_facets(plan: Plan, facets: list[tuple[str, str]]) -> Plan:
+    """The plan made to cover the question's facets ((kind, name) pairs from the frame stage):
+    every named facet becomes a key term, and when no query names a system, model or dataset
+    facet, the last query is given over to them (the Answer needs papers on each)."""
+    named = [name for kind, name in facets if kind in ("system", "baseline", "model", "dataset", "topic")]
+    key_terms = _unique(plan.key_terms + [name for kind, name in facets if kind != "comparison"])
+    queries = list(plan.queries)
+    missing = [n for n in named if not any(n.lower() in q.lower() for q in queries)]
+    if missing and queries:
+        queries[-1] = _cap(missing + ["MoE inference"] if len(missing) < 3 else missing)
+    return Plan(queries=_unique(queries), key_terms=key_terms)
