@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -71,6 +72,7 @@ def main() -> None:
             s.add(Claim(run_id=run.id, paper_id=passage.paper_id, passage_id=passage.id, ordinal=ordinal,
                         **c.model_dump()))
         run_id = run.id
+    load_before = list(os.getloadavg())  # the machine is shared: say how busy it was
     t0 = time.perf_counter()
     summary = run_empirical(settings, run_id, progress=lambda st, m: print(f"{st}: {m}", file=sys.stderr))
     total = time.perf_counter() - t0
@@ -80,8 +82,12 @@ def main() -> None:
     checks = [{
         "claim": texts[r.claim_id], "status": r.status, "verdict": r.verdict,
         "claimed": r.claimed.get("value"), "measured": r.measurements.get("measured"),
+        "interval": r.measurements.get("interval"), "repeats": r.measurements.get("repeats"),
         "unit": r.claimed.get("unit"), "backend": r.backend,
-        "ran_as": (r.measurements.get("scale") or {}).get("backend"),
+        "rests_on": r.measurements.get("rests_on"), "scales_agree": r.measurements.get("agree"),
+        "scales": {s["name"]: {"verdict": s["verdict"], "preset": (s.get("scale") or {}).get("preset"),
+                               "median": (s.get("measured") or {}).get("median")}
+                   for s in r.measurements.get("scales", [])},
         "elapsed_s": r.measurements.get("elapsed_s"), "error": r.error,
     } for r in rows]
     trained_now = sorted(set(trained_presets(settings.runtime_dir)) - set(before))
@@ -89,7 +95,8 @@ def main() -> None:
         "backend": args.backend, "claims": len(sentences), "testable": summary.planned,
         "stage_seconds": round(total, 1), "cold": bool(trained_now), "trained_during_run": trained_now,
         "train_budget_s": settings.empirical.train_budget_s, "verdicts": summary.verdicts,
-        "failed": summary.failed, "checks": checks,
+        "failed": summary.failed, "load_average_before_after": [load_before, list(os.getloadavg())],
+        "checks": checks,
     }
     print(json.dumps(doc, indent=2))
 

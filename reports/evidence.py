@@ -127,7 +127,29 @@ def setting_text(emp: EmpiricalData) -> str:
     backend = emp.backend or scale.get("backend")
     if backend:
         parts.append(f"backend {backend}")
+    parts += repeats_text(emp)
     return "; ".join(parts)
+
+
+def repeats_text(emp: EmpiricalData) -> list[str]:
+    """The spread and the scales of a check: its median's interval over the repeats, which scale
+    the verdict rests on and what the other scale gave (empty for checks stored without them)."""
+    m = emp.measurements
+    out = []
+    interval, unit = m.get("interval"), str(m.get("unit") or emp.claimed.get("unit") or "")
+    if isinstance(interval, list) and len(interval) == 2 and m.get("repeats"):
+        cover = f"{m['coverage']:.1%} " if isinstance(m.get("coverage"), (int, float)) else ""
+        out.append(f"median of {m['repeats']} interleaved repeats, {cover}interval "
+                   f"{fmt(interval[0], unit)}–{fmt(interval[1], unit)}")
+    scales = [s for s in m.get("scales", []) if isinstance(s, dict)]
+    if scales and m.get("rests_on"):
+        others = [s for s in scales if s.get("name") != m["rests_on"]]
+        text = f"verdict rests on the {'small scale' if m['rests_on'] == 'small' else 'full-size simulation'}"
+        for s in others:
+            preset = (s.get("scale") or {}).get("preset")
+            text += (f"; {s.get('name')} scale" + (f" ({preset})" if preset else "") + f": {s.get('verdict')}")
+        out.append(text)
+    return out
 
 
 def is_small_scale(emp: EmpiricalData) -> bool:
@@ -203,12 +225,14 @@ def source_numbers(token: str, run: RunData) -> list[float] | None:
         for e in run.question_checks:  # measured for the question: no claimed number
             if e.id == ident:
                 out = [fmt(_num(e.measurements.get("measured")))] + numbers_in(setting_text(e))
+                out += numbers_in(e.reason or "")  # the verdict's reason quotes the repeats' figures
                 out += [n for cav in e.caveats for n in numbers_in(cav)]
                 out += [fmt(p.get("measured")) for p in comparisons(e)]
         for c in run.claims:
             if c.empirical is not None and c.empirical.id == ident:
                 _, claimed, measured, _ = measured_pair(c.empirical, c)
                 out = [fmt(claimed), fmt(measured)] + numbers_in(setting_text(c.empirical))
+                out += numbers_in(c.empirical.reason or "")
                 out += [n for cav in c.empirical.caveats for n in numbers_in(cav)]
                 out += [fmt(p.get(k)) for p in comparisons(c.empirical) for k in ("claimed", "measured")]
     return [float(n.replace(",", "")) for n in out if n != "n/a"]
