@@ -342,6 +342,17 @@ def save_predictor(model: RoutingPredictor, directory: str | Path, metrics: Pred
     return path
 
 
+def predictor_metrics(directory: str | Path) -> dict | None:
+    """The held-out metrics saved with a predictor (``PredictorMetrics.as_dict()``), or None
+    when there is no predictor there or it was saved without them."""
+    path = Path(directory)
+    path = path if path.suffix == ".pt" else path / PREDICTOR_FILE
+    if not path.is_file():
+        return None
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    return payload.get("metrics")
+
+
 def load_predictor(directory: str | Path) -> RoutingPredictor:
     """Load the predictor saved next to a model checkpoint."""
     path = Path(directory)

@@ -139,6 +139,14 @@ def from_name(name: str) -> ModelPreset:
         raise UnknownNameError("preset", name, list(PRESETS)) from None
 
 
+def small_variant(preset: ModelPreset) -> ModelPreset:
+    """The tiny preset of ``preset``'s family (itself when tiny): the model the runtime trains,
+    whose measured figures (e.g. its predictor's recall) stand for the full-size shape."""
+    if preset.tiny:
+        return preset
+    return next(p for p in _TINY if p.family == preset.family)
+
+
 @dataclass(frozen=True)
 class HardwareProfile:
     """Published figures of one accelerator + host link. Bandwidths in bytes/s, compute in FLOP/s.

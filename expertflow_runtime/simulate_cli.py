@@ -16,8 +16,9 @@ from expertflow_runtime.errors import RuntimeInputError
 
 app = typer.Typer(help="ExpertFlow: routing-path predictor training and the trace simulator.")
 
-SIM_POLICIES = ("all-resident", "on-demand", "static", "lru", "se-moe", "expertflow",
-                "expertflow-no-scheduler", "expertflow-scheduler-only", "expertflow-oracle")
+SIM_POLICIES = ("all-resident", "on-demand", "static", "lru", "lru-global", "lfu", "lfru",
+                "se-moe", "belady", "expertflow", "expertflow-no-scheduler",
+                "expertflow-scheduler-only", "expertflow-oracle")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -73,7 +74,12 @@ def simulate_cmd(
     stickiness: float = typer.Option(0.3, help="synthetic trace: P(token repeats previous experts)"),
     prompt_len: int = typer.Option(16, help="synthetic trace: prompt tokens"),
     gen_len: int = typer.Option(16, help="synthetic trace: generated tokens"),
-    recall: float = typer.Option(0.9, help="per-expert recall of the simulated predictor"),
+    routes: Path = typer.Option(None, help="recorded real routes (a *_routing.jsonl file or a "
+                                "directory of them, e.g. ../shared/data/routing/mixtral-8x7b) as "
+                                "the workload, cut into batch x groups windows"),
+    recall: float = typer.Option(None, help="per-token recall of the simulated predictor "
+                                 "(default: the one measured for this preset's trained predictor)"),
+    policy_time: str = typer.Option("all", help="policy time charged: all | overheads | none"),
     seed: int = typer.Option(0),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
@@ -82,8 +88,11 @@ def simulate_cmd(
 
     cfg = SimConfig(preset=preset, policies=[p for p in policies.split(",") if p], budget=budget,
                     batch=batch, groups=groups, profile=profile,
-                    trace=str(trace) if trace else None, zipf=zipf, stickiness=stickiness,
+                    trace=str(trace) if trace else None, routes=str(routes) if routes else None,
+                    policy_time=policy_time, zipf=zipf, stickiness=stickiness,
                     prompt_len=prompt_len, gen_len=gen_len, recall=recall, seed=seed)
+    if policy_time not in ("all", "overheads", "none"):
+        _fail(f"error: policy-time {policy_time!r}; valid: all, overheads, none")
     try:
         doc = run_simulation(cfg)
     except RuntimeInputError as exc:
@@ -92,9 +101,10 @@ def simulate_cmd(
         typer.echo(json.dumps(doc))
         return
     typer.echo(f"simulated {preset} on {profile}: budget {budget}/layer, batch {batch} x "
-               f"{groups} groups, trace: {doc['config']['trace_source']}")
-    cols = ("policy", "tokens_per_s", "vs_all_resident", "hit_rate", "stall_s", "experts_loaded",
-            "predictor_s_per_step", "scheduler_s_per_step")
+               f"{groups} groups, trace: {doc['config']['trace_source']}; predictor recall "
+               f"{doc['config']['recall']:.3f} ({doc['config']['recall_source']})")
+    cols = ("policy", "tokens_per_s", "vs_all_resident", "hit_rate", "on_time_hit_rate",
+            "stall_s", "experts_loaded", "peak_device_bytes", "planning_s_per_step")
     typer.echo("  ".join(f"{c:>14}" for c in cols))
     for r in doc["results"]:
         typer.echo("  ".join(f"{r[c]:>14.4g}" if isinstance(r[c], float) else f"{r[c]!s:>14}"

@@ -19,7 +19,12 @@ from expertflow_runtime.policies import make_policy
 from expertflow_runtime.presets import from_name, profile_from_name
 from expertflow_runtime.simulator import simulate
 from expertflow_runtime.simulator_cost import CostModel
-from expertflow_runtime.simulator_workload import map_trace, synthetic_trace
+from expertflow_runtime.simulator_workload import (
+    map_trace,
+    real_routes,
+    synthetic_trace,
+    trace_from_routes,
+)
 from expertflow_runtime.trace import RoutingTrace
 
 
@@ -32,11 +37,12 @@ class SimConfig:
     groups: int = 2
     profile: str = "a40-pcie4"
     trace: str | None = None
+    routes: str | None = None  # recorded real routes (simulator_workload.real_routes)
     zipf: float = 1.0
     stickiness: float = 0.3
     prompt_len: int = 16
     gen_len: int = 16
-    recall: float = 0.9
+    recall: float | None = None  # None: the recall measured for this preset's trained predictor
     seed: int = 0
     policy_time: str = "all"  # what of each policy's own time the clock is charged (simulate())
 
@@ -85,8 +91,43 @@ def policy_kwargs(name: str, trace: RoutingTrace, recall: float, seed: int) -> d
     return {}
 
 
+ASSUMED_RECALL = 0.9  # only when no trained predictor was measured; the result says so
+
+
+def measured_recall(preset_name: str) -> tuple[float | None, str]:
+    """(per-token top-k recall, where it comes from) of the trained predictor of the preset's
+    small variant, from the held-out evaluation saved with it; (None, why) when there is none."""
+    from expertflow_runtime.predictor import predictor_metrics
+    from expertflow_runtime.presets import small_variant
+    from expertflow_runtime.training import checkpoint_dir
+
+    tiny = small_variant(from_name(preset_name))
+    ckpt = checkpoint_dir(tiny)
+    metrics = predictor_metrics(ckpt)
+    if not metrics or "topk_recall" not in metrics:
+        return None, (f"no trained predictor with held-out metrics at {ckpt} (train one: "
+                      f"`sovereign runtime train --preset {tiny.name}` then `sovereign runtime "
+                      "train-predictor`)")
+    return float(metrics["topk_recall"]), (
+        f"measured: per-token top-k recall of the {tiny.name} predictor on held-out text "
+        f"({metrics.get('tokens', '?')} tokens, {ckpt})")
+
+
+def resolve_recall(cfg: SimConfig) -> tuple[float, str]:
+    """The recall the simulated predictor gets, and a sentence saying where it comes from."""
+    if cfg.recall is not None:
+        return cfg.recall, "given by the caller"
+    recall, source = measured_recall(cfg.preset)
+    if recall is None:
+        return ASSUMED_RECALL, f"ASSUMED {ASSUMED_RECALL}: {source}"
+    return recall, source
+
+
 def build_trace(cfg: SimConfig) -> RoutingTrace:
     preset = from_name(cfg.preset)
+    if cfg.routes:
+        return trace_from_routes(real_routes(cfg.routes), preset, sequences=cfg.batch * cfg.groups,
+                                 seed=cfg.seed)
     if cfg.trace:
         trace = RoutingTrace.load(cfg.trace)
         if trace.preset != preset.name:
@@ -111,14 +152,18 @@ def run_simulation(cfg: SimConfig, cost: CostModel | None = None,
     cost = cost or CostModel.from_preset(preset, hw)
     L = trace.num_layers
     pred_s = measure_predictor_call_s(L, trace.num_experts, trace.top_k, preset.vocab_size, cfg.batch)
+    recall, recall_source = resolve_recall(cfg)
     results = []
     for name in cfg.policies:
-        policy = make_policy(name, **policy_kwargs(name, trace, cfg.recall, cfg.seed))
+        policy = make_policy(name, **policy_kwargs(name, trace, recall, cfg.seed))
         capacity = L * (preset.num_experts if getattr(policy, "needs_full_budget", False)
                         else cfg.budget)
         results.append(simulate(policy, trace, cost, capacity=capacity, batch=cfg.batch,
                                 groups=cfg.groups, policy_time=cfg.policy_time,
                                 predictor_call_s=pred_s).as_dict())
+    for r in results:
+        if r["policy"].startswith("expertflow") and r["policy"] != "expertflow-oracle":
+            r["predictor_recall"], r["recall_source"] = recall, recall_source
     base = next((r["tokens_per_s"] for r in results if r["policy"] == "all-resident"), None)
     for r in results:
         r["vs_all_resident"] = r["tokens_per_s"] / base if base else float("nan")
@@ -127,6 +172,7 @@ def run_simulation(cfg: SimConfig, cost: CostModel | None = None,
         source = f"synthetic (zipf={cfg.zipf}, stickiness={cfg.stickiness}, seed={cfg.seed})"
     config = asdict(cfg) | {"trace_source": source, "cost_model": asdict(cost),
                             "moe_layers": L, "capacity": L * cfg.budget,
-                            "predictor_call_s": pred_s,
+                            "predictor_call_s": pred_s, "recall": recall,
+                            "recall_source": recall_source,
                             "policy_time": _POLICY_TIME[cfg.policy_time]}
     return {"config": config, "results": results}

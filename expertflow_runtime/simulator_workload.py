@@ -1,6 +1,6 @@
 """Routing traces for the simulator: generated with stated locality, or mapped from a tiny model.
 
-Full-size models cannot run here, so their routes come from one of two places:
+Full-size models cannot run here, so their routes come from one of three places:
 
 * ``synthetic_trace``: per layer, expert popularity follows a Zipf law of exponent ``zipf``
   (a random permutation per layer decides which expert is popular); each token repeats the
@@ -15,6 +15,9 @@ Legend: N tokens, L layers, E experts, K top-k.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -69,4 +72,77 @@ def map_trace(trace: RoutingTrace, preset: ModelPreset) -> RoutingTrace:
         tokens=trace.tokens, experts=trace.experts[:, layers], offsets=trace.offsets,
         phase=trace.phase, step=trace.step, weights=None,
         extra={**trace.extra, "source": f"mapped from {trace.preset} ({trace.extra.get('source', 'recorded')})"},
+    )
+
+
+def real_routes(path: str | Path) -> list[np.ndarray]:
+    """Recorded routes of a real model, one array [T, L, K] (int16, -1 = layer not recorded) per
+    generated text, in token order.
+
+    ``path``: a directory of ``*_routing.jsonl`` files or one such file; each line is one
+    (dataset, problem_id, token_idx, layer) with its ``experts`` (the format of
+    ../shared/data/routing/mixtral-8x7b, recorded from Mixtral-8x7B by vLLM).
+    """
+    path = Path(path)
+    files = sorted(path.glob("*_routing.jsonl")) if path.is_dir() else [path]
+    if not files or not all(f.is_file() for f in files):
+        raise RuntimeInputError(f"no routing files at {path}: give a *_routing.jsonl file or a "
+                                "directory of them")
+    rows: dict[tuple[str, int], dict[tuple[int, int], list[int]]] = {}
+    for f in files:
+        with open(f) as fh:
+            for n, line in enumerate(fh, 1):
+                try:
+                    r = json.loads(line)
+                    key = (str(r["dataset"]), int(r["problem_id"]))
+                    rows.setdefault(key, {})[(int(r["token_idx"]), int(r["layer"]))] = \
+                        [int(e) for e in r["experts"]]
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise RuntimeInputError(f"{f}:{n}: not a routing record ({exc})") from None
+    out = []
+    for key in sorted(rows):
+        cells = rows[key]
+        T = 1 + max(t for t, _ in cells)
+        L = 1 + max(layer for _, layer in cells)
+        K = max(len(v) for v in cells.values())
+        ex = np.full((T, L, K), -1, dtype=np.int16)
+        for (t, layer), experts in cells.items():
+            ex[t, layer, : len(experts)] = experts
+        out.append(ex)
+    return out
+
+
+def trace_from_routes(routes: list[np.ndarray], preset: ModelPreset, *, sequences: int,
+                      prompt_len: int = 2, seed: int = 0) -> RoutingTrace:
+    """A simulator workload from recorded routes: the texts cut into ``sequences`` windows of
+    consecutive tokens (as long as the routes allow), the first ``prompt_len`` of each fed as
+    its prompt. Within a window the locality is the real model's; token ids are random (the
+    recording has none), so every context is distinct. The shape must match ``preset``."""
+    L, K = routes[0].shape[1:]
+    if (L, K) != (preset.moe_layers, preset.top_k) or max(int(r.max()) for r in routes) >= preset.num_experts:
+        raise RuntimeInputError(f"routes have {L} layers x top-{K}; {preset.name} needs "
+                                f"{preset.moe_layers} x top-{preset.top_k} over {preset.num_experts} experts")
+    total = sum(len(r) for r in routes)
+    window = total // sequences
+    while window > 0 and sum(len(r) // window for r in routes) < sequences:
+        window -= 1  # windows never straddle two texts
+    if window < prompt_len + 2:
+        raise RuntimeInputError(f"{total} recorded tokens cannot make {sequences} sequences of "
+                                f"more than {prompt_len + 1} tokens; ask for fewer sequences")
+    windows = [r[i : i + window] for r in routes for i in range(0, len(r) - window + 1, window)]
+    windows = windows[:sequences]
+    if len(windows) < sequences:
+        raise RuntimeInputError(f"the routes give {len(windows)} windows of {window} tokens; "
+                                f"{sequences} sequences asked")
+    experts = np.concatenate(windows)
+    n = len(experts)
+    rng = np.random.default_rng(seed)
+    phase = np.tile(np.r_[np.full(prompt_len, PREFILL), np.full(window - prompt_len, DECODE)],
+                    sequences)
+    return RoutingTrace(
+        preset.name, L, preset.num_experts, K,
+        tokens=rng.integers(0, preset.vocab_size, n).astype(np.int32), experts=experts,
+        offsets=np.arange(0, n + 1, window, dtype=np.int64), phase=phase.astype(np.uint8),
+        step=np.full(n, -1, dtype=np.int32),
+        extra=dict(source=f"recorded routes ({total} tokens, {sequences} windows of {window})"),
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from expertflow_runtime.errors import RuntimeInputError
 from expertflow_runtime.plan import ExpertKey
 from expertflow_runtime.policies import make_policy
 from expertflow_runtime.presets import from_name, profile_from_name
@@ -112,3 +114,28 @@ def test_simulated_memory_counts_occupied_slots_at_the_full_size_shape(mixtral):
     assert full.resident_bytes_all == 4 * 8 * preset.expert_bytes + cost.non_expert_bytes
     assert od.peak_expert_bytes == od.peak_slots * preset.expert_bytes
     assert od.peak_slots < 4 * 8 and od.peak_device_bytes < full.peak_device_bytes
+
+
+ROUTES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "routing" / "mixtral-8x7b"
+
+
+@pytest.mark.skipif(not ROUTES.is_dir(), reason="../shared/data/routing is absent")
+def test_real_mixtral_routes_become_a_full_size_workload():
+    from expertflow_runtime.simulator_workload import real_routes, trace_from_routes
+
+    routes = real_routes(ROUTES)
+    assert len(routes) == 4 and all(r.shape[1:] == (32, 2) for r in routes)
+    trace = trace_from_routes(routes, from_name("mixtral-8x7b"), sequences=8)
+    ids, ex = trace.sequence(3)
+    assert ex.shape[1:] == (32, 2) and (ex >= -1).all() and (ex < 8).all()
+    with pytest.raises(RuntimeInputError, match="layers"):
+        trace_from_routes(routes, from_name("qwen1.5-moe-a2.7b"), sequences=8)
+
+
+def test_simulated_predictor_recall_is_measured_or_says_it_is_assumed(tmp_path, monkeypatch):
+    from expertflow_runtime.simulator_run import SimConfig, resolve_recall
+
+    monkeypatch.setenv("SOVEREIGN_HOME", str(tmp_path))
+    recall, source = resolve_recall(SimConfig(preset="mixtral-8x7b"))
+    assert recall == 0.9 and source.startswith("ASSUMED") and "train-predictor" in source
+    assert resolve_recall(SimConfig(preset="mixtral-8x7b", recall=0.5)) == (0.5, "given by the caller")
