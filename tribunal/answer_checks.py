@@ -137,7 +137,9 @@ def untraced(s: Sentence, run: RunData) -> list[str] | None:
     rows = [t for t in s.refs if t[0] in "PCE"]
     if not rows:
         return None if s.refs else nums
-    pool = [x for t in rows for x in (ev.source_numbers(t, run) or [])]
+    asked = {f"E{e.id}": e for e in run.question_checks}
+    pool = [x for t in rows for x in (ans.question_check_numbers(asked[t]) if t in asked
+                                      else ev.source_numbers(t, run) or [])]
     return [n for n in nums if not any(ev.same_number(float(n.replace(",", "")), x) for x in pool)]
 
 

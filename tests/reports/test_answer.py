@@ -1,0 +1,68 @@
+"""The Answer: one entry per facet of the question, each answered from rows or a gap with its
+reason; failed claims named as such; the other ExpertFlow and off-topic papers kept out."""
+
+from __future__ import annotations
+
+import reports
+from reports.answer import HOMONYM_PHRASE, claim_status
+from tests.tribunal.answer_runs import OFF_TOPIC, TWIN, answer_run
+
+
+def test_one_entry_per_facet_each_with_rows_or_a_gap_and_its_reason():
+    for k in range(4):
+        run = answer_run(k)
+        d = reports.draft(run)
+        assert [a.facet_id for a in d.answer] == [f.id for f in run.facets]
+        for a in d.answer:
+            if a.status == "gap":
+                assert a.gap and a.sentences[-1].text.startswith("Not answered")
+            else:
+                assert any(t[0] in "CE" for s in a.sentences for t in s.refs), a.facet
+        pope = next((a for a in d.answer if a.facet == "POPE"), None)
+        if pope is not None:
+            assert pope.status == "gap" and "model-quality benchmark" in pope.gap
+
+
+def test_failed_claims_are_named_in_the_answer_and_the_abstract_never_stated_as_findings():
+    run = answer_run(1)
+    d = reports.draft(run)
+    failed = [c for c in run.claims if claim_status(c, run) in ("contradicted", "not_reproduced")]
+    assert failed
+    for c in failed:
+        cited = [s for s in d.answer_sentences() if f"C{c.id}" in s.refs]
+        assert cited and all(c.id not in s.claim_ids for s in cited)
+        assert all("contradicted" in s.text or "not reproduced" in s.text for s in cited)
+        assert any(f"C{c.id}" in s.refs and ("contradicted" in s.text or "not reproduced" in s.text)
+                   for s in d.abstract)
+
+
+def test_the_other_expertflow_and_off_topic_papers_do_not_speak_in_the_answer():
+    run = answer_run(2)
+    d = reports.draft(run)
+    stated = {cid for a in d.answer for s in a.sentences for cid in s.claim_ids}
+    by_paper = {c.id: c.paper_id for c in run.claims}
+    assert not any(by_paper[c] in (TWIN[0], OFF_TOPIC[0]) for c in stated)
+    ef = next(a for a in d.answer if a.facet == "ExpertFlow")
+    assert any(HOMONYM_PHRASE in s.text and TWIN[0] in s.text for s in ef.sentences)
+
+
+def test_the_experiment_measured_for_the_question_is_in_the_answer_and_the_empirical_table():
+    run = answer_run(3)
+    d = reports.draft(run)
+    e = run.question_checks[0]
+    comparison = next(a for a in d.answer if a.kind == "comparison")
+    assert comparison.status == "answered" and e.id in comparison.check_ids
+    assert any(s.text.startswith("Measured for this question") for s in comparison.sentences)
+    row = next(r for r in d.empirical if r.check_id == e.id)
+    assert row.claim_id is None and row.verdict == "measured for this question" and row.caveats
+
+
+def test_the_markdown_opens_with_the_answer_and_the_json_carries_it():
+    d = reports.draft(answer_run(0))
+    md = reports.render_markdown(d)
+    assert md.index("## Answer") < md.index("## Abstract") < md.index("## Results")
+    assert "### POPE (dataset) — not answered" in md
+    doc = reports.render_json(d)
+    assert [a["facet"] for a in doc["answer"]] == [a.facet for a in d.answer]
+    assert all(a["gap"] or a["status"] == "answered" for a in doc["answer"])
+    assert "<h2>Answer</h2>" in reports.render_html(d, plotlyjs="none")
