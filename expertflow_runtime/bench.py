@@ -10,8 +10,13 @@ Returns (and the CLI prints) one document::
 The all-resident run is always made first as the reference (tokens and routing trace); it is
 listed only when asked for. ``static`` gets its popularity profile from an all-resident run on
 separate calibration prompts (training text), never from the measured prompts; policies that
-take ``oracle_trace`` get the reference run's trace of the measured prompts. Each policy runs
-``repeats`` times and the fastest run is reported (tokens must match all-resident in every one).
+take ``oracle_trace`` (expertflow-oracle, belady) get the routes of a recorded all-resident run
+of the measured prompts. Decoder-only presets decode ``groups`` micro-batches of ``batch``
+sequences in rounds (default 2, so ExpertFlow's scheduler has two batches to merge; every
+policy runs that same workload); encoder-decoder presets decode one batch. Each policy runs
+``repeats`` times, interleaved across policies, and its median run by throughput is reported
+(tokens must match all-resident in every one); ``comparison`` holds each predictive policy's
+ratio to the strongest non-predictive one and to the references.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from expertflow_runtime import corpus
 from expertflow_runtime.engine import Engine
 from expertflow_runtime.errors import BudgetError, RuntimeInputError
 from expertflow_runtime.links import measure_h2d_bandwidth
-from expertflow_runtime.policies import _REGISTRY, make_policy, policy_names
+from expertflow_runtime.expertflow_engine import generate_grouped
+from expertflow_runtime.policies import _REGISTRY, NON_PREDICTIVE, make_policy, policy_names
 from expertflow_runtime.presets import ModelPreset, from_name
 from expertflow_runtime.training import checkpoint_dir, require_checkpoint
 
@@ -85,7 +91,7 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
           link: str = "emulated:a40-pcie4", prompt_len: int = 64, new_tokens: int = 32,
           checkpoint: str | Path | None = None, weights: str = "auto", layers: int | None = None,
           seed: int = 0, trace_out: str | Path | None = None, threads: int | None = None,
-          repeats: int = 2, log=None) -> dict:
+          repeats: int = 3, groups: int | None = None, log=None) -> dict:
     """Run ``policies`` on ``preset`` and return the benchmark document (see module doc)."""
     p = from_name(preset)
     valid = policy_names()
@@ -96,6 +102,11 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
         raise RuntimeInputError(f"no policies given; valid: {', '.join(valid)}")
     if min(batch, prompt_len, new_tokens, repeats) < 1:
         raise RuntimeInputError("batch, prompt length, new tokens and repeats must be >= 1")
+    switch = p.family == "switch"
+    groups = (1 if switch else 2) if groups is None else groups
+    if groups < 1 or (switch and groups > 1):
+        raise RuntimeInputError(f"groups {groups}; valid: 1 for encoder-decoder presets, >= 1 "
+                                "otherwise")
     if layers is not None:
         if not 2 <= layers <= p.num_layers:
             raise RuntimeInputError(f"layers {layers} outside [2, {p.num_layers}] for {p.name}")
@@ -105,17 +116,29 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
     set_cpu_threads(p, threads)
     engine = Engine.build(p, checkpoint=ckpt, link=link, seed=seed, batch_hint=batch)
     capacity = engine.capacity_for(per_layer)
-    prompts = corpus.prompts(batch, prompt_len, split="heldout", seed=seed)
+    prompts = corpus.prompts(batch * groups, prompt_len, split="heldout", seed=seed)
     say = log or (lambda _msg: None)
 
-    # Warm-up (allocator, kernels) so the first measured policy is not penalised.
+    def run(policy) -> tuple[list[list[int]], dict, dict | None]:
+        """One timed decode of every prompt: (tokens, metrics, the policy's overheads)."""
+        if groups == 1:
+            r = engine.generate(prompts, new_tokens, policy=policy, capacity=capacity)
+            return r.tokens, r.metrics.as_dict(), r.overheads
+        g = generate_grouped(engine, prompts, new_tokens, policy=policy, capacity=capacity,
+                             groups=groups)
+        return g.tokens, g.metrics, getattr(policy, "overheads", lambda: None)()
+
+    # Warm-up (allocator, kernels) so the first measured policy is not penalised; the
+    # reference tokens come from an all-resident decode of the same workload, and the routes
+    # the oracle and Belady read from a recorded all-resident run of the same prompts.
     engine.generate(prompts[:2], 2, policy=make_policy("all-resident"), capacity=capacity)
-    ref = engine.generate(prompts, new_tokens, policy=make_policy("all-resident"),
-                          capacity=capacity, record_trace=True)
-    say(f"all-resident: {ref.metrics.tokens_per_s:.1f} tok/s")
+    ref_tokens, ref_metrics, _ = run(make_policy("all-resident"))
+    say(f"all-resident: {ref_metrics['tokens_per_s']:.1f} tok/s")
+    recorded = engine.generate(prompts, new_tokens, policy=make_policy("all-resident"),
+                               capacity=capacity, record_trace=True)
     if trace_out:
-        ref.trace.save(trace_out)
-    available: dict = {"oracle_trace": ref.trace}
+        recorded.trace.save(trace_out)
+    available: dict = {"oracle_trace": recorded.trace}
     if ckpt is not None:
         available["checkpoint_dir"] = ckpt
     if "static" in policies:
@@ -124,33 +147,58 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
                                capacity=capacity, record_trace=True)
         available["popularity"] = prof.trace.popularity().tolist()
 
+    # Repeats interleaved (every policy once, then again): machine drift moves every policy
+    # alike instead of whichever ran at the time. The median run by throughput is reported.
+    runs: dict[str, list[tuple]] = {name: [] for name in policies}
+    for rep in range(repeats):
+        for name in policies:
+            runs[name].append(run(make_policy(name, **_policy_kwargs(name, available))))
+        say(f"round {rep + 1}/{repeats} of {len(policies)} policies")
     results = []
     for name in policies:
-        runs = [ref] if name == "all-resident" else []
-        while len(runs) < repeats:
-            policy = make_policy(name, **_policy_kwargs(name, available))
-            runs.append(engine.generate(prompts, new_tokens, policy=policy, capacity=capacity))
-        run = min(runs, key=lambda r: r.metrics.total_s)  # best of N: a shared CPU is noisy
-        row = {k: v for k, v in run.metrics.as_dict().items()}
+        done = sorted(runs[name], key=lambda r: r[1]["tokens_per_s"])
+        tokens, metrics, overheads = done[len(done) // 2]
+        row = dict(metrics)
         row["policy"] = name
-        row["repeats"] = len(runs)
-        row["identical_to_all_resident"] = all(r.tokens == ref.tokens for r in runs)
-        overheads = getattr(run, "overheads", None)
+        row["repeats"] = len(done)
+        row["tokens_per_s_runs"] = [r[1]["tokens_per_s"] for r in done]
+        row["identical_to_all_resident"] = all(r[0] == ref_tokens for r in done)
         if overheads:
             row["overheads"] = overheads
         results.append(row)
-        say(f"{name}: {row['tokens_per_s']:.1f} tok/s, hit rate {row['hit_rate']:.3f}")
+        say(f"{name}: {row['tokens_per_s']:.1f} tok/s (median of {len(done)}), hit rate "
+            f"{row['hit_rate']:.3f}, on time {row['on_time_hit_rate']:.3f}")
     config = dict(preset=p.name, layers=p.num_layers, moe_layers=engine.num_layers,
                   weights=weights_label, checkpoint=str(ckpt) if ckpt else None,
                   link=engine.link_spec.label, budget_per_layer=per_layer, capacity=capacity,
-                  batch=batch, prompt_len=prompt_len, new_tokens=new_tokens, seed=seed,
+                  batch=batch, groups=groups, sequences=batch * groups, prompt_len=prompt_len,
+                  new_tokens=new_tokens, seed=seed, repeats=repeats,
+                  repeats_note="interleaved across policies; each row is the median run",
                   expert_bytes=engine.layout.nbytes, device=_device_name(engine.device),
                   cpu_threads=torch.get_num_threads(),
                   emulated_copy_ms=(engine.seconds_per_byte * engine.layout.nbytes * 1e3
                                     if engine.link_spec.kind == "emulated" else None),
                   h2d_gbps=(measure_h2d_bandwidth(engine.device) / 1e9
                             if engine.device.type == "cuda" else None))
-    return {"config": config, "results": results}
+    return {"config": config, "results": results, "comparison": compare(results)}
+
+
+def compare(results: list[dict]) -> dict:
+    """Each predictive policy against the strongest non-predictive one (and the references)."""
+    rate = {r["policy"]: r["tokens_per_s"] for r in results}
+    plain = {n: rate[n] for n in NON_PREDICTIVE if n in rate}
+    strongest = max(plain, key=plain.get) if plain else None
+    out: dict = {"strongest_non_predictive": strongest}
+    for name in rate:
+        if name.startswith("expertflow") or name in ("pregated", "belady"):
+            row = {}
+            if strongest:
+                row["vs_strongest_non_predictive"] = rate[name] / plain[strongest]
+            for ref in ("expertflow-oracle", "belady", "all-resident"):
+                if ref in rate and ref != name:
+                    row[f"vs_{ref}"] = rate[name] / rate[ref]
+            out[name] = row
+    return out
 
 
 def set_cpu_threads(p: ModelPreset, threads: int | None) -> None:
@@ -174,19 +222,29 @@ def format_table(doc: dict) -> str:
     """A fixed-width text table of the results, with the ratio to all-resident when present."""
     rows = doc["results"]
     base = next((r["tokens_per_s"] for r in rows if r["policy"] == "all-resident"), None)
-    head = (f"{'policy':<26}{'tok/s':>9}{'x res':>7}{'hit':>7}{'ttft s':>8}{'tpot ms':>9}"
-            f"{'loaded':>8}{'MiB':>9}{'stall s':>9}{'peak':>6}  same")
+    head = (f"{'policy':<26}{'tok/s':>9}{'x res':>7}{'hit':>7}{'on-time':>8}{'ttft s':>8}"
+            f"{'tpot ms':>9}{'loaded':>8}{'stall s':>9}{'peak':>6}{'dev MiB':>9}  same")
     lines = [head, "-" * len(head)]
     for r in rows:
         ratio = f"{r['tokens_per_s'] / base:.2f}" if base else "-"
+        dev = r.get("peak_device_bytes")
         lines.append(f"{r['policy']:<26}{r['tokens_per_s']:>9.1f}{ratio:>7}{r['hit_rate']:>7.3f}"
-                     f"{r['ttft_s']:>8.3f}{r['tpot_s'] * 1e3:>9.2f}{r['experts_loaded']:>8}"
-                     f"{r['bytes_moved'] / 2**20:>9.1f}{r['stall_s']:>9.3f}{r['peak_slots']:>6}"
+                     f"{r.get('on_time_hit_rate', r['hit_rate']):>8.3f}{r['ttft_s']:>8.3f}"
+                     f"{r['tpot_s'] * 1e3:>9.2f}{r['experts_loaded']:>8}{r['stall_s']:>9.3f}"
+                     f"{r['peak_slots']:>6}{(dev or 0) / 2**20:>9.1f}"
                      f"  {'yes' if r['identical_to_all_resident'] else 'NO'}")
     c = doc["config"]
     lines.append(f"{c['preset']} ({c['weights']} weights), {c['moe_layers']} MoE layers, budget "
-                 f"{c['budget_per_layer']}/layer = {c['capacity']} slots, batch {c['batch']}, "
-                 f"prompt {c['prompt_len']}, {c['new_tokens']} new tokens, link {c['link']}, "
-                 f"{c['device']}"
+                 f"{c['budget_per_layer']}/layer = {c['capacity']} slots, batch {c['batch']} x "
+                 f"{c.get('groups', 1)} groups, prompt {c['prompt_len']}, {c['new_tokens']} new "
+                 f"tokens, link {c['link']}, {c['device']}, median of {c.get('repeats', 1)} "
+                 "interleaved repeats"
                  + (f", H2D {c['h2d_gbps']:.1f} GB/s" if c.get("h2d_gbps") else ""))
+    comp = doc.get("comparison") or {}
+    if comp.get("strongest_non_predictive"):
+        lines.append(f"strongest non-predictive: {comp['strongest_non_predictive']}")
+        for name, ratios in comp.items():
+            if isinstance(ratios, dict) and ratios:
+                lines.append(f"  {name}: " + ", ".join(f"{k.removeprefix('vs_')} x{v:.2f}"
+                                                      for k, v in ratios.items()))
     return "\n".join(lines)

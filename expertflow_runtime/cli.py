@@ -35,8 +35,9 @@ def _failure(exc: Exception) -> None:
 @app.command("bench")
 def bench_cmd(
     preset: str = typer.Option(..., help="model preset, e.g. mixtral-tiny"),
-    policies: str = typer.Option("all-resident,on-demand,static,lru,se-moe,pregated",
-                                 help="comma-separated policy names"),
+    policies: str = typer.Option("all-resident,on-demand,static,lru,lru-global,lfu,lfru,se-moe,"
+                                 "pregated", help="comma-separated policy names (also: belady, "
+                                 "expertflow, expertflow-oracle, ...)"),
     budget: str = typer.Option("2", help="experts per layer, or total like '4GiB'"),
     batch: int = typer.Option(16, help="sequences decoded together"),
     link: str = typer.Option("emulated:a40-pcie4", help="none | cuda | emulated:<profile>"),
@@ -49,7 +50,10 @@ def bench_cmd(
     seed: int = typer.Option(0),
     trace_out: Path = typer.Option(None, help="save the reference run's routing trace (.npz)"),
     threads: int = typer.Option(None, help="CPU threads (default: 1 for tiny presets)"),
-    repeats: int = typer.Option(2, help="runs per policy; the fastest is reported"),
+    repeats: int = typer.Option(3, help="runs per policy, interleaved across policies; the "
+                                "median run is reported (use >= 5 for a verdict)"),
+    groups: int = typer.Option(None, help="micro-batches of --batch sequences decoded in rounds "
+                               "(default: 2 for decoder-only presets, 1 for encoder-decoder)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
     """Run the policies on one model, budget, batch and link; print a table or JSON."""
@@ -61,7 +65,7 @@ def bench_cmd(
         doc = bench(preset, names, budget=budget, batch=batch, link=link, prompt_len=prompt_len,
                     new_tokens=new_tokens, checkpoint=checkpoint, weights=weights, layers=layers,
                     seed=seed, trace_out=trace_out, threads=threads, repeats=repeats,
-                    log=log)
+                    groups=groups, log=log)
     except RuntimeInputError as exc:
         _bad_input(exc)
     except (RuntimeError, OSError) as exc:
