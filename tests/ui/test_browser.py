@@ -182,7 +182,15 @@ def test_ask_close_reopen_read_sign_in_and_approve(served, shots):
     page.get_by_text("waiting for the owner's review").first.wait_for(timeout=UI_WAIT_MS)
     page.get_by_role("link", name="Open the report").click()
     page.get_by_role("tab", name="Claims").wait_for(timeout=UI_WAIT_MS)
-    assert "References" in page.locator("[data-testid='stMain']").inner_text()
+    # The Answer comes first: the question's facets (ExpertFlow, the LRU cache it is compared with,
+    # the comparison the runtime measured for the question), each answered or a gap with its reason.
+    page.get_by_role("tab", name="Answer", selected=True).wait_for(timeout=UI_WAIT_MS)
+    page.get_by_text("The question has").first.wait_for(timeout=UI_WAIT_MS)
+    answer = page.locator("[data-testid='stMain']").inner_text()
+    assert "ExpertFlow (system)" in answer and "Cache-MoE (baseline)" in answer, answer[:1500]
+    assert "answered" in answer, answer[:1500]
+    page.get_by_role("tab", name="Report").click()
+    page.get_by_text("References").first.wait_for(timeout=UI_WAIT_MS)
 
     # Sign in as the owner and approve.
     page.get_by_label("Owner password").fill(PASSWORD)

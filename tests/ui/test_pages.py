@@ -296,3 +296,35 @@ def test_a_failed_run_shows_its_error_and_offers_a_retry(app, sovereign_home):
     at.run()
     assert "arXiv unreachable and no corpus" in texts(at.error)
     assert any(b.label == "Retry from the last checkpoint" for b in at.button)
+
+
+def test_report_page_opens_on_the_answer_with_its_facets_and_gaps(app, seeded):
+    from kernel.db import make_engine, session_scope
+    from kernel.models import Facet, ReportVersion
+    from kernel.settings import Settings
+    from sqlmodel import select
+
+    with session_scope(make_engine(Settings().db_url)) as s:
+        pope = Facet(run_id=seeded.run_id, ordinal=1, kind="dataset", text="POPE", terms=["POPE"],
+                     answerable_by=["literature"], status="gap",
+                     status_reason="POPE is a model-quality benchmark; the runtime measures serving speed")
+        s.add_all([Facet(run_id=seeded.run_id, ordinal=0, kind="system", text="ExpertFlow", terms=["ExpertFlow"],
+                         answerable_by=["literature", "experiment"], status="answered"), pope])
+        version = s.exec(select(ReportVersion).where(ReportVersion.run_id == seeded.run_id)).one()
+        version.draft = {"answer": [
+            {"facet": "ExpertFlow", "kind": "system", "status": "answered", "gap": "",
+             "sentences": [{"text": "ExpertFlow (2410.17954) reports a 93.72% memory saving.", "refs": ["C1"]}]},
+            {"facet": "POPE", "kind": "dataset", "status": "gap", "gap": pope.status_reason,
+             "sentences": [{"text": "Not answered.", "refs": []}]}]}
+        s.add(version)
+    at = app()
+    at.switch_page("views/report.py")
+    at.query_params["run"] = seeded.run_id
+    at.run()
+    assert not at.exception
+    assert at.tabs[0].label == "Answer"
+    shown = [m.value for m in at.tabs[0].markdown]
+    assert any("2 facets" in m and "answers **1**" in m for m in shown)
+    assert any("**ExpertFlow** (system)" in m and "answered" in m for m in shown)
+    assert any("93.72% memory saving" in m and "`C1`" in m for m in shown)
+    assert any("model-quality benchmark" in w.value for w in at.tabs[0].warning)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from kernel.errors import SovereignError
 from kernel.models import RunStatus
-from ui import access, backend, claims_view
+from ui import access, answer_view, backend, claims_view
 from ui.run_picker import choose_run
 from ui.run_progress import ACTIVE, STATUS_TEXT, live_progress
 
@@ -38,7 +38,23 @@ m[1].markdown(
 if run.status in ACTIVE or run.status == RunStatus.FAILED:
     live_progress(run_id)  # stages, the worker's log, and resume/retry when no worker runs it
 
-tabs = st.tabs(["Report", "Claims", "Empirical checks", "Reviews", "Decisions", "Downloads"])
+tabs = st.tabs(["Answer", "Report", "Claims", "Empirical checks", "Reviews", "Decisions", "Downloads"])
+answer_tab, tabs = tabs[0], tabs[1:]
+
+with answer_tab:
+    entries = answer_view.answer_entries(view.report.draft if view.report is not None else None, data)
+    if not entries:
+        st.info("The question has no facets recorded (a run made before questions were framed); "
+                "the Report tab has the whole draft.")
+    else:
+        n_answered = sum(e["status"] == "answered" for e in entries)
+        st.markdown(f"The question has **{len(entries)} facets**; the evidence answers **{n_answered}**.")
+    for entry in entries:
+        st.markdown(answer_view.heading(entry))
+        if entry["sentences"]:
+            st.markdown(answer_view.paragraph(entry))
+        if entry["status"] != "answered" and entry["gap"]:
+            st.warning(f"Gap: {entry['gap']}", icon=":material/help:")
 
 with tabs[0]:
     if view.report is None:
@@ -98,8 +114,21 @@ with tabs[1]:
 
 with tabs[2]:
     checks = [c for c in data.claims if c.empirical]
-    if not checks:
+    if not checks and not data.question_checks:
         st.info("No empirical checks for this run.")
+    for e in data.question_checks:
+        st.markdown(f"**Measured for this question** — {e.spec.get('system')} vs {e.spec.get('baseline')} on "
+                    f"{e.spec.get('model')}, batch {e.spec.get('batch_size')}")
+        st.caption(f"status {e.status} · backend {e.backend or '—'} · node {e.node or '—'} · no paper claims it")
+        for v in e.measurements.get("scales") or []:
+            m = v.get("measured") or {}
+            if m.get("median") is not None:
+                st.markdown(f"- {v.get('name')} scale ({(v.get('scale') or {}).get('preset', '')}): "
+                            f"{m['median']:.3g}× (interval {m.get('low', 0):.3g}–{m.get('high', 0):.3g})")
+        for caveat in e.caveats:
+            st.markdown(f"- :material/warning: {caveat}")
+        if e.error:
+            st.error(e.error)
     for c in checks:
         e = c.empirical
         st.markdown(f"**#{c.id}** {c.text}")
