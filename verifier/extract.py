@@ -53,7 +53,7 @@ _DEVICE_SPEC_BEFORE = re.compile(r"\b(?:gpus?|[A-Z]+\d+\w*)\s*\($")  # "T4 GPU (
 _SCALED_TO = re.compile(r"\s+to\s+(\d+(?:\.\d+)?)\s?B\s+param")  # "scale up DeepSeekMoE to 145B parameters"
 _NOT_NAMES = {"GPU", "GPUs", "CPU", "CPUs", "LLM", "LLMs", "MoE", "MoEs", "SMoE", "MLP", "PCIe", "VRAM", "TPOT", "TTFT",
               "API", "NLP", "VLM", "VLMs", "EP", "KV", "HBM", "SOTA", "SSD", "DRAM", "FLOPs", "IO", "RAM", "AI", "ML",
-              "CPU-GPU", "GPU-CPU", "I/O", "SMoEs", "LLaMA", "BERT", "ViT", "CBS", "UFO", "EHR", "MAP", "NDCG"}
+              "CPU-GPU", "GPU-CPU", "I/O", "SMoEs", "LLaMA", "BERT", "ViT", "EHR", "MAP", "NDCG"}
 _CLAUSE_DELIM = re.compile(r";|,(?!\d)|\b(?:while|whereas|but|and)\b|\(|\)", re.IGNORECASE)
 _HIGHER = re.compile(r"\b(?:higher|increas\w*|improv\w*|faster|speed[- ]?ups?|more|rais\w*|boost\w*|gains?|"
                      r"outperform\w*|better|accelerat\w*)\b", re.IGNORECASE)
