@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from expertflow_runtime.presets import from_name
-from verifier.empirical.memory import all_resident_gb, footprint_gb
+from verifier.empirical.memory import GB, all_resident_gb, footprint_gb
 from verifier.empirical.scales import Scale
 from verifier.empirical.spec import POLICY_NAMES
 from verifier.empirical.stats import Summary, summarise
@@ -79,15 +79,37 @@ def _hit_rate(spec: ExperimentSpec, rows: Rows, tol: Tolerances) -> ScaleOutcome
     return ScaleOutcome(judge_hit_rate(c, landed[c.subject], others, tol), landed[c.subject], "%", pairs, figures)
 
 
+def _footprints(spec: ExperimentSpec, scale: Scale, runs: list[dict]) -> tuple[list[float], float, str]:
+    """(peak device GB per repeat, all-resident GB, where they come from), at the full-size shape.
+
+    At the full-size shape the runtime's own byte counts are used (peak weights and occupied
+    slots held; all experts resident). A small variant has other non-expert proportions, so
+    its share of expert bytes held is carried to the full-size shape instead."""
+    full = from_name(spec.preset)
+    measured = all(r.get("peak_device_bytes") and r.get("resident_bytes_all") for r in runs)
+    if measured and scale.preset == full.name:
+        return ([r["peak_device_bytes"] / GB for r in runs], runs[0]["resident_bytes_all"] / GB,
+                "device bytes the run held at the full-size shape, as the runtime reports them")
+    shares = []
+    for r in runs:
+        experts_all = (r.get("resident_bytes_all") or 0) - (r.get("non_expert_bytes") or 0)
+        held = r.get("peak_expert_bytes")
+        shares.append(held / experts_all if held is not None and experts_all > 0
+                      else r["peak_slots"] / (scale.moe_layers * scale.num_experts))
+    return ([footprint_gb(full, share) for share in shares], all_resident_gb(full),
+            f"the share of expert bytes the {scale.preset} run held, carried to {full.name}'s shape "
+            "with its non-expert weights")
+
+
 def _memory(spec: ExperimentSpec, scale: Scale, rows: Rows, tol: Tolerances) -> ScaleOutcome:
-    c, full = spec.claimed, from_name(spec.preset)
-    slots = scale.moe_layers * scale.num_experts
-    held = [footprint_gb(full, r["peak_slots"] / slots) for r in rows[c.subject]]
-    footprint, everything = summarise(held), all_resident_gb(full)
+    c = spec.claimed
+    held, everything, source = _footprints(spec, scale, rows[c.subject])
+    footprint = summarise(held)
     edge = _ratio(rows, c.subject, "on-demand")
     retained = _ratio(rows, c.subject, "all-resident")
     j = judge_memory(c, footprint, everything, edge, tol)
     figures = {"footprint_gb": footprint.model_dump(), "all_resident_gb": round(everything, 3),
+               "footprint_source": source,
                "vs_on_demand": edge.model_dump(), "vs_all_resident": retained.model_dump(),
                "tokens_per_s": _throughputs(rows)}
     device = [r.get("peak_device_bytes") for r in rows[c.subject]]

@@ -18,7 +18,10 @@ from verifier.empirical.scales import GROUPS, MAX_CPU_BATCH, NEW_TOKENS, PROMPT_
     alternating, scaled_budget
 from verifier.empirical.types import ExperimentSpec
 
-SIM_RECALL = 0.9  # route recall the simulator gives ExpertFlow's predictor (runtime's default)
+# Real routes recorded from full-size models (../shared beside the repository), used as their
+# full-size workload when present: the real model's locality instead of a small model's.
+REAL_ROUTES = {"mixtral-8x7b": Path(__file__).resolve().parents[3] / "shared" / "data" / "routing" / "mixtral-8x7b"}
+SIM_RECALL = 0.9  # route recall for a preset with no trained predictor here (said so where used)
 POLICY_TIME = "all"  # every hook's measured wall time goes on the simulated clock
 
 
@@ -69,7 +72,18 @@ class SimulatedBackend(Backend):
         from expertflow_runtime.simulator_workload import map_trace, synthetic_trace
         from expertflow_runtime.trace import RoutingTrace
 
+        from expertflow_runtime.errors import RuntimeInputError
+        from expertflow_runtime.simulator_workload import real_routes, trace_from_routes
+
         preset = from_name(scale.preset)
+        real = REAL_ROUTES.get(preset.name)
+        if real is not None and real.is_dir():
+            try:
+                trace = trace_from_routes(real_routes(real), preset, sequences=scale.batch * GROUPS)
+                return trace, (f"real {preset.name} routes ({real.name}: recorded decode tokens, cut into "
+                               f"{scale.batch * GROUPS} windows of consecutive tokens)")
+            except RuntimeInputError:
+                pass  # too few recorded tokens for this many sequences: the next source
         small = _SMALL_OF.get(preset.name, preset.name)
         path = self._recorded(small)
         if path is not None:
@@ -90,9 +104,21 @@ class SimulatedBackend(Backend):
                routes, "every policy's planning time (measured wall time of its hooks on this machine) "
                        "is charged to the simulated clock"]
         if any(p.startswith("expertflow") for p in spec.policies):
-            out.append(f"ExpertFlow's predictor modelled at route recall {SIM_RECALL:g}, a fresh draw of its "
-                       "mistakes per repeat; its call time is a real predictor of this shape, timed here")
+            recall, source = self.recall(scale)
+            out.append(f"ExpertFlow's predictor modelled at route recall {recall:.3f} ({source}), a fresh "
+                       "draw of its mistakes per repeat; its call time is a real predictor of this shape, timed here")
         return out
+
+    def recall(self, scale: Scale) -> tuple[float, str]:
+        """(route recall the simulated predictor gets, where it comes from): the held-out recall
+        of the small variant's predictor trained under ``runtime_dir`` when there is one."""
+        from expertflow_runtime.predictor import predictor_metrics
+
+        small = _SMALL_OF.get(scale.preset, scale.preset)
+        metrics = predictor_metrics(self.runtime_dir / small) or {}
+        if "topk_recall" in metrics:
+            return float(metrics["topk_recall"]), f"measured: the trained {small} predictor on held-out text"
+        return SIM_RECALL, f"ASSUMED: no trained {small} predictor here"
 
     def _predictor_call_s(self, trace, scale: Scale) -> float:
         from expertflow_runtime.simulator_run import measure_predictor_call_s
@@ -113,11 +139,12 @@ class SimulatedBackend(Backend):
         preset = from_name(scale.preset)
         cost = CostModel.from_preset(preset, profile_from_name(scale.profile))
         out: dict[str, list[dict]] = {p: [] for p in policies}
+        recall, _ = self.recall(scale)
         for rep in range(repeats):
             trace, routes = self._trace(scale)
             pred_s = self._predictor_call_s(trace, scale)
             for name in alternating(policies, rep):
-                policy = make_policy(name, **policy_kwargs(name, trace, SIM_RECALL, rep))
+                policy = make_policy(name, **policy_kwargs(name, trace, recall, rep))
                 full = getattr(policy, "needs_full_budget", False)
                 capacity = trace.num_layers * (preset.num_experts if full else scale.budget)
                 res = simulate(policy, trace, cost, capacity=capacity, batch=scale.batch, groups=GROUPS,
