@@ -118,6 +118,8 @@ def name_conflicts(claim: ExtractedClaim, fact: Fact, pf: PassageFacts) -> tuple
         elif named and want not in named:
             out.append(f"{k} {want} in claim, {', '.join(sorted(named))} in evidence")
     for key, val in claim.setting.items():
+        if key == "bound":
+            continue  # "up to" is a bound on the figure, weighed by `relation`, not a setting
         other = fact.setting.get(key)
         if other is not None and other != val:
             out.append(f"{key.replace('_', ' ')} {val} in claim, {other} in evidence")
