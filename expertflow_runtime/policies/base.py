@@ -108,6 +108,7 @@ def plan_waves(
     victim_order: Callable[[list[ExpertKey]], list[ExpertKey]],
     protect: frozenset[ExpertKey] = frozenset(),
     shared: bool = False,
+    rank_computed: bool = False,
 ) -> Plan:
     """Plan one layer within ``capacity`` slots: copies issued as early as a slot allows.
 
@@ -130,7 +131,10 @@ def plan_waves(
     the policy kept.
 
     ``shared``: the policy owns the global table (``capacity`` counts every layer's slots and
-    idle experts of any layer may leave); otherwise only this layer's.
+    idle experts of any layer may leave); otherwise only this layer's. ``rank_computed``: when
+    the layer needs more experts than its slots, which of them stay is the policy's choice too:
+    misses load in ``victim_order`` (the ones it values most last) and a computed expert gives
+    up its slot in that order, instead of oldest computed first (LRU's order).
 
     Invariant: the scope never holds more than ``capacity`` slots, and never more than the global
     table allows (``view.free`` slots may be taken beyond what is held).
@@ -140,6 +144,8 @@ def plan_waves(
     held = set(view.resident | view.in_flight) if shared else view.layer_keys(layer)
     hits = sorted((k for k in need if view.held(k)), key=lambda k: (k in view.in_flight, k.expert))
     misses = [k for k in need if not view.held(k)]
+    if rank_computed and len(misses) > 1:
+        misses = victim_order(misses)
     idle = victim_order([k for k in held if k not in needed])
     in_scope, global_free = len(held), view.free
     ops: list[Op] = []
@@ -164,7 +170,9 @@ def plan_waves(
         computed.append(k)
         i += 1
         if waiting:
-            pick = next((j for j, c in enumerate(computed) if c not in protect), 0)
+            ranked = victim_order(computed) if rank_computed else computed
+            first = next((c for c in ranked if c not in protect), ranked[0])
+            pick = computed.index(first)
             ops.append(Op(OpKind.EVICT, computed.pop(pick)))
             ops.append(Op(OpKind.LOAD, waiting[0]))
             queue.append(waiting.pop(0))
