@@ -69,10 +69,11 @@ class TextChecker:
     """
 
     def __init__(self, embedder: Embedder, *, settings: VerifierSettings | None = None,
-                 combiner: Combiner | None = None) -> None:
+                 combiner: Combiner | None = None, nli=None) -> None:
         self.settings = settings or VerifierSettings()
         self.embedder = embedder
         self.combiner = combiner or Combiner.load(self.settings.combiner_path)
+        self.nli = nli  # a verifier.nli.NLICore: replaces the combiner's probabilities when given
 
     # -- validation ---------------------------------------------------------------------
     def _claim(self, claim: ExtractedClaim | str) -> ExtractedClaim | str:
@@ -137,6 +138,8 @@ class TextChecker:
         candidates = self._candidates(texts, pool, own_idx, floor)
         pairs = [(i, j) for i, js in enumerate(candidates) for j in js]
         feats, probs, verdicts = self.score_pairs(claims, [p.text for p in pool], pairs)
+        if self.nli is not None and pairs:
+            probs, verdicts = self._nli_scores(texts, pairs, feats)
         own_facts: dict[int, PassageFacts] = {}
         out = []
         start = 0
@@ -152,6 +155,17 @@ class TextChecker:
             verdict.attribution, verdict.attribution_reasons = att.label, att.reasons
             out.append(verdict)
         return out
+
+    def _nli_scores(self, texts: list[str], pairs: list[tuple[int, int]],
+                    feats: PairFeatures) -> tuple[np.ndarray, list[str]]:
+        """The NLI core on each candidate pair: the claim against the passage sentence closest to
+        it (short inputs keep it fast), as ``[P, C]`` in the combiner's class order."""
+        from verifier.nli import NLI_LABELS
+        evidence = [feats.facts[j].sentence(feats.best_sentence[n]) for n, (_, j) in enumerate(pairs)]
+        nli = self.nli.predict([texts[i] for i, _ in pairs], evidence)  # [P, 3] NLI_LABELS order
+        as_class = {"SUPPORTED": "entailment", "CONTRADICTED": "contradiction", "UNVERIFIED": "neutral"}
+        probs = nli[:, [NLI_LABELS.index(as_class[c]) for c in self.combiner.classes]]
+        return probs, [self.combiner.classes[k] for k in np.argmax(probs, axis=1)]
 
     def _candidates(self, texts: list[str], pool: list[PassageRef], own_idx: list[int | None],
                     floor: float) -> list[list[int]]:
@@ -178,6 +192,7 @@ class TextChecker:
                                "it is not evidence about this one"]
         model = verdicts[row]
         p_model = float(probs[row, list(self.combiner.classes).index(model)])
+        source = "the NLI core" if self.nli is not None else "the model"
         valued = [v for v in views if v.value is not None]
         if valued:
             found = [align(v, pf) for v in valued]
@@ -204,12 +219,14 @@ class TextChecker:
             missing = self._unsupported_words(text, views, pf.sentence(feats.best_sentence[row]))
             if missing:
                 return "related", [f"the evidence does not say: {', '.join(missing)}"]
-            return "corroborates", [f"the model finds the claim entailed (p={p_model:.2f})"]
+            return "corroborates", [f"{source} finds the claim entailed (p={p_model:.2f})"]
         if model == "CONTRADICTED":
             if x[FEATURES.index("negation")] > 0:
-                return "contradicts", [f"the model finds a contradiction (p={p_model:.2f}); negated in one text "
+                return "contradicts", [f"{source} finds a contradiction (p={p_model:.2f}); negated in one text "
                                        "but not the other"]
-            return "related", [f"the model leaned to a contradiction (p={p_model:.2f}) with no negation or "
+            if self.nli is not None and p_model >= self.settings.nli_contradiction:
+                return "contradicts", [f"{source} finds a contradiction (p={p_model:.2f})"]
+            return "related", [f"{source} leaned to a contradiction (p={p_model:.2f}) with no negation or "
                                "conflicting name to show for it"]
         return "related", ["on the topic, but neither states nor denies the claim"]
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 # Seconds the empirical cpu backend trains each small model it needs (once per data home; the
@@ -26,6 +28,13 @@ class VerifierSettings(BaseModel):
     embedder_batch_size: int = Field(default=64, ge=1, description="texts per embedding batch")
     combiner_path: Path | None = Field(default=None, description=(
         "fitted combiner JSON; None uses verifier/data/combiner.json (written by python -m verifier.fit)"))
+    text_model: Literal["combiner", "nli"] = Field(default="combiner", description=(
+        "model signal of the textual check: 'combiner' (the fitted regressions over similarity and "
+        "structured signals) or 'nli' (the fine-tuned cross-encoder of verifier.nli, scoring only the "
+        "claim's candidate passages); the numeric, unit, entity and negation checks override either"))
+    nli_contradiction: float = Field(default=0.8, ge=0.0, le=1.0, description=(
+        "with text_model 'nli': the probability at which the NLI core alone may call a claim without a "
+        "number contradicted (with a negation mismatch it always may)"))
     top_k: int = Field(default=5, ge=1, description="other passages (by embedding relevance) scored per claim")
     min_relevance: float = Field(default=0.35, ge=-1.0, le=1.0, description=(
         "MiniLM cosine below which another paper's passage is not used as evidence or corroboration"))
@@ -46,4 +55,8 @@ class VerifierSettings(BaseModel):
 
     def make_checker(self, embedder=None):
         from verifier.check import TextChecker
-        return TextChecker(embedder or self.make_embedder(), settings=self)
+        nli = None
+        if self.text_model == "nli":
+            from verifier.nli import NLICore
+            nli = NLICore.load(threads=self.embedder_threads)
+        return TextChecker(embedder or self.make_embedder(), settings=self, nli=nli)
