@@ -96,3 +96,22 @@ def test_long_evidence_text_is_cut_and_preselected(checker):
     v = check_against_text(checker, "ExpertFlow is 2.04× faster than Cache-MoE on Mixtral-8x7B.",
                            filler + OWN.text + filler)
     assert v.verdict == "CONTRADICTED"
+
+
+class _AlwaysEntails:
+    """Stands in for verifier.nli.NLICore: says every evidence entails every claim."""
+
+    def predict(self, claims, evidences):
+        import numpy as np
+        return np.tile(np.asarray([[0.97, 0.01, 0.02]], np.float32), (len(claims), 1))
+
+
+def test_the_nli_core_is_the_model_signal_and_numbers_still_override_it(checker):
+    from verifier.check import TextChecker
+    nli_checker = TextChecker(checker.embedder, settings=checker.settings, combiner=checker.combiner,
+                              nli=_AlwaysEntails())
+    v = nli_checker.check("ExpertFlow is 2.04× faster than Cache-MoE on Mixtral-8x7B.", OWN, [RERUN])
+    assert v.verdict == "CONTRADICTED" and v.scores["p_supported"] == pytest.approx(0.97)
+    assert any("the numbers decide; the model alone said SUPPORTED" in r for r in v.reasons)
+    v = nli_checker.check("ExpertFlow decodes faster than Cache-MoE on Mixtral-8x7B.", None, [RERUN])
+    assert v.verdict == "SUPPORTED" and any("the NLI core finds the claim entailed" in r for r in v.reasons)
