@@ -118,8 +118,23 @@ def claim_status(c: ClaimData, run: RunData) -> str:
     return "own_word" if tc is not None or reproduction else "unverified"
 
 
+QUOTE_CHARS = 220  # a longer sentence is quoted up to here; the claims table has it whole
+
+
 def _quote(c: ClaimData) -> str:
-    return f"“{c.text.rstrip('.')}”"
+    text = c.text.strip().rstrip(".")
+    if len(text) > QUOTE_CHARS:
+        text = text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+    return f"“{text}”"
+
+
+def _fact(c: ClaimData) -> str:
+    """Which figure of the sentence a claim is about: '93.72% memory', '10× throughput vs X'."""
+    if c.value is None:
+        return "its method"
+    unit = c.unit if c.unit in ("×", "x", "%") else f" {c.unit}" if c.unit else ""
+    value = f"{c.value:g}" + (f"–{c.value_high:g}" if c.value_high is not None else "") + unit
+    return " ".join(p for p in (value, c.metric or "", f"vs {c.baseline}" if c.baseline else "") if p)
 
 
 def _claim_refs(c: ClaimData, run: RunData) -> list[str]:
@@ -132,45 +147,61 @@ def _claim_refs(c: ClaimData, run: RunData) -> list[str]:
     return refs
 
 
-def _measured_clause(c: ClaimData) -> str:
+def _measured(c: ClaimData) -> str:
     emp = c.empirical
     if emp is None or not ev.was_measured(emp):
         return ""
     _, claimed, measured, unit = ev.measured_pair(emp, c)
     scale = f", {ev.SCALE_CAVEAT}" if ev.is_small_scale(emp) else ""
-    word = {"REPRODUCED": "reproduced", "PARTIAL": "partly reproduced"}.get(emp.verdict or "", "not reproduced")
-    return f"; our runtime {word} it (measured {fmt(measured, unit)} against {fmt(claimed, unit)}{scale})"
+    return f" (measured {fmt(measured, unit)} against {fmt(claimed, unit)}{scale})"
+
+
+def _status_words(c: ClaimData, run: RunData) -> str:
+    st = claim_status(c, run)
+    if st == "supported":
+        reproduced = c.empirical is not None and ev.was_measured(c.empirical) and c.empirical.verdict == "REPRODUCED"
+        corroborated = getattr(c.text_check, "independent", "") == "CORROBORATED" or (
+            c.text_check is not None and c.text_check.verdict == "SUPPORTED")
+        parts = (["corroborated by another paper"] if corroborated else []) + \
+                ([f"reproduced by our runtime{_measured(c)}"] if reproduced else [])
+        return " and ".join(parts) or "supported"
+    if st == "own_word":
+        partial = c.empirical is not None and ev.was_measured(c.empirical) and c.empirical.verdict == "PARTIAL"
+        return f"{OWN_WORD}" + (f"; our runtime partly reproduced it{_measured(c)}" if partial
+                                else "; no other retrieved paper or measurement bears on it")
+    if st == "contradicted":
+        return "contradicted by independent evidence in another retrieved paper"
+    if st == "not_reproduced":
+        return f"not reproduced by our runtime{_measured(c)}"
+    return "unverified: its own passage does not state it as extracted"
 
 
 def paper_sentences(pid: str, claims: list[ClaimData], run: RunData) -> list[Sentence]:
-    """What one paper says on one facet: its findings in one sentence, its failed claims in
-    another that names the failure."""
+    """What one paper says on one facet, one sentence per passage sentence it quotes: the
+    findings with what bears them out, and any failed claim of it named as such."""
     p = next((x for x in run.papers if x.id == pid), None)
     label = paper_label(p, pid)
     shown = claims[:PER_PAPER]
-    found = [c for c in shown if claim_status(c, run) in ("supported", "own_word")]
-    failed = [c for c in shown if c not in found]
+    by_text: dict[str, list[ClaimData]] = {}
+    for c in shown:
+        by_text.setdefault(c.text.strip(), []).append(c)
     out = []
-    if found:
-        parts = []
-        for c in found:
-            how = ("borne out by another paper or our runtime" if claim_status(c, run) == "supported"
-                   else f"{OWN_WORD}; no other retrieved paper bears on it")
-            parts.append(f"{_quote(c)} ({how}{_measured_clause(c)})")
-        out.append(Sentence(text=f"{label} reports " + "; and ".join(parts) + ".",
-                            refs=[r for c in found for r in _claim_refs(c, run)],
-                            claim_ids=[c.id for c in found]))
-    for c in failed:
-        st = claim_status(c, run)
-        if st == "contradicted":
-            what = "is contradicted by independent evidence in another retrieved paper"
-        elif st == "not_reproduced":
-            what = "was not reproduced by our runtime" + _measured_clause(c).replace("; our runtime not reproduced it", "")
-        else:
-            what = "is unverified: no retrieved source confirms or contradicts it"
-        out.append(Sentence(text=f"{label} claims {_quote(c)}, which {what}.", refs=_claim_refs(c, run)))
+    for i, group in enumerate(by_text.values()):
+        if i == 1:
+            label = "It also"  # the paper's later sentences read on from the first
+        found = [c for c in group if claim_status(c, run) in ("supported", "own_word")]
+        failed = [c for c in group if c not in found]
+        facts = "; ".join(f"{_fact(c)}: {_status_words(c, run)}" for c in found)
+        if found:
+            out.append(Sentence(text=f"{label} reports {_quote(group[0])} — {facts}.",
+                                refs=[r for c in found for r in _claim_refs(c, run)],
+                                claim_ids=[c.id for c in found]))
+        for c in failed:
+            whose = "Its" if i else f"{label}'s"
+            lead = f"{whose} {_fact(c)} in that sentence" if found else f"{label} claims {_quote(c)}, and its {_fact(c)}"
+            out.append(Sentence(text=f"{lead} is {_status_words(c, run)}.", refs=_claim_refs(c, run)))
     if len(claims) > PER_PAPER:
-        out.append(Sentence(text=f"{label} states {len(claims) - PER_PAPER} more results on this facet; "
+        out.append(Sentence(text=f"{paper_label(p, pid)} states {len(claims) - PER_PAPER} more results on this facet; "
                                  "the claims table lists them.", refs=["S:claims"]))
     return out
 
@@ -191,7 +222,7 @@ def question_check_numbers(e: EmpiricalData) -> list[float]:
     """Every figure an experiment measured for the question can vouch for."""
     nums = [x for _, _, m in _scale_results(e) for x in (m.get("median"), m.get("low"), m.get("high"))]
     nums += [x.get("measured") for x in ev.comparisons(e)] + [e.measurements.get("measured")]
-    nums += list(e.measurements.get("interval") or [])
+    nums += list(e.measurements.get("interval") or []) + [e.spec.get("cache_size"), e.spec.get("batch_size")]
     for _, scale, _ in _scale_results(e):
         nums += [scale.get("budget"), scale.get("batch"), scale.get("num_experts"), scale.get("moe_layers")]
     return [float(x) for x in nums if isinstance(x, (int, float)) and not isinstance(x, bool)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reports import evidence as ev
-from reports.answer import MEASURED_FOR_QUESTION, answer, answer_abstract
+from reports.answer import MEASURED_FOR_QUESTION, answer, answer_abstract, on_topic_papers
 from reports.figures import claimed_vs_measured
 from reports.model import ClaimRow, Draft, EmpiricalRow, PaperRef, QuotedPassage, ReviewEntry, Sentence
 from reports.refs import check, claim, fmt, passage
@@ -60,7 +60,10 @@ def performance_claims(run: RunData) -> list[ClaimData]:
 
 
 def headline_claims(run: RunData) -> list[ClaimData]:
-    return performance_claims(run)[:HEADLINES]
+    """The claims the abstract leads with: the highest-ranked performance claims of papers on the
+    question's topic (all papers when the question was not framed)."""
+    topical = on_topic_papers(run)
+    return [c for c in performance_claims(run) if c.paper_id in topical][:HEADLINES]
 
 
 def claim_row(c: ClaimData, run: RunData) -> ClaimRow:

@@ -207,5 +207,23 @@ def measured_for_question_scale(d: Draft, run: RunData) -> list[Finding]:
     return out
 
 
-ANSWER_CHECKS = (facet_coverage, failed_as_finding, homonym_confusion, untraced_numbers, off_topic,
+def question_rows(d: Draft, run: RunData) -> list[Finding]:
+    """Rows of the empirical table measured for the question match their check's record."""
+    out = []
+    checks = {e.id: e for e in run.question_checks}
+    for row in d.empirical:
+        if row.claim_id is not None:
+            continue
+        e = checks.get(row.check_id)
+        true = ev._num(e.measurements.get("measured")) if e is not None else None
+        if e is None or (row.measured is None) != (true is None) or (
+                true is not None and row.measured is not None and not ev.same_number(row.measured, true)):
+            out.append(Finding(kind=fk.NUMBER_MISMATCH, severity="critical", check_id=row.check_id,
+                               facet_id=row.facet_id,
+                               message=f"E{row.check_id} shows {row.measured}, but the experiment measured for the "
+                                       f"question recorded {true}."))
+    return out
+
+
+ANSWER_CHECKS = (question_rows, facet_coverage, failed_as_finding, homonym_confusion, untraced_numbers, off_topic,
                  authors_word, measured_for_question_scale)

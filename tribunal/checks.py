@@ -43,6 +43,8 @@ def number_mismatches(d: Draft, run: RunData) -> list[Finding]:
     out = []
     claims = _claims(run)
     for row in d.empirical:
+        if row.claim_id is None:
+            continue  # measured for the question: tribunal.answer_checks.question_rows
         c = claims.get(row.claim_id)
         if c is None or c.empirical is None or c.empirical.id != row.check_id:
             out.append(Finding(kind=fk.NUMBER_MISMATCH, severity="critical", claim_id=row.claim_id,

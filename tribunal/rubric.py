@@ -102,6 +102,8 @@ def validator_findings(d: Draft, run: RunData) -> list[Finding]:
                                message=f"supported by P{epid if epid is not None else row.passage_id}, "
                                        "which carries its wording and numbers."))
     for row in d.empirical:
+        if row.claim_id is None:
+            continue  # measured for the question: answer_confirmations
         c = claims.get(row.claim_id)
         emp = c.empirical if c else None
         ok = emp is not None and emp.id == row.check_id and emp.verdict == row.verdict
@@ -126,7 +128,7 @@ def validator(d: Draft, run: RunData) -> RoleReview:
     bad = [f for f in found if f.kind != fk.CONFIRMED]
     summary = (f"Rewarded: {ok} of {len(found)} claims, re-measurements, answered facets and Answer figures "
                f"confirmed in the run's rows. Penalised: {len(bad)} not confirmed"
-               + (f" — {_kinds(bad)} ({_ids(bad)}); " + "; ".join(f.message for f in bad[:3]) if bad else "")
+               + (f" — {_kinds(bad)} ({_ids(bad)}); " + "; ".join(f.message.rstrip(".") for f in bad[:3]) if bad else "")
                + "." if found else "Penalised: the draft presents nothing as holding; nothing to confirm.")
     return RoleReview(role="validator", score=score, verdict=verdict_for(score), summary=summary, findings=found)
 
@@ -140,6 +142,14 @@ def answer_confirmations(d: Draft, run: RunData) -> list[Finding]:
     topical = ans.on_topic_papers(run) if run.facets else {p.id for p in run.papers}
     twins = ans.homonym_papers(run)
     out: list[Finding] = []
+    wrong = {f.check_id for f in answer_checks.question_rows(d, run)}
+    for row in d.empirical:
+        if row.claim_id is None:
+            ok = row.check_id not in wrong
+            out.append(Finding(kind=fk.CONFIRMED if ok else fk.UNCONFIRMED, severity="ok" if ok else "critical",
+                               check_id=row.check_id, facet_id=row.facet_id,
+                               message=f"E{row.check_id}, measured for the question, "
+                                       + ("matches its record." if ok else "does not match its record.")))
     for a in d.answer:
         f = facets.get(a.facet_id)
         if a.status == "answered":
