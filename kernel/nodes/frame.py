@@ -43,6 +43,7 @@ CONDITIONS = {
 }
 BATCH_SWEEP = (4, 16, 64)  # sequences per batch when the question asks about varying batch sizes
 DEFAULT_BATCH = 16
+MAX_COMPARISONS = 3  # comparison facets (each an experiment at both scales) per question
 MODEL_LIKE = re.compile(r"\d|moe|-vl|llm|gpt|llama|qwen|mixtral|deepseek", re.I)
 # Tokens that look like a name (inner capitals or digits) the alias tables do not know.
 NAME_TOKEN = re.compile(r"\b[A-Za-z][A-Za-z0-9.]*(?:-[A-Za-z0-9.]+)+\b|\b[A-Z][a-z]*[A-Z][A-Za-z0-9]*\b")
@@ -156,6 +157,7 @@ def comparisons(systems: list[str], models: list[str], hardware: list[str], swee
     from expertflow_runtime.presets import from_name
 
     subject, out = runnable[0], []
+    sweep_once = sweep  # the batch sweep runs for the first comparison only: the cost stays bounded
     targets = [m for m in models if m in presets] or (["Mixtral-8x7B"] if not models else [])
     profile = next((profiles[h] for h in hardware if h in profiles), "a40-pcie4")
     for base in runnable[1:]:
@@ -164,13 +166,14 @@ def comparisons(systems: list[str], models: list[str], hardware: list[str], swee
             experts = from_name(preset).num_experts
             exp = {"system": subject, "policy": policies[subject], "baseline": base, "baseline_policy": policies[base],
                    "model": model, "preset": preset, "small_preset": small, "cache_size": max(1, experts // 4),
-                   "batch_sizes": list(BATCH_SWEEP) if sweep else [DEFAULT_BATCH], "hardware": profile,
+                   "batch_sizes": list(BATCH_SWEEP) if sweep_once else [DEFAULT_BATCH], "hardware": profile,
                    "assumed": ([] if models else [f"model not named: {model}"])
                    + [f"cache size not named: a quarter of the {experts} experts per layer"]
                    + ([] if hardware else [f"hardware not named: {profile}"])}
             out.append(_facet("comparison", f"{subject} vs {base} on {model}", [subject, base],
                               [LITERATURE, EXPERIMENT], experiment=exp))
-    return out
+            sweep_once = False
+    return out[:MAX_COMPARISONS]
 
 
 def frame(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
