@@ -115,8 +115,8 @@ def stated_without_support(d: Draft, run: RunData) -> list[Finding]:
                                message=f"{where} states C{cid}, which its evidence contradicts."))
         elif v in ("UNVERIFIED", "NOT_CHECKED"):
             out.append(Finding(kind=fk.UNSUPPORTED_STATED, severity="major" if head else "minor", claim_id=cid,
-                               message=f"{where} states C{cid}, whose textual check is {v}."))
-        elif head and (ev.confidence(c) or 0.0) < 0.6:
+                               message=f"{where} states C{cid}, whose status is {v} ({ev.headline_reason(c)})."))
+        elif head and ev.independent(c) == "CORROBORATED" and (ev.confidence(c) or 0.0) < 0.6:
             out.append(Finding(kind=fk.WEAK_SUPPORT, severity="minor", claim_id=cid,
                                message=f"The abstract leads with C{cid}, supported only weakly."))
         if head and c.kind == "comparison" and not c.baseline:
