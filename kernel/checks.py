@@ -40,6 +40,7 @@ class EmpiricalSummary:
     skipped: int
     verdicts: dict[str, int]
     failed: int
+    scales_disagree: int = 0  # checks whose small-scale and full-size verdicts differ
 
     def note(self, backend: str, cluster: str | None) -> str:
         if not self.planned and not self.not_testable:
@@ -50,6 +51,8 @@ class EmpiricalSummary:
             parts.append(f"{self.failed} failed")
         if self.skipped:
             parts.append(f"{self.skipped} not run (over max_checks)")
+        if self.scales_disagree:
+            parts.append(f"{self.scales_disagree} whose small-scale and full-size verdicts differ")
         return (f"Empirical checks ({where}): {self.planned} experiments, "
                 f"{self.not_testable} claims not testable; " + (", ".join(parts) or "nothing measured") + ".")
 
@@ -110,7 +113,13 @@ def plan_checks(settings: Settings, engine: Engine, run_id: str) -> list[tuple[i
             s.flush()
             return [(r.id, r.spec, r.backend) for r in rows if r.status == CheckStatus.QUEUED]
 
-    return retry_locked(write)
+    items = retry_locked(write)
+    # Checks that need no small model still to be trained run first, while training goes on
+    from verifier.empirical import waits_for_training
+
+    return sorted(items, key=lambda item: waits_for_training(
+        item[1], backend=item[2], runtime_dir=settings.runtime_dir,
+        train_budget_s=settings.empirical.train_budget_s))
 
 
 def summarise(engine: Engine, run_id: str) -> EmpiricalSummary:
@@ -123,6 +132,7 @@ def summarise(engine: Engine, run_id: str) -> EmpiricalSummary:
         skipped=sum(1 for r in rows if r.status == CheckStatus.NOT_RUN),
         verdicts=dict(verdicts),
         failed=sum(1 for r in rows if r.status == CheckStatus.FAILED),
+        scales_disagree=sum(1 for r in rows if (r.measurements or {}).get("agree") is False),
     )
 
 

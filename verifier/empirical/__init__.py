@@ -10,7 +10,7 @@
 
 from verifier.empirical.backends import BACKENDS, make_backend
 from verifier.empirical.errors import BackendUnavailable, ExperimentError, UnknownBackendError
-from verifier.empirical.run import check_claim, prepare_specs, run_experiment, run_spec
+from verifier.empirical.run import check_claim, prepare_specs, run_experiment, run_spec, waits_for_training
 from verifier.empirical.spec import plan_experiment
 from verifier.empirical.types import (
     VERDICTS,
@@ -26,4 +26,4 @@ from verifier.empirical.verdict import Tolerances
 __all__ = ["BACKENDS", "BackendUnavailable", "Claimed", "Comparison", "EmpiricalResult",
            "ExperimentError", "ExperimentSpec", "NotTestable", "ScaleVerdict", "Tolerances", "UnknownBackendError",
            "VERDICTS", "check_claim", "make_backend", "plan_experiment", "prepare_specs", "run_experiment",
-           "run_spec"]
+           "run_spec", "waits_for_training"]

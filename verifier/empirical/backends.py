@@ -10,6 +10,7 @@ run that share an experiment run it once (see ``Backend.measure``).
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from verifier.empirical.scales import (
     scaled_budget,
 )
 from verifier.empirical.simulated import SIM_RECALL, SimulatedBackend
-from verifier.empirical.trained import TrainedModel, ensure_all, ensure_trained
+from verifier.empirical.trained import TrainedModel, ensure_trained, missing, start_training
 from verifier.empirical.types import ExperimentSpec
 from verifier.settings import EMPIRICAL_TRAIN_BUDGET_S
 
@@ -51,6 +52,7 @@ class CpuBackend(Backend):
         super().__init__(runtime_dir, train_budget_s)
         self._engines: dict[tuple[str, str, int], object] = {}
         self._sim = SimulatedBackend(runtime_dir, train_budget_s)
+        self._training: dict[str, Future] = {}  # preset -> its background training
 
     def _delegates(self, spec: ExperimentSpec) -> bool:
         small = from_name(spec.small_preset)
@@ -91,11 +93,20 @@ class CpuBackend(Backend):
         return out
 
     def _trained(self, preset: str) -> TrainedModel:
+        pending = self._training.pop(preset, None)
+        if pending is not None:
+            pending.result()  # a failed training raises here, with the child's error
         return ensure_trained(preset, self.runtime_dir, self.train_budget_s)
 
     def prepare(self, specs: list[ExperimentSpec], progress=None) -> None:
+        """Start training the small models the specs need, in the background: the checks that
+        need none (full-size simulations) run meanwhile, and a check waits only for its own."""
         presets = [self.scale(s).preset for s in specs if not self._delegates(s)]
-        ensure_all(presets, self.runtime_dir, self.train_budget_s, progress)
+        self._training.update(start_training(presets, self.runtime_dir, self.train_budget_s, progress))
+
+    def needs_training(self, spec: ExperimentSpec) -> bool:
+        """Whether ``spec``'s small scale waits for a small model to be trained."""
+        return not self._delegates(spec) and bool(missing([self.scale(spec).preset], self.runtime_dir))
 
     def _engine(self, scale: Scale, trained: TrainedModel):
         key = (scale.preset, scale.link, scale.batch)

@@ -14,8 +14,18 @@ from collections.abc import Callable
 from verifier.aliases import find_mentions
 from verifier.empirical.types import Claimed
 
-# The runtime's policies an unqualified "the fastest/slowest policy" is measured against.
-ALL_POLICIES = ("all-resident", "on-demand", "static", "lru", "se-moe", "pregated", "expertflow")
+# The runtime's policies an unqualified "the fastest/slowest policy" is measured against: the
+# systems papers name, and the reference caches where the runtime has them. Belady is left out:
+# it reads the exact future, a bound rather than a policy anyone can deploy.
+NAMED_POLICIES = ("all-resident", "on-demand", "static", "lru", "se-moe", "pregated", "expertflow")
+REFERENCE_POLICIES = ("lru-global", "lfu", "lfru")
+
+
+def all_policies() -> list[str]:
+    from expertflow_runtime.policies import policy_names
+
+    known = set(policy_names())
+    return [p for p in NAMED_POLICIES + REFERENCE_POLICIES if p in known]
 
 _SUPERLATIVE = re.compile(r"\b(?:the\s+)?(?P<word>slowest|fastest|quickest)\b", re.IGNORECASE)
 _COMPARATIVE = re.compile(r"\b(?P<word>slower|faster|quicker)\s+than\b", re.IGNORECASE)
@@ -51,7 +61,7 @@ def read_ordering(text: str, policy_of: Callable[[str], str | None]) -> tuple[Cl
         rank = "slowest" if sup["word"].lower() == "slowest" else "fastest"
         before = [p for pos, p in named if pos < sup.start()]
         subject = before[-1] if before else named[0][1]
-        others = [p for _, p in named if p != subject] or [p for p in ALL_POLICIES if p != subject]
+        others = [p for _, p in named if p != subject] or [p for p in all_policies() if p != subject]
         return Claimed(quantity="ordering", value=None, unit="", subject=subject, rank=rank,
                        as_written=sup.group(0)), others
     comp = _COMPARATIVE.search(text)

@@ -143,3 +143,11 @@ def run_spec(spec: dict, *, backend: str, runtime_dir: str | Path,
     """``run_experiment`` from a stored JSON spec (``ExperimentSpec.model_dump(mode="json")``)."""
     return run_experiment(ExperimentSpec.model_validate(spec),
                           make_backend(backend, str(runtime_dir), train_budget_s), tol, repeats)
+
+
+def waits_for_training(spec: dict, *, backend: str, runtime_dir: str | Path,
+                       train_budget_s: float = EMPIRICAL_TRAIN_BUDGET_S) -> bool:
+    """Whether the stored spec's experiment needs a small model not trained yet (a dispatcher
+    runs the others first, while training goes on in the background)."""
+    return make_backend(backend, str(runtime_dir), train_budget_s).needs_training(
+        ExperimentSpec.model_validate(spec))

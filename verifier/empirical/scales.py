@@ -79,6 +79,10 @@ class Backend(ABC):
     def _run(self, scale: Scale, policies: list[str], repeats: int) -> dict[str, list[dict]]:
         """Per policy, the runtime's result row of every repeat, the repeats interleaved."""
 
+    def needs_training(self, spec: ExperimentSpec) -> bool:
+        """Whether running ``spec`` waits for a model still to be trained; False by default."""
+        return False
+
     def small_not_run(self, spec: ExperimentSpec) -> str | None:
         """Why the small scale cannot run ``spec`` on this backend; None when it can."""
         return None

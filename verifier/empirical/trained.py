@@ -17,7 +17,7 @@ import fcntl
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,3 +128,22 @@ def ensure_all(preset_names: Iterable[str], runtime_dir: Path, budget_s: float,
             for future in [pool.submit(ensure_trained, n, Path(runtime_dir), budget_s) for n in todo]:
                 future.result()  # a failed training raises here, with the child's error
     return [ensure_trained(n, Path(runtime_dir), budget_s) for n in names]
+
+
+def start_training(preset_names: Iterable[str], runtime_dir: Path, budget_s: float,
+                   progress: Callable[[str], None] | None = None) -> dict[str, Future]:
+    """Start training the missing presets of ``preset_names`` in background processes (as many
+    as there are cores, one thread each) and return at once: a future per preset, done when it
+    is trained. Work that needs no trained model goes on meanwhile."""
+    todo = missing([from_name(n).name for n in preset_names], runtime_dir)
+    if not todo:
+        return {}
+    workers = min(len(todo), os.cpu_count() or 1)
+    if progress:
+        progress(f"training {', '.join(todo)} in the background ({budget_s:g} s each + predictor, "
+                 f"{workers} at a time); once per data home")
+    # spawn, not fork: a forked child inherits torch's thread pools in an unusable state
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    futures = {n: pool.submit(ensure_trained, n, Path(runtime_dir), budget_s) for n in todo}
+    pool.shutdown(wait=False)  # the submitted trainings still run; the pool closes after them
+    return futures
