@@ -240,4 +240,7 @@ class Service:
             "last_decision": decisions[-1].model_dump(mode="json") if decisions else None,
         }
         doc["report"] = {"version": last.version, "round": last.round, "author": last.author} if last else None
+        # The Answer of the latest draft: one entry per facet, its sentences with the rows they
+        # cite (claim_ids, check_ids, refs), or the gap and its reason.
+        doc["answer"] = list((last.draft or {}).get("answer", [])) if last else []
         return doc

@@ -93,6 +93,11 @@ def test_offline_question_becomes_a_report_with_every_section_and_a_json_documen
     assert all("text_check" in c for c in doc["claims"])
     assert doc["reviews"] and {r["role"] for r in doc["reviews"]} == {"skeptic", "validator", "synthesizer"}
     assert "decision_status" in doc
+    # The Answer: one entry per facet of the question, each with its rows or a gap and its reason.
+    assert [a["facet_id"] for a in doc["answer"]] == [f["id"] for f in doc["facets"]] and doc["facets"]
+    for a in doc["answer"]:
+        assert (a["status"] != "gap" and (a["claim_ids"] or a["check_ids"])) or a["gap"], a
+    assert text.index("## Answer") < text.index("## Abstract")
 
     if summary["status"] == "waiting_owner":
         decided = sovereign(tmp_path, "review", summary["run_id"], "--approve", "--comment", "fine", "--json")
