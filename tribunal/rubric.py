@@ -58,8 +58,14 @@ def skeptic(d: Draft, run: RunData) -> RoleReview:
     score = round(10.0 * 0.5 ** ((major + minor) / HALF_LIFE), 2)
     crit = [f for f in found if f.severity == "critical"]
     answered = [a.facet for a in d.answer if a.status == "answered"]
-    rewarded = (f"Rewarded: {len(answered)} facets answered" + (f" ({', '.join(answered)})" if answered else "")
-                + "; failed claims named as such." if d.answer else "Rewarded: nothing stated beyond the rows.")
+    gaps_said = [a.facet for a in d.answer if a.status == "gap" and a.gap]
+    if answered:
+        rewarded = f"Rewarded: {len(answered)} facets answered ({', '.join(answered)})" + (
+            f"; gaps said plainly ({', '.join(gaps_said)})." if gaps_said else ".")
+    elif gaps_said:
+        rewarded = f"Rewarded: gaps said plainly with their reasons ({', '.join(gaps_said)})."
+    else:
+        rewarded = "Rewarded: nothing."
     summary = (f"Penalised: {len(found)} problems ({len(crit)} critical) — {_kinds(found)}; "
                f"claims concerned: {_ids(found)}. {rewarded}" if found else
                f"Penalised: nothing — no unsupported statement, altered number or dropped facet found. {rewarded}")
@@ -124,7 +130,7 @@ def validator_findings(d: Draft, run: RunData) -> list[Finding]:
 def validator(d: Draft, run: RunData) -> RoleReview:
     found = validator_findings(d, run) + answer_confirmations(d, run)
     ok = sum(f.kind == fk.CONFIRMED for f in found)
-    score = round(10.0 * ok / len(found), 2) if found else (0.0 if run.facets else 5.0)
+    score = round(10.0 * ok / len(found), 2) if found else 5.0  # nothing presented: nothing to confirm or refute
     bad = [f for f in found if f.kind != fk.CONFIRMED]
     summary = (f"Rewarded: {ok} of {len(found)} claims, re-measurements, answered facets and Answer figures "
                f"confirmed in the run's rows. Penalised: {len(bad)} not confirmed"
@@ -215,8 +221,12 @@ def synthesizer(d: Draft, run: RunData) -> RoleReview:
     serious = [f for f in s.findings + v.findings if f.severity in ("critical", "major")]
     if run.facets:
         share, got, missed = coverage(d, run)
-        what = (f"coverage {share:.0%} of the answerable facets" + (f" (answered: {', '.join(got)})" if got else ""))
-        lost = f"unanswered though the run could: {', '.join(missed)}" if missed else "no answerable facet left open"
+        if answer_checks.answerable(run):
+            what = f"coverage {share:.0%} of the answerable facets" + (f" (answered: {', '.join(got)})" if got else "")
+            lost = f"unanswered though the run could: {', '.join(missed)}" if missed else "no answerable facet left open"
+        else:
+            what = "no facet of the question is answerable from the retrieved papers or the runtime"
+            lost = "an Answer with nothing answered"
     else:
         claims = {c.id: c for c in run.claims}
         stated = [cid for cid in d.stated_claim_ids() if cid in claims]
