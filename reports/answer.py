@@ -234,14 +234,15 @@ def question_check_sentence(e: EmpiricalData) -> Sentence:
     spec = e.spec
     what = f"{spec.get('system')} ÷ {spec.get('baseline')} throughput"
     head = (f"Measured for this question ({spec.get('system')} vs {spec.get('baseline')} on {spec.get('model')}, "
-            f"{spec.get('cache_size')} experts per layer cached, batch {spec.get('batch_size')})")
+            f"{spec.get('cache_size')} experts per layer cached, batch {spec.get('batch_size')} asked)")
     scales = _scale_results(e)
     if e.status != "done" or not (scales or ev.comparisons(e)):
         why = e.error or e.reason or e.status
         return Sentence(text=f"{head}: the experiment did not finish ({why}).", refs=[check(e.id)])
     if scales:
         parts = [f"{fmt(m['median'], '×')} (interval {fmt(m.get('low'))}–{fmt(m.get('high'))}) on "
-                 f"{SCALE_NAMES.get(name, name)} {scale.get('preset', '')} ({scale.get('backend', '')})"
+                 f"{SCALE_NAMES.get(name, name)} {scale.get('preset', '')} ({scale.get('backend', '')}"
+                 + (f", batch {scale['batch']}" if scale.get("batch") is not None else "") + ")"
                  for name, scale, m in scales]
         text = f"{head}: {what} {' and '.join(parts)}"
     else:
@@ -255,8 +256,12 @@ def question_check_sentence(e: EmpiricalData) -> Sentence:
 def facet_checks(f: FacetData, run: RunData) -> list[EmpiricalData]:
     """Experiments measured for the question that bear on the facet."""
     out = []
+    batches = {e.spec.get("batch_size") for e in run.question_checks}
     for e in run.question_checks:
         spec = e.spec
+        if f.kind == "condition" and "batch size" in f.terms and len(batches) > 1:
+            out.append(e)  # the batch sweep answers "varying batch sizes"
+            continue
         names = [spec.get("system"), spec.get("baseline"), spec.get("model"), "throughput", "speedup", "hit rate"]
         if e.facet_id == f.id or any(n and any(_squash(n) == _squash(t) for t in f.terms) for n in names):
             out.append(e)

@@ -136,8 +136,8 @@ def frame_question(question: str) -> list[dict[str, Any]]:
             out.append(_facet("condition", name, terms, [LITERATURE, EXPERIMENT] if runnable else [LITERATURE],
                               "" if runnable else f"the question's {name} is not a setting the runtime's "
                                                   "question experiments vary"))
-    out += comparisons(systems, models, hardware, sweep)
-    return out
+    # The comparison the question asks for leads: it is the direct answer when the runtime can run it.
+    return comparisons(systems, models, hardware, sweep) + out
 
 
 def _known_word(token: str) -> bool:
