@@ -35,8 +35,9 @@ from expertflow_runtime.simulator_run import SimConfig, run_simulation  # noqa: 
 from expertflow_runtime.trace import DECODE, PREFILL, RoutingTrace  # noqa: E402
 from expertflow_runtime.training import checkpoint_dir  # noqa: E402
 
-POLICIES = ["all-resident", "on-demand", "static", "lru", "se-moe", "pregated", "expertflow",
-            "expertflow-no-scheduler", "expertflow-scheduler-only", "expertflow-oracle"]
+POLICIES = ["all-resident", "on-demand", "static", "lru", "lru-global", "lfu", "lfru", "se-moe",
+            "pregated", "belady", "expertflow", "expertflow-no-scheduler",
+            "expertflow-scheduler-only", "expertflow-oracle"]
 
 
 def log(msg: str) -> None:
@@ -58,6 +59,8 @@ def policy_kwargs(name: str, ckpt: Path, oracle: RoutingTrace, popularity) -> di
         return {"popularity": popularity}
     if name == "expertflow-oracle":
         return {"source": TraceSource(oracle)}
+    if name == "belady":
+        return {"oracle_trace": oracle}
     if name.startswith("expertflow"):
         return {"checkpoint_dir": ckpt}
     return {}
@@ -79,7 +82,8 @@ def switch_calibration(args, preset_name: str = "switch-tiny") -> dict:
                           capacity=capacity, record_trace=True)
     trace = ref.trace
     # expertflow-oracle (exact routes) needs no predictor, so it runs on switch-tiny too
-    names = ["all-resident", "on-demand", "static", "lru", "se-moe", "pregated", "expertflow-oracle"]
+    names = ["all-resident", "on-demand", "static", "lru", "lru-global", "lfu", "lfru", "se-moe",
+             "pregated", "belady", "expertflow-oracle"]
     popularity = trace.popularity()
 
     emulated = {}
