@@ -218,6 +218,11 @@ def _scale_results(e: EmpiricalData) -> list[tuple[str, dict, dict]]:
     return out
 
 
+def _spans_parity(m: dict) -> bool:
+    low, high = m.get("low"), m.get("high")
+    return isinstance(low, (int, float)) and isinstance(high, (int, float)) and low <= 1.0 <= high
+
+
 def question_check_numbers(e: EmpiricalData) -> list[float]:
     """Every figure an experiment measured for the question can vouch for."""
     nums = [x for _, _, m in _scale_results(e) for x in (m.get("median"), m.get("low"), m.get("high"))]
@@ -243,6 +248,7 @@ def question_check_sentence(e: EmpiricalData) -> Sentence:
         parts = [f"{fmt(m['median'], '×')} (interval {fmt(m.get('low'))}–{fmt(m.get('high'))}) on "
                  f"{SCALE_NAMES.get(name, name)} {scale.get('preset', '')} ({scale.get('backend', '')}"
                  + (f", batch {scale['batch']}" if scale.get("batch") is not None else "") + ")"
+                 + (", within noise: the interval includes parity" if _spans_parity(m) else "")
                  for name, scale, m in scales]
         text = f"{head}: {what} {' and '.join(parts)}"
     else:
