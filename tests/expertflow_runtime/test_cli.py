@@ -52,6 +52,10 @@ def test_bench_json_is_one_document_with_the_contract_fields(tmp_path, monkeypat
             assert key in r
         assert r["identical_to_all_resident"] is True
     assert rows["on-demand"]["peak_slots"] <= doc["config"]["capacity"]
+    for r in rows.values():  # measured memory and landed-copy hit rates beside the hit rate
+        assert r["peak_device_bytes"] <= r["resident_bytes_all"]
+        assert r["on_time_hit_rate"] <= r["hit_rate"] and len(r["tokens_per_s_runs"]) == 1
+    assert doc["comparison"]["strongest_non_predictive"] in ("on-demand", "lru")
     assert rows["on-demand"]["stall_s"] > 0 and rows["all-resident"]["stall_s"] == 0
 
 
