@@ -12,7 +12,7 @@ from kernel.db import make_engine, session_scope
 from kernel.dispatch import run_in_process
 from kernel.models import CheckStatus, EmpiricalCheck
 from kernel.nodes.check_runs import check_runs
-from tests.kernel.empirical_fixtures import settings_for, stored_run
+from tests.kernel.empirical_fixtures import HIT_RATE, settings_for, stored_run
 
 
 def checks(settings, run_id) -> list[EmpiricalCheck]:
@@ -178,3 +178,12 @@ def test_an_unknown_backend_in_settings_is_bad_input_before_anything_runs(tmp_pa
     with pytest.raises(BadInput, match="cpu, simulated, cuda"):
         run_empirical(settings, run_id)
     assert checks(settings, run_id) == []
+
+
+def test_checks_that_need_no_small_model_run_first_while_the_others_wait_for_training(tmp_path):
+    settings = settings_for(tmp_path, backend="cpu")
+    speed_on_mixtral = "ExpertFlow achieves 1.99× higher throughput than Cache-MoE on Mixtral-8×7B."
+    run_id = stored_run(settings, (speed_on_mixtral, HIT_RATE))
+    items = plan_checks(settings, make_engine(settings.db_url), run_id)
+    presets = [spec["preset"] for _, spec, _ in items]
+    assert presets[-1] == "mixtral-8x7b" and presets[0] == "switch-base-32"  # claim order reversed

@@ -71,11 +71,9 @@ class SimulatedBackend(Backend):
         return self._traces[scale]
 
     def _build_trace(self, scale: Scale):
-        from expertflow_runtime.simulator_workload import map_trace, synthetic_trace
-        from expertflow_runtime.trace import RoutingTrace
-
         from expertflow_runtime.errors import RuntimeInputError
-        from expertflow_runtime.simulator_workload import real_routes, trace_from_routes
+        from expertflow_runtime.simulator_workload import map_trace, real_routes, synthetic_trace, trace_from_routes
+        from expertflow_runtime.trace import RoutingTrace
 
         preset = from_name(scale.preset)
         real = REAL_ROUTES.get(preset.name)

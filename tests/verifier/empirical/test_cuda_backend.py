@@ -24,5 +24,6 @@ def test_full_size_mixtral_layers_on_the_gpu_give_a_verdict(tmp_path):
     result = check_claim(claim, backend="cuda", runtime_dir=tmp_path)
     assert result.verdict in {"REPRODUCED", "PARTIAL", "NOT_REPRODUCED"}
     rows = result.measurements["rows"]
-    assert rows["expertflow"]["peak_device_bytes"] > 0
-    assert all(r["peak_slots"] <= r["capacity"] for r in rows.values())
+    assert all(r["peak_device_bytes"] > 0 for r in rows["expertflow"]) and result.rests_on == "small"
+    assert all(r["peak_slots"] <= r["capacity"] for runs in rows.values() for r in runs)
+    assert [s.name for s in result.scales] == ["small", "full"] and result.repeats == 5
