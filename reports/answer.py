@@ -24,6 +24,7 @@ from reports.run_data import ClaimData, EmpiricalData, FacetData, PaperData, Run
 ANCHOR_KINDS = ("system", "baseline", "model", "comparison", "dataset", "topic")
 PER_PAPER = 3  # claims quoted per paper and facet; the claims table has the rest
 PAPERS_PER_FACET = 4
+RESULTS_PER_PAPER = 6
 MEASURED_FOR_QUESTION = "measured for this question"
 HOMONYM_PHRASE = "a different system also called"
 OWN_WORD = "only its authors state it"
@@ -176,12 +177,13 @@ def _status_words(c: ClaimData, run: RunData) -> str:
     return "unverified: its own passage does not state it as extracted"
 
 
-def paper_sentences(pid: str, claims: list[ClaimData], run: RunData) -> list[Sentence]:
+def paper_sentences(pid: str, claims: list[ClaimData], run: RunData, per_paper: int = PER_PAPER,
+                    where: str = "this facet") -> list[Sentence]:
     """What one paper says on one facet, one sentence per passage sentence it quotes: the
     findings with what bears them out, and any failed claim of it named as such."""
     p = next((x for x in run.papers if x.id == pid), None)
     label = paper_label(p, pid)
-    shown = claims[:PER_PAPER]
+    shown = claims[:per_paper]
     by_text: dict[str, list[ClaimData]] = {}
     for c in shown:
         by_text.setdefault(c.text.strip(), []).append(c)
@@ -200,8 +202,8 @@ def paper_sentences(pid: str, claims: list[ClaimData], run: RunData) -> list[Sen
             whose = "Its" if i else f"{label}'s"
             lead = f"{whose} {_fact(c)} in that sentence" if found else f"{label} claims {_quote(c)}, and its {_fact(c)}"
             out.append(Sentence(text=f"{lead} is {_status_words(c, run)}.", refs=_claim_refs(c, run)))
-    if len(claims) > PER_PAPER:
-        out.append(Sentence(text=f"{paper_label(p, pid)} states {len(claims) - PER_PAPER} more results on this facet; "
+    if len(claims) > per_paper:
+        out.append(Sentence(text=f"{paper_label(p, pid)} states {len(claims) - per_paper} more results on {where}; "
                                  "the claims table lists them.", refs=["S:claims"]))
     return out
 
@@ -351,6 +353,26 @@ def answer(run: RunData, withdrawn: Iterable[int] = ()) -> list[AnswerFacet]:
     """The Answer: one entry per facet of the question, in the frame's order."""
     topical = on_topic_papers(run)
     return [answer_facet(f, run, topical, withdrawn) for f in run.facets]
+
+
+def results(run: RunData, claims: list[ClaimData]) -> list[Sentence]:
+    """The results section: the performance claims of papers on the question's topic, grouped by
+    paper in rank order, each paper's findings and failures in prose; papers off the topic are
+    named once and left to the claims table."""
+    topical = on_topic_papers(run)
+    by_paper: dict[str, list[ClaimData]] = {}
+    for c in claims:
+        by_paper.setdefault(c.paper_id, []).append(c)
+    out: list[Sentence] = []
+    for pid, group in by_paper.items():
+        if pid in topical:
+            out += paper_sentences(pid, group, run, per_paper=RESULTS_PER_PAPER, where="the question's topic")
+    off = [pid for pid in by_paper if pid not in topical]
+    if off:
+        out.append(Sentence(text=f"Papers off the question's topic ({', '.join(off)}) make performance claims "
+                                 "that the claims table lists; they are not results on this question.",
+                            refs=["S:claims"]))
+    return out
 
 
 def answer_abstract(run: RunData, entries: list[AnswerFacet]) -> list[Sentence]:

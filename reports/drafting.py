@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reports import evidence as ev
-from reports.answer import MEASURED_FOR_QUESTION, answer, answer_abstract, on_topic_papers
+from reports.answer import MEASURED_FOR_QUESTION, answer, answer_abstract, on_topic_papers, results
 from reports.figures import claimed_vs_measured
 from reports.model import ClaimRow, Draft, EmpiricalRow, PaperRef, QuotedPassage, ReviewEntry, Sentence
 from reports.refs import check, claim, fmt, passage
@@ -45,7 +45,7 @@ def draft(run: RunData) -> Draft:
     d.passages = quoted_passages(run)
     d.introduction = introduction(run)
     d.methodology = methodology(run)
-    d.results = [s for c in performance_claims(run) for s in claim_sentences(c, run)]
+    d.results = results(run, performance_claims(run))
     d.uncertainties = uncertainties(run)
     d.answer = answer(run)
     d.abstract = answer_abstract(run, d.answer) + abstract(run, headline_claims(run))

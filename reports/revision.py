@@ -141,6 +141,9 @@ def _caveat(d: Draft, c: ClaimData, run: RunData) -> None:
                 done = True
         else:
             out.append(s)
+            if check(emp.id) in s.refs and not done:  # the measurement is inline in a paper's prose
+                out.extend(new)
+                done = True
     d.results = out
     for r in d.empirical:
         if r.check_id == emp.id:
