@@ -283,8 +283,13 @@ def _gap_reason(f: FacetData, run: RunData) -> str:
     if "literature" in f.answerable_by:
         parts.append(f"no retrieved on-topic paper states a result about {f.text}")
     if "experiment" in f.answerable_by:
-        parts.append("the experiment that would answer it did not run" +
-                     (" (empirical checks were off)" if any("not run" in n for n in run.notes) else ""))
+        if any("not run" in n and "mpirical" in n for n in run.notes):
+            parts.append("empirical checks were off for this run, so no experiment answered it")
+        elif not run.question_checks:
+            parts.append("no experiment was run for it: a runtime comparison needs the question to name two "
+                         "systems the runtime implements")
+        else:
+            parts.append("the experiments run for the question do not measure it")
     elif f.reason:
         parts.append(f.reason)
     return "; ".join(parts)
