@@ -212,11 +212,10 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
     """Run ``policy`` over the first ``groups * batch`` sequences of ``trace``.
 
     ``policy_time``: what of the policy's own time is added to the simulated clock —
-    ``"all"``: every hook's measured wall time on this machine (as in the engine; used for the
-    calibration against emulated runs); ``"overheads"``: only the predictor's and scheduler's
-    time (full-size tables: generic planning in Python on this shared 2-core box says little
-    about a GPU host; it is still reported as ``planning_s_per_step``); ``"none"``:
-    deterministic. ``predictor_call_s``: charge this per predictor call instead of the measured
+    ``"all"`` (the default everywhere): every hook's measured wall time on this machine, as in
+    the engine, so every policy's own planning is charged like the predictor's and the
+    scheduler's; ``"overheads"``: only the predictor's and scheduler's time (a diagnosis: how
+    much planning costs a policy); ``"none"``: deterministic (tests). ``predictor_call_s``: charge this per predictor call instead of the measured
     time, for stand-in route sources (a trace lookup is not a predictor).
 
     Invariants checked as in the engine: the slot table never exceeds ``capacity`` (PlanError),
