@@ -34,6 +34,15 @@ BENCHMARKS = {"POPE": r"pope", "MME": r"mme", "MMBench": r"mmbench", "VQAv2": r"
               "ScienceQA": r"scienceqa", "GQA": r"gqa", "MMLU": r"mmlu", "GSM8K": r"gsm8k", "HellaSwag": r"hellaswag"}
 QUALITY_METRICS = {"hallucination": r"hallucinat\w*", "accuracy": r"accuracy", "perplexity": r"perplexity",
                    "NDCG": r"ndcg", "AUC": r"\bauc\b", "recall@k": r"recall@\s?\d+"}
+# Application domains a question may be about; the terms are what a paper's title or claim says.
+TOPICS = {
+    "recommender systems": (r"recommend\w*", ["recommend"]),
+    "multimodal inputs": (r"multi-?modal", ["multimodal"]),
+    "vision-language models": (r"vision[- ]language|\bvlms?\b", ["vision-language", "VLM"]),
+    "healthcare": (r"health\s?care|clinical|medical", ["health", "clinical", "medical"]),
+    "machine translation": (r"\btranslation\b", ["translation"]),
+    "speech": (r"\bspeech\b|\baudio\b", ["speech", "audio"]),
+}
 STATIC_CACHE = re.compile(r"\bstatic\s+(?:expert\s+)?(?:cach(?:e|es|ing)|placement)\b", re.I)
 CONDITIONS = {
     "varying batch sizes": (re.compile(r"\bbatch(?:\s|-)?sizes?\b|\bbatch(?:es|ing)\b", re.I), ["batch size"], True),
@@ -90,6 +99,13 @@ def frame_question(question: str) -> list[dict[str, Any]]:
         else:
             out.append(_facet(kind, name, [name], [LITERATURE],
                               f"{name} has no implementation in the runtime; what papers state about it is all there is"))
+    for name, (pat, terms) in TOPICS.items():
+        for m in re.finditer(pat, question, re.I):
+            spans.append(m.span())
+        if re.search(pat, question, re.I):
+            out.append(_facet("topic", name, terms, [LITERATURE],
+                              f"{name} is an application domain; the runtime measures serving speed, so only papers "
+                              "can answer it"))
     vocabulary = {n.lower() for n in list(BENCHMARKS) + list(QUALITY_METRICS)}
     unknown = [t.group(0) for t in NAME_TOKEN.finditer(question)
                if not any(a <= t.start() < b for a, b in spans) and not _known_word(t.group(0))

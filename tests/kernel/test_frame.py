@@ -34,6 +34,8 @@ def test_no_comparison_experiment_without_two_systems_the_runtime_runs():
     f = _by_text("Which MoE recommender systems improve NDCG on MovieLens?")
     assert not any(x["kind"] == "comparison" for x in f.values())
     assert f["MovieLens"]["kind"] == "topic" and f["NDCG"]["answerable_by"] == ["literature"]
+    f = _by_text("Which mixture-of-experts recommender systems handle multimodal inputs?")
+    assert f["recommender systems"]["kind"] == "topic" and f["multimodal inputs"]["terms"] == ["multimodal"]
     f = _by_text("Is Fiddler faster than ExpertFlow on an A100?")
     assert not any(x["kind"] == "comparison" for x in f.values())
     assert "no implementation in the runtime" in f["Fiddler"]["reason"] and "A100" in f["A100"]["reason"]
