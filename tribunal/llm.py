@@ -97,8 +97,8 @@ def apply_floor(llm: RoleReview, rubric: RoleReview) -> RoleReview:
     of the rubric stays; an LLM 'ok' on a claim the rubric flags is dropped."""
     flagged = {f.claim_id for f in rubric.findings if f.severity in STRICT and f.claim_id is not None}
     kept = [f for f in llm.findings if not (f.severity in ("ok", "info") and f.claim_id in flagged)]
-    have = {(f.kind, f.claim_id, f.check_id) for f in kept}
-    kept += [f for f in rubric.findings if (f.kind, f.claim_id, f.check_id) not in have]
+    have = {(f.kind, f.claim_id, f.check_id, f.facet_id) for f in kept}
+    kept += [f for f in rubric.findings if (f.kind, f.claim_id, f.check_id, f.facet_id) not in have]
     score = min(llm.score, rubric.score)
     if llm.score > rubric.score:
         kept.append(Finding(kind="rubric_floor", severity="info", source="rubric",
