@@ -1,4 +1,5 @@
-"""The cpu backend end to end: the small variant on an emulated A40 link, ExpertFlow against LRU.
+"""The cpu backend end to end: the small variant on an emulated A40 link, ExpertFlow against LRU,
+five interleaved repeats, and the full-size model simulated beside it.
 
 The "trained" model is assembled quickly from the runtime's own pieces (random weights, a short
 trace, a predictor fitted for two seconds) so the test stays under a minute; the backend takes it
@@ -38,7 +39,7 @@ def runtime_dir(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_a_throughput_claim_runs_both_policies_on_the_small_model_and_the_memory_claim_reuses_it(runtime_dir):
+def test_a_throughput_claim_runs_five_interleaved_repeats_at_two_scales_and_the_inverse_claim_reuses_them(runtime_dir):
     (speed,) = extract_claims("ExpertFlow achieves 1.99× higher throughput than Cache-MoE on "
                               "Mixtral-8×7B with batch size 4.")
     result = check_claim(speed, backend="cpu", runtime_dir=runtime_dir, train_budget_s=BUDGET)
