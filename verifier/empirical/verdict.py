@@ -78,16 +78,16 @@ def judge_speedup(claimed: Claimed, ratio: Summary, tol: Tolerances = Tolerances
         return Judgement("REPRODUCED", f"claimed {said} lies within ±{tol.ratio:.0%} of the measured "
                                        f"{got}", tolerance)
     if established and _factor(c, m) <= tol.partial_factor:
-        return Judgement("PARTIAL", f"{word} as claimed, but claimed {said} is {_factor(c, m):.2f}× the "
-                                    f"measured {got} (outside ±{tol.ratio:.0%}, within the "
-                                    f"{tol.partial_factor:g}× allowed for PARTIAL)", tolerance)
+        return Judgement("PARTIAL", f"{word} as claimed, but claimed {said} and the measured {got} differ "
+                                    f"by a factor {_factor(c, m):.2f} (outside ±{tol.ratio:.0%}, within the "
+                                    f"{tol.partial_factor:g} allowed for PARTIAL)", tolerance)
     if contrary:
         why = f"not {word}: the whole interval is on the other side of 1×"
     elif not established:
         why = f"not measurably {word}: the interval includes 1×"
     else:
-        why = f"{word}, but claimed {said} is {_factor(c, m):.2f}× the measured median (over the " \
-              f"{tol.partial_factor:g}× allowed for PARTIAL)"
+        why = f"{word}, but claim and median differ by a factor {_factor(c, m):.2f} (over the " \
+              f"{tol.partial_factor:g} allowed for PARTIAL)"
     return Judgement("NOT_REPRODUCED", f"measured {got} against claimed {said}: {why}", tolerance)
 
 
@@ -111,11 +111,12 @@ def judge_hit_rate(claimed: Claimed, subject: Summary, others: dict[str, Summary
         return Judgement("REPRODUCED", f"claimed {said} lies within ±{tol.points:g} points of the measured "
                                        f"{got}" + (f"; {order}, as stated" if order else ""), tolerance)
     if _factor(c, m) <= tol.partial_factor:
-        return Judgement("PARTIAL", f"claimed {said} is {_factor(c, m):.2f}× the measured {got} (outside "
-                                    f"±{tol.points:g} points, within {tol.partial_factor:g}×)"
+        return Judgement("PARTIAL", f"claimed {said} and the measured {got} differ by a factor "
+                                    f"{_factor(c, m):.2f} (outside ±{tol.points:g} points, within {tol.partial_factor:g})"
                                     + (f"; {order}, as stated" if order else ""), tolerance)
-    return Judgement("NOT_REPRODUCED", f"measured {got} against claimed {said}: "
-                                       f"{_factor(c, m):.2f}× apart", tolerance)
+    return Judgement("NOT_REPRODUCED", f"measured {got} against claimed {said}: a factor "
+                                       f"{_factor(c, m):.2f} apart (over the {tol.partial_factor:g} allowed for PARTIAL)",
+                     tolerance)
 
 
 def judge_memory(claimed: Claimed, footprint_gb: Summary, all_resident_gb: float, edge: Summary,
