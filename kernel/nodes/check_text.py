@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 from kernel import crud
 from kernel.context import StageContext
 from kernel.db import retry_locked, session_scope
-from kernel.models import TextCheck
+from kernel.models import Passage, TextCheck
 from kernel.clients import text_checker
 from kernel.state import RunState
 from verifier import ExtractedClaim, PassageRef
@@ -26,11 +26,19 @@ def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
         claims = crud.run_claims(s, run_id=run_id)
         passages = crud.run_passages(s, run_id=run_id)
         papers = {p.id: p for p in crud.run_papers(s, run_id=run_id)}
-    refs = {}
-    for p in passages:
+        pooled = {p.id for p in passages}
+        # A claim whose passage is not among those read now still needs it as its own source,
+        # so that its paper is never taken for independent evidence about it.
+        sources = passages + [p for pid in {c.passage_id for c in claims} - pooled
+                              if (p := s.get(Passage, pid)) is not None]
+
+    def ref(p: Passage) -> PassageRef:
         paper = papers.get(p.paper_id)
-        refs[p.id] = PassageRef(id=p.id, paper_id=p.paper_id, text=p.text, section=p.section,
-                                title=paper.title if paper else None, authors=list(paper.authors or []) if paper else [])
+        return PassageRef(id=p.id, paper_id=p.paper_id, text=p.text, section=p.section,
+                          title=paper.title if paper else None, authors=list(paper.authors or []) if paper else [])
+
+    own_refs = {p.id: ref(p) for p in sources}
+    refs = {pid: r for pid, r in own_refs.items() if pid in pooled}
     checker = text_checker(ctx)
     fields = [
         ExtractedClaim.model_validate(c.model_dump(include=set(ExtractedClaim.model_fields))) for c in claims
@@ -40,7 +48,7 @@ def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
     for i in range(0, len(claims), step):
         part = claims[i : i + step]
         verdicts += checker.check_batch(
-            fields[i : i + step], list(refs.values()), own=[refs.get(c.passage_id) for c in part]
+            fields[i : i + step], list(refs.values()), own=[own_refs.get(c.passage_id) for c in part]
         )
         ctx.progress("check_text", f"{min(i + step, len(claims))}/{len(claims)} claims")
     checks = [
