@@ -202,14 +202,16 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         leaves right after its last use this step (after the layer, if it was mispredicted and
         never computed) and its slot goes to the next copy in the replay's order. An expert no
         prediction named is LOADed into a free slot, else into the slot of the held expert
-        needed last (Belady on the replay's positions, ``_victims``). None when a needed expert's copy would
-        come only after its compute: the caller replays.
+        needed last (Belady on the replay's positions, ``_victims``). None when a needed
+        expert's copy would come only after its compute: the caller replays.
         """
         needed = set(order)
         queue = self._deferred_copies
         while queue and queue[0].layer <= layer and queue[0] not in needed:
             queue.popleft()  # predicted for this layer, not routed here: its copy lapses
-        queued = {k: i for i, k in zip(range(4 * len(order) + 8), queue)}
+        queued: dict[ExpertKey, int] = {}  # first place in the queue (a key may come again)
+        for i, k in zip(range(4 * len(order) + 8), queue):
+            queued.setdefault(k, i)
         held = [k for k in order if view.held(k)]
         unnamed = [k for k in order if not view.held(k) and k not in queued]
         waiting = sorted((k for k in order if not view.held(k) and k in queued), key=queued.__getitem__)

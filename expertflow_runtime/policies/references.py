@@ -132,6 +132,7 @@ class ExactFuture:
         self._key = context_key
         self.routes = [trace.sequence(s)[1] for s in range(trace.num_sequences)]  # [T, L, K] each
         self.index: dict[tuple[int, ...], tuple[int, int]] = {}
+        self._memo: dict[tuple[int, int], tuple[ExpertKey, ...]] = {}
         for s in range(trace.num_sequences):
             ids = trace.sequence(s)[0]
             for t in range(len(ids)):
@@ -143,15 +144,20 @@ class ExactFuture:
     def demand(self, positions: list[tuple[int, int]], offset: int) -> dict[ExpertKey, float]:
         out: dict[ExpertKey, float] = {}
         for s, t in positions:
-            ex = self.routes[s]
-            if t + offset >= len(ex):
-                continue
-            for layer, row in enumerate(ex[t + offset]):
-                for e in row:
-                    if e >= 0:
-                        k = ExpertKey(layer, int(e))
-                        out[k] = out.get(k, 0.0) + 1.0
+            for k in self._keys(s, t + offset):
+                out[k] = out.get(k, 0.0) + 1.0
         return out
+
+    def _keys(self, s: int, t: int) -> tuple[ExpertKey, ...]:
+        """Token t of sequence s's experts at every layer (each asked for many times: kept)."""
+        got = self._memo.get((s, t))
+        if got is None:
+            ex = self.routes[s]
+            got = () if t >= len(ex) else tuple(
+                ExpertKey(layer, int(e)) for layer, row in enumerate(ex[t].tolist())
+                for e in row if e >= 0)
+            self._memo[(s, t)] = got
+        return got
 
 
 class _NoSource:
