@@ -69,6 +69,17 @@ def _claims_given(claim: str | None, claims_file: str | None, evidence: str) -> 
     return parse_claims(_read(claims_file), "stdin" if claims_file == "-" else claims_file)
 
 
+_CHECKERS: dict[str, object] = {}
+
+
+def _checker(settings: VerifierSettings):
+    """One checker per settings in this process: the models load once, however many commands run."""
+    key = settings.model_dump_json()
+    if key not in _CHECKERS:
+        _CHECKERS[key] = settings.make_checker()
+    return _CHECKERS[key]
+
+
 def _fail(exc: Exception) -> None:
     code = 2 if isinstance(exc, BadInputError) else 1
     msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -110,7 +121,7 @@ def build_app(get_settings: Callable[[], VerifierSettings] = VerifierSettings) -
             from verifier.evidence import check_claims_against_text
             claims = _claims_given(claim, claims_file, evidence)
             text = _read(evidence)
-            checker = get_settings().make_checker()
+            checker = _checker(get_settings())
             verdicts = check_claims_against_text(checker, claims, text,
                                                  paper_id=Path(evidence).name if evidence != "-" else "stdin")
         except (VerifierError, OSError) as exc:
