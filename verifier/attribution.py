@@ -6,7 +6,8 @@ model, a value the passage does not give, or a name the passage never mentions.
 
 * ATTRIBUTED — every result number of the claim is stated in the passage for the same
   quantity (per-number alignment), and every name the claim carries occurs in the passage.
-* MISATTRIBUTED — a number is missing or belongs to another quantity, or a name is absent.
+* MISATTRIBUTED — a number is missing or belongs to another quantity, a name is absent, or a
+  rate (accuracy, hit rate, ...) is given a unit that is not a percentage.
 * UNCHECKED — no own passage, or a claim with neither a number nor a name whose sentence the
   passage does not contain verbatim.
 """
@@ -21,6 +22,10 @@ from verifier.compare import PassageFacts
 from verifier.types import AttributionLabel, ExtractedClaim
 
 _NAME_FIELDS = ("system", "baseline", "model", "hardware", "dataset")
+# Rates are percentages; an "8.20× accuracy" is a misread binding ("… by up to 8.20× … while
+# maintaining accuracy"), whatever the passage says.
+_PERCENT_METRICS = {"accuracy", "prediction accuracy", "hit rate", "miss rate", "expert utilization",
+                    "GPU utilization", "parameter share"}
 
 
 @dataclass
@@ -41,6 +46,9 @@ def attribute(views: list[ExtractedClaim], text: str, own: PassageFacts | None) 
     confirmed: list[str] = []
     for v in views:
         if v.value is None:
+            continue
+        if v.metric in _PERCENT_METRICS and v.unit not in (None, "%"):
+            problems.append(f"metric {v.metric} is a rate, but the figure {v.value:g}{v.unit} is not a percentage")
             continue
         a = align(v, own)
         if a.outcome == "agrees":

@@ -115,3 +115,13 @@ def test_the_nli_core_is_the_model_signal_and_numbers_still_override_it(checker)
     assert any("the numbers decide; the model alone said SUPPORTED" in r for r in v.reasons)
     v = nli_checker.check("ExpertFlow decodes faster than Cache-MoE on Mixtral-8x7B.", None, [RERUN])
     assert v.verdict == "SUPPORTED" and any("the NLI core finds the claim entailed" in r for r in v.reasons)
+
+
+def test_a_misread_metric_is_misattributed(checker):
+    from verifier import ExtractedClaim
+    daop = PassageRef(id="d1", paper_id="2501.10375", text=(
+        "DAOP outperforms traditional expert caching and prefetching methods by up to 8.20x and offloading "
+        "techniques by 1.35x while maintaining accuracy."))
+    misread = ExtractedClaim(text=daop.text, kind="quantitative", system="DAOP", metric="accuracy", value=8.2, unit="×")
+    v = checker.check(misread, daop, [])
+    assert v.attribution == "MISATTRIBUTED" and "not a percentage" in v.attribution_reasons[0]
