@@ -397,6 +397,6 @@ def answer_abstract(run: RunData, entries: list[AnswerFacet]) -> list[Sentence]:
         c = claims[cid]
         what = ("contradicted by independent evidence" if claim_status(c, run) == "contradicted"
                 else "not reproduced by our runtime")
-        out.append(Sentence(text=f"{paper_label(next((p for p in run.papers if p.id == c.paper_id), None), c.paper_id)}"
-                                 f"'s claim {_quote(c)} is {what}.", refs=_claim_refs(c, run)))
+        label = paper_label(next((p for p in run.papers if p.id == c.paper_id), None), c.paper_id)
+        out.append(Sentence(text=f"{label}'s claim of {_fact(c)} is {what}.", refs=_claim_refs(c, run)))
     return out

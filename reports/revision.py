@@ -114,7 +114,8 @@ def _unstate(d: Draft, c: ClaimData, status: str, why: str) -> None:
     """The claim leaves the stated sections; the claims table keeps it with its status and why
     (no "not reported" line in the prose: the Answer names failed claims, the table the rest)."""
     for name in STATED:
-        setattr(d, name, [s for s in getattr(d, name) if c.id not in s.claim_ids])
+        setattr(d, name, [s for s in getattr(d, name)
+                          if c.id not in s.claim_ids and not (name == "results" and claim(c.id) in s.refs)])
     for r in d.claims:
         if r.claim_id == c.id:
             r.status, r.note, r.verdict = status, why, ev.verdict(c)
