@@ -53,6 +53,11 @@ from expertflow_runtime.policies.baselines import RecencyPolicy
 from expertflow_runtime.scheduler import TokenScheduler
 
 
+# Known futures up to this many keys are replayed at every layer (under ~0.3 ms on this
+# machine); longer ones (full-size tables: 450+ keys) are replayed once per step and followed.
+REPLAY_EVERY_LAYER_UP_TO = 160
+
+
 class RouteSource(Protocol):
     """Scores in [0, 1], one array [n_new, L, E] per sequence (see expertflow_sources)."""
 
@@ -161,6 +166,7 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         self.issued: dict[ExpertKey, int] = {}  # key -> order its prefetch was issued in
         self._deferred_copies: deque[ExpertKey] = deque()  # the last replay's copies not issued
         self._deferred_leave: dict[ExpertKey, int] = {}  # their victims -> layer of last use
+        self._replay_len = 0  # keys in the last replay's known future
         self._uses_now: dict[ExpertKey, int] = {}  # key -> first position this step, last replay
         self._uses_ahead: dict[ExpertKey, int] = {}  # key -> first position in the next step
 
@@ -182,7 +188,9 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         # compute never waits on a late copy while a landed expert could run), then the misses
         order = sorted(need, key=lambda k: (not view.held(k), k in view.in_flight,
                                             self.issued.get(k, 0)))
-        ops = self._follow(layer, order, view)
+        # a replay costs O(known future); small tables replay at every layer (the freshest
+        # plan), large ones follow the step's replay until it breaks
+        ops = self._follow(layer, order, view) if self._replay_len > REPLAY_EVERY_LAYER_UP_TO else None
         if ops is None:
             ops = self._plan(view, order, [k for k in self.wanted if k.layer > layer])
         needed = set(need)
@@ -225,7 +233,8 @@ class ExpertFlow(_Predicting, RecencyPolicy):
             # a key still held is copied again only after it leaves (its next-step copy)
             while queue and slots > 0 and queue[0] not in have:
                 k = queue.popleft()
-                ops.append(self._prefetch(k))
+                # this layer's own experts go on the high-priority path, as misses
+                ops.append(Op(OpKind.LOAD, k) if k in needed else self._prefetch(k))
                 have.add(k)
                 slots -= 1
 
@@ -301,6 +310,7 @@ class ExpertFlow(_Predicting, RecencyPolicy):
         are prefetches.
         """
         seq = computes + rest + self.ahead
+        self._replay_len = len(seq)
         never, horizon = len(seq), len(computes) + len(rest)  # next step's uses start at horizon
         following = [never] * len(seq)  # following[i]: the next position of seq[i] after i
         first: dict[ExpertKey, int] = {}
