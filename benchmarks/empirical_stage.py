@@ -35,6 +35,14 @@ CLAIMS = (
 )
 
 
+def _cpu_seconds() -> dict[str, float]:
+    """User + system CPU seconds of this process and of its finished children (the trainings)."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"this_process": own.ru_utime + own.ru_stime, "children": kids.ru_utime + kids.ru_stime}
+
+
 def trained_presets(runtime_dir: Path) -> list[str]:
     return sorted(p.name for p in runtime_dir.glob("*") if (p / "config.json").is_file())
 
@@ -73,9 +81,11 @@ def main() -> None:
                         **c.model_dump()))
         run_id = run.id
     load_before = list(os.getloadavg())  # the machine is shared: say how busy it was
+    cpu_before = _cpu_seconds()
     t0 = time.perf_counter()
     summary = run_empirical(settings, run_id, progress=lambda st, m: print(f"{st}: {m}", file=sys.stderr))
     total = time.perf_counter() - t0
+    cpu_after = _cpu_seconds()
     with session_scope(engine) as s:
         rows = crud.run_checks(s, run_id=run_id)
         texts = {c.id: c.text for c in crud.run_claims(s, run_id=run_id)}
@@ -93,7 +103,10 @@ def main() -> None:
     trained_now = sorted(set(trained_presets(settings.runtime_dir)) - set(before))
     doc = {
         "backend": args.backend, "claims": len(sentences), "testable": summary.planned,
-        "stage_seconds": round(total, 1), "cold": bool(trained_now), "trained_during_run": trained_now,
+        "stage_seconds": round(total, 1),
+        # CPU time is what a busy machine does not inflate (much): this process's measurements and
+        # the training processes' work, apart
+        "cpu_seconds": {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_after}, "cold": bool(trained_now), "trained_during_run": trained_now,
         "train_budget_s": settings.empirical.train_budget_s, "verdicts": summary.verdicts,
         "failed": summary.failed, "load_average_before_after": [load_before, list(os.getloadavg())],
         "checks": checks,
