@@ -7,8 +7,8 @@ API::
     probs = core.predict(claims, evidences)        # np.ndarray [N, 3] float32, rows sum to 1, NLI_LABELS order
 
 ``predict`` reads pair i as "does ``evidences[i]`` entail, contradict or say nothing about
-``claims[i]``". The evidence is the premise and is the part truncated when a pair exceeds the
-token limit; the claim is kept whole. Probabilities are temperature-scaled on a held-out
+``claims[i]``". The evidence is the premise; a pair over the token limit is cut from its longer
+side first, which is the evidence unless the claim is the longer. Probabilities are temperature-scaled on a held-out
 calibration split (see ``verifier.train_nli``), so a confidence of 0.8 is right about 80 % of
 the time on data like that split. (Calibration = softmax(logits / T + b): a temperature and a
 per-class bias, fitted together by log-loss.) Bad input (an empty list, lists of different lengths, a
@@ -86,8 +86,10 @@ class NLICore:
              quantize: bool | None = None, threads: int | None = None) -> "NLICore":
         """Load offline from ``core_dir`` (default ``verifier/data/nli_core``) and the base package.
 
-        ``quantize`` (default: what ``nli_core.json`` recommends) turns the linear layers into
-        dynamic int8 ones, which is faster on CPU; ``threads`` caps torch's intra-op threads.
+        ``quantize`` (default: what ``nli_core.json`` says) turns the linear layers into dynamic
+        int8 ones: faster on CPU, but activation scales are taken per batch, so a pair's
+        probabilities then shift (by up to a few hundredths) with the pairs batched beside it.
+        ``threads`` caps torch's intra-op threads.
         """
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -143,7 +145,7 @@ class NLICore:
             for start in range(0, len(order), self.batch_size):
                 idx = order[start:start + self.batch_size]
                 enc = self.tokenizer([evidences[i] for i in idx], [claims[i] for i in idx], padding=True,
-                                     truncation="only_first", max_length=self.max_length, return_tensors="pt")
+                                     truncation="longest_first", max_length=self.max_length, return_tensors="pt")
                 out[idx] = self.model(**enc).logits.float().numpy()
         return out
 

