@@ -1,0 +1,95 @@
+"""The trained NLI core: loads offline, gives calibrated three-way probabilities, refuses bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from verifier.errors import BadInputError, ModelUnavailableError
+from verifier.nli import CORE_DIR, NLI_LABELS, NLICore
+from verifier.train_nli import expected_calibration_error, fit_calibration, nli_training_rows, norm
+
+
+@pytest.fixture(scope="module")
+def core() -> NLICore:
+    return NLICore.load(threads=2)
+
+
+def test_probabilities_have_one_row_per_pair_and_sum_to_one(core):
+    claims = ["Mixtral-8x7B routes each token to two of its eight experts.",
+              "The experiment ran on a single GPU.", "Prices of coffee rose in 2020."]
+    evidences = ["In Mixtral-8x7B every token is sent to the top 2 of 8 experts in each layer.",
+                 "All measurements were taken on one NVIDIA A40 GPU.",
+                 "Switch Transformers use a single expert per token."]
+    probs = core.predict(claims, evidences)
+    assert probs.shape == (3, len(NLI_LABELS))
+    assert probs.dtype == np.float32
+    assert np.all(probs >= 0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    # Order-independent: a pair's probabilities do not depend on what it is batched with.
+    np.testing.assert_allclose(core.predict(claims[:1], evidences[:1])[0], probs[0], atol=1e-4)
+
+
+GUITAR = "A man is playing a guitar on a stage in front of a large crowd."
+
+
+def test_obvious_contradiction(core):
+    probs = core.predict(["Nobody is playing any instrument."], [GUITAR])
+    assert NLI_LABELS[int(probs[0].argmax())] == "contradiction"
+
+
+@pytest.mark.xfail(strict=True, reason="the shipped core (30 min of training on a shared 2-core CPU, ~11k pairs) "
+                   "still calls this neutral; see the figures in verifier/data/nli_core/nli_core.json")
+def test_obvious_entailment(core):
+    probs = core.predict(["A man is playing an instrument."], [GUITAR])
+    assert NLI_LABELS[int(probs[0].argmax())] == "entailment"
+
+
+def test_unrelated_evidence_is_neutral(core):
+    probs = core.predict(["ExpertFlow reduces GPU memory use by up to 93.72%."],
+                         ["The Amazon rainforest covers much of the Amazon basin of South America."])
+    assert NLI_LABELS[int(probs[0].argmax())] == "neutral"
+
+
+@pytest.mark.parametrize("claims, evidences, message", [
+    ([], [], "no pairs"),
+    (["a claim"], ["one", "two"], "1 claims but 2 evidences"),
+    (["a claim"], ["  "], "evidence 0"),
+    ("a claim", "an evidence", "lists of strings"),
+])
+def test_bad_input_gets_one_clear_error(core, claims, evidences, message):
+    with pytest.raises(BadInputError, match=message):
+        core.predict(claims, evidences)
+
+
+def test_missing_weights_name_the_file_and_the_fix(tmp_path):
+    with pytest.raises(ModelUnavailableError, match="trained.safetensors.*train_nli"):
+        NLICore.load(tmp_path)
+
+
+def test_shipped_weights_stay_under_25_mb():
+    assert sum(f.stat().st_size for f in CORE_DIR.iterdir()) < 25 * 2**20
+
+
+def test_training_rows_never_include_held_out_sets_or_their_claims():
+    import random
+    rows = [{"claim": "Masks reduce spread.", "evidence": "e1", "label": "entailment", "dataset": "check_covid", "split": "train"},
+            {"claim": "masks reduce SPREAD", "evidence": "e2", "label": "contradiction", "dataset": "covidfact", "split": "all"},
+            {"claim": "Held out claim.", "evidence": "e3", "label": "neutral", "dataset": "check_covid", "split": "test"},
+            {"claim": "Symmetric claim.", "evidence": "e4", "label": "entailment", "dataset": "fever_symmetric", "split": "v0.1_full"},
+            {"claim": "A kept claim.", "evidence": "e5", "label": "entailment", "dataset": "covidfact", "split": "all"}]
+    kept = nli_training_rows(rows, {norm("Masks reduce spread.")}, random.Random(0))
+    assert [r[0] for r in kept] == ["A kept claim."]
+
+
+def test_calibration_recovers_a_known_temperature():
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(0, 2, size=(4000, 3))
+    p = np.exp(true_logits) / np.exp(true_logits).sum(axis=1, keepdims=True)
+    gold = [NLI_LABELS[rng.choice(3, p=row)] for row in p]
+    temperature, bias = fit_calibration(true_logits * 3.0, gold)  # an overconfident model: logits 3x too large
+    assert temperature == pytest.approx(3.0, rel=0.15)
+    assert max(abs(b) for b in bias) < 0.2
+    calibrated = np.exp(true_logits) / np.exp(true_logits).sum(axis=1, keepdims=True)
+    overconfident = np.exp(3 * true_logits) / np.exp(3 * true_logits).sum(axis=1, keepdims=True)
+    assert expected_calibration_error(gold, calibrated) < 0.05 < expected_calibration_error(gold, overconfident)
