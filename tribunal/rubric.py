@@ -9,9 +9,9 @@ VALIDATOR 10 x the share of what the draft presents as holding — supported cla
          that it can confirm in the run (5 when nothing is presented and the question has no
          facets; 0 when the question has facets and nothing is presented).
 SYNTHESIZER coverage and honesty: 0.3 skeptic + 0.2 validator + 0.5 x 10 x coverage, where
-         coverage is the share of the facets the run's evidence can answer that the Answer
-         answers with confirmed rows (the share of stated claims that hold when the question has
-         no facets).
+         coverage is the share of the question's facets that a paper or an experiment could answer
+         which the Answer answers with confirmed rows (the share of stated claims that hold when
+         the question has no facets).
 `answer_cap` bounds the panel: a draft that states nothing, or answers no facet, stays under
 READY; 9 or more needs every answerable facet answered with evidence.
 The rubric is also the floor under an LLM reviewer (`tribunal.llm.apply_floor`).
@@ -220,13 +220,17 @@ def synthesizer(d: Draft, run: RunData) -> RoleReview:
     s, v = skeptic(d, run), validator(d, run)
     serious = [f for f in s.findings + v.findings if f.severity in ("critical", "major")]
     if run.facets:
-        share, got, missed = coverage(d, run)
-        if answer_checks.answerable(run):
-            what = f"coverage {share:.0%} of the answerable facets" + (f" (answered: {', '.join(got)})" if got else "")
-            lost = f"unanswered though the run could: {', '.join(missed)}" if missed else "no answerable facet left open"
-        else:
-            what = "no facet of the question is answerable from the retrieved papers or the runtime"
-            lost = "an Answer with nothing answered"
+        # Coverage of the question: answered facets over those a paper or an experiment could answer
+        # at all (a facet no route can answer, said so with its reason, is not held against it).
+        _, got, missed = coverage(d, run)
+        askable = [f for f in run.facets if f.answerable_by]
+        share = len(got) / len(askable) if askable else 0.0
+        unanswered = [f.text for f in askable if f.text not in got and f.text not in missed]
+        what = f"{len(got)} of {len(askable)} facets answered with evidence" + (f" ({', '.join(got)})" if got else "")
+        lost = "; ".join(p for p in (
+            f"left open though the run could answer them: {', '.join(missed)}" if missed else "",
+            f"no retrieved paper or experiment answers: {', '.join(unanswered)}" if unanswered else "") if p) \
+            or "no facet left open"
     else:
         claims = {c.id: c for c in run.claims}
         stated = [cid for cid in d.stated_claim_ids() if cid in claims]

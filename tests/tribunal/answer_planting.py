@@ -47,7 +47,7 @@ def failed_as_finding(d: Draft, run: RunData, nth: int) -> tuple[Draft, tuple[st
         target = bad.answer[nth % len(bad.answer)]
         target.sentences.insert(0, line.model_copy())
         target.status = "answered"
-    bad.abstract = [s for s in bad.abstract if f"C{c.id}" not in s.refs or "“" not in s.text]
+    bad.abstract = [s for s in bad.abstract if f"C{c.id}" not in s.refs or "'s claim of" not in s.text]
     return bad, ("claim", c.id)
 
 
