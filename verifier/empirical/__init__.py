@@ -5,7 +5,8 @@
         five interleaved repeats at two scales (small variant, full-size simulated), median,
         interval and the verdict at each (measures.py, verdict.py, stats.py)
     run_spec(spec_json, backend=..., runtime_dir=...) -> EmpiricalResult    (for dispatchers)
-    prepare_specs(spec_jsons, backend=..., runtime_dir=...)   trains what the runs need, in parallel
+    prepare_specs(spec_jsons, backend=..., runtime_dir=...)   starts training what the runs need,
+        in the background; waits_for_training(spec_json, ...) says which checks to run last
 """
 
 from verifier.empirical.backends import BACKENDS, make_backend

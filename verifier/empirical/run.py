@@ -131,8 +131,9 @@ def check_claim(claim: ExtractedClaim, *, backend: str = "cpu", runtime_dir: str
 
 def prepare_specs(specs: list[dict], *, backend: str, runtime_dir: str | Path,
                   train_budget_s: float = EMPIRICAL_TRAIN_BUDGET_S, progress=None) -> None:
-    """Ready ``backend`` for the stored specs before the first runs (trains the cpu backend's
-    missing small models in parallel), so that no single check pays for all of it."""
+    """Ready ``backend`` for the stored specs before the first runs: the cpu backend starts
+    training its missing small models in background processes and returns; a check waits only
+    for its own model, and the checks that need none run meanwhile."""
     make_backend(backend, str(runtime_dir), train_budget_s).prepare(
         [ExperimentSpec.model_validate(s) for s in specs], progress)
 
