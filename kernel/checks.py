@@ -8,6 +8,7 @@ ones beyond ``max_checks`` not_run), so a stage re-run after a crash leaves one 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ def plan_checks(settings: Settings, engine: Engine, run_id: str) -> list[tuple[i
         claims = [c for c in crud.run_claims(s, run_id=run_id) if candidate(c)]
     rows: list[EmpiricalCheck] = []
     testable = 0
+    experiments: set[str] = set()  # two claims of one sentence can map to the same experiment
     for claim in claims:
         planned = plan_experiment(_as_extracted(claim), paper_id=claim.paper_id)
         if isinstance(planned, NotTestable):
@@ -96,13 +98,17 @@ def plan_checks(settings: Settings, engine: Engine, run_id: str) -> list[tuple[i
             continue
         spec = planned.model_dump(mode="json")
         row = EmpiricalCheck(claim_id=claim.id, spec=spec, backend=backend, claimed=spec["claimed"])
-        if testable >= settings.empirical.max_checks:
+        experiment = json.dumps({k: v for k, v in spec.items() if k != "claim_text"}, sort_keys=True)
+        if experiment in experiments:
+            row.status = CheckStatus.QUEUED  # measured once (the backend remembers it): not counted
+        elif testable >= settings.empirical.max_checks:
             row.status, row.reason = CheckStatus.NOT_RUN, (
                 f"not run: the run's limit of {settings.empirical.max_checks} experiments "
                 "(settings empirical.max_checks) was reached")
         else:
             row.status = CheckStatus.QUEUED
-        testable += 1
+            experiments.add(experiment)
+            testable += 1
         rows.append(row)
 
     def write() -> list[tuple[int, dict, str]]:

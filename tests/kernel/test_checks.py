@@ -187,3 +187,12 @@ def test_checks_that_need_no_small_model_run_first_while_the_others_wait_for_tra
     items = plan_checks(settings, make_engine(settings.db_url), run_id)
     presets = [spec["preset"] for _, spec, _ in items]
     assert presets[-1] == "mixtral-8x7b" and presets[0] == "switch-base-32"  # claim order reversed
+
+
+def test_claims_that_map_to_one_experiment_count_once_against_max_checks(tmp_path):
+    from tests.kernel.empirical_fixtures import SPEEDUP
+
+    settings = settings_for(tmp_path, max_checks=1)
+    run_id = stored_run(settings, (SPEEDUP, SPEEDUP))
+    items = plan_checks(settings, make_engine(settings.db_url), run_id)
+    assert len(items) == 2 and all(r.status == CheckStatus.QUEUED for r in checks(settings, run_id))
