@@ -117,7 +117,7 @@ def test_belady_without_a_trace_is_bad_input():
 def test_following_the_step_replay_plans_like_replaying_at_every_layer(setting, monkeypatch):
     """Large tables replay Belady once per step and follow it layer by layer; forced here on a
     small one, it keeps the budget (the simulator raises otherwise) and copies about as much."""
-    import expertflow_runtime.policies.expertflow as ef
+    import expertflow_runtime.policies.replay as ef
     from expertflow_runtime.expertflow_sources import NoisyTraceSource
 
     trace = setting[0]
