@@ -10,10 +10,10 @@ VALIDATOR 10 x the share of what the draft presents as holding — supported cla
          facets; 0 when the question has facets and nothing is presented).
 SYNTHESIZER coverage and honesty: 0.3 skeptic + 0.2 validator + 0.5 x 10 x coverage, where
          coverage is the share of the question's facets that a paper or an experiment could answer
-         which the Answer answers with confirmed rows (the share of stated claims that hold when
-         the question has no facets).
+         which the Answer answers with confirmed rows, a facet answered only on its authors' word
+         counting half (the share of stated claims that hold when the question has no facets).
 `answer_cap` bounds the panel: a draft that states nothing, or answers no facet, stays under
-READY; 9 or more needs every answerable facet answered with evidence.
+READY; 9 or more needs every facet a paper or an experiment could answer to be answered.
 The rubric is also the floor under an LLM reviewer (`tribunal.llm.apply_floor`).
 """
 
@@ -209,11 +209,24 @@ def answer_cap(d: Draft, run: RunData) -> tuple[float, str]:
     if run.facets:
         if not any(a.status == "answered" for a in d.answer):
             return NOTHING_CAP, "the Answer answers none of the question's facets"
-        share, _, missed = coverage(d, run)
-        if share < 1.0:
-            return PARTIAL_CAP, ("answerable facets left unanswered: " + ", ".join(missed) if missed
+        share, got, missed = coverage(d, run)
+        open_ = [f.text for f in run.facets if f.answerable_by and f.text not in got]
+        if share < 1.0 or open_:
+            return PARTIAL_CAP, ("facets left unanswered: " + ", ".join(missed or open_) if missed or open_
                                  else "no facet is answerable from the run's rows")
     return 10.0, "no cap"
+
+
+def evidence_weight(d: Draft, run: RunData, facet: str) -> float:
+    """1 for a facet answered by a claim another paper or our runtime bears out, or by a
+    measurement; 0.5 when it rests only on its authors' word."""
+    claims = {c.id: c for c in run.claims}
+    entry = next((a for a in d.answer if a.facet == facet), None)
+    if entry is None:
+        return 0.0
+    stated = [claims[c] for s in entry.sentences for c in s.claim_ids if c in claims]
+    measured = any(e.id in entry.check_ids and ev.comparisons(e) for e in run.question_checks)
+    return 1.0 if measured or any(ans.claim_status(c, run) == "supported" for c in stated) else 0.5
 
 
 def synthesizer(d: Draft, run: RunData) -> RoleReview:
@@ -224,9 +237,12 @@ def synthesizer(d: Draft, run: RunData) -> RoleReview:
         # at all (a facet no route can answer, said so with its reason, is not held against it).
         _, got, missed = coverage(d, run)
         askable = [f for f in run.facets if f.answerable_by]
-        share = len(got) / len(askable) if askable else 0.0
+        weights = {g: evidence_weight(d, run, g) for g in got}
+        share = sum(weights.values()) / len(askable) if askable else 0.0
         unanswered = [f.text for f in askable if f.text not in got and f.text not in missed]
-        what = f"{len(got)} of {len(askable)} facets answered with evidence" + (f" ({', '.join(got)})" if got else "")
+        own = [g for g, w in weights.items() if w < 1.0]
+        what = (f"{len(got)} of {len(askable)} facets answered" + (f" ({', '.join(got)})" if got else "")
+                + (f", of which {', '.join(own)} only on their authors' word (half credit)" if own else ""))
         lost = "; ".join(p for p in (
             f"left open though the run could answer them: {', '.join(missed)}" if missed else "",
             f"no retrieved paper or experiment answers: {', '.join(unanswered)}" if unanswered else "") if p) \
