@@ -190,7 +190,7 @@ def test_ask_close_reopen_read_sign_in_and_approve(served, shots):
     assert "ExpertFlow (system)" in answer and "Cache-MoE (baseline)" in answer, answer[:1500]
     assert "answered" in answer, answer[:1500]
     page.get_by_role("tab", name="Report").click()
-    page.get_by_text("References").first.wait_for(timeout=UI_WAIT_MS)
+    page.get_by_role("heading", name="References").first.wait_for(timeout=UI_WAIT_MS)
 
     # Sign in as the owner and approve.
     page.get_by_label("Owner password").fill(PASSWORD)
