@@ -102,21 +102,15 @@ def paper_label(p: PaperData | None, pid: str) -> str:
 def claim_status(c: ClaimData, run: RunData) -> str:
     """contradicted | not_reproduced | supported | own_word | unverified, by the headline rule of
     `verifier.headline` over the claim's attribution, independent evidence and reproduction."""
-    from verifier.headline import headline
-
     tc = c.text_check
-    reproduction = c.empirical.verdict if c.empirical is not None and ev.was_measured(c.empirical) else None
-    independent = getattr(tc, "independent", None) if tc else None
-    if tc is not None and independent in (None, "NONE") and tc.verdict in ("SUPPORTED", "CONTRADICTED"):
-        independent = {"SUPPORTED": "CORROBORATED", "CONTRADICTED": "CONTRADICTED"}[tc.verdict]  # older rows
-    h = headline(getattr(tc, "attribution", None) if tc else None, independent, reproduction)
+    h = ev.headline_of(c)
     if h.status == "CONTRADICTED":
-        return "contradicted" if independent == "CONTRADICTED" else "not_reproduced"
+        return "contradicted" if tc is not None and tc.independent == "CONTRADICTED" else "not_reproduced"
     if h.status == "SUPPORTED":
         return "supported"
-    if tc is not None and getattr(tc, "attribution", None) == "MISATTRIBUTED":
+    if tc is not None and tc.attribution == "MISATTRIBUTED":
         return "unverified"
-    return "own_word" if tc is not None or reproduction else "unverified"
+    return "own_word" if tc is not None or ev.was_measured(c.empirical) else "unverified"
 
 
 QUOTE_CHARS = 220  # a longer sentence is quoted up to here; the claims table has it whole
@@ -198,9 +192,10 @@ def paper_sentences(pid: str, claims: list[ClaimData], run: RunData, per_paper: 
             out.append(Sentence(text=f"{label} reports {_quote(group[0])} — {facts}.",
                                 refs=[r for c in found for r in _claim_refs(c, run)],
                                 claim_ids=[c.id for c in found]))
-        for c in failed:
-            whose = "Its" if i else f"{label}'s"
-            lead = f"{whose} {_fact(c)} in that sentence" if found else f"{label} claims {_quote(c)}, and its {_fact(c)}"
+        for j, c in enumerate(failed):
+            whose = "Its" if i or j else f"{label}'s"
+            quoted = found or j  # the sentence is quoted once, with its first figure
+            lead = f"{whose} {_fact(c)} in that sentence" if quoted else f"{label} claims {_quote(c)}, and its {_fact(c)}"
             out.append(Sentence(text=f"{lead} is {_status_words(c, run)}.", refs=_claim_refs(c, run)))
     if len(claims) > per_paper:
         out.append(Sentence(text=f"{paper_label(p, pid)} states {len(claims) - per_paper} more results on {where}; "
@@ -308,19 +303,63 @@ def _confidence(statuses: list[str], measured: bool) -> str:
     return "Confidence: none — what the papers claim here failed its checks or could not be checked."
 
 
-def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Iterable[int] = ()) -> AnswerFacet:
+def introduces(p: PaperData | None, f: FacetData) -> bool:
+    """Whether the paper's title names one of the facet's systems as its own ("Name: ...")."""
+    if p is None or ":" not in p.title:
+        return False
+    head = _squash(p.title.split(":", 1)[0])
+    return any(_squash(t) == head for t in f.terms)
+
+
+def _stated_above(subject: str, facets: Iterable[str], refs: list[str]) -> Sentence:
+    """A pointer to what an earlier facet's entry already states: it cites the same rows, and
+    its figures stay there."""
+    where = ", ".join(f"“{t}”" for t in dict.fromkeys(facets))
+    return Sentence(text=f"{subject} on this facet is given under {where}.",
+                    refs=list(dict.fromkeys(refs)))
+
+
+def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Iterable[int] = (),
+                 stated: dict[int, str] | None = None, measured_in: dict[int, str] | None = None) -> AnswerFacet:
+    """One facet's entry. `stated` / `measured_in` map claim / question-experiment ids already
+    given under an earlier facet to that facet's text: they count for this facet's status and
+    are pointed to, not repeated."""
+    stated = stated or {}
+    measured_in = measured_in or {}
     twins = homonym_papers(run)
     out_ids = set(withdrawn)
     rank = {p.id: p.rank for p in run.papers}
     claims = [c for c in run.claims if c.id not in out_ids and c.paper_id in topical and addresses(f, c)
               and not (c.paper_id in twins and any(_squash(twins[c.paper_id]) == _squash(t) for t in f.terms))]
+    papers = {p.id: p for p in run.papers}
     by_paper: dict[str, list[ClaimData]] = {}
     for c in sorted(claims, key=lambda c: (rank.get(c.paper_id, 10**6), c.id)):
         by_paper.setdefault(c.paper_id, []).append(c)
+    # A paper that another one corroborates, then the paper that introduced the facet's system,
+    # lead; a third party's statement about a system never speaks before the system's own paper.
+    order = sorted(by_paper, key=lambda pid: (
+        not any(claim_status(c, run) == "supported" for c in by_paper[pid][:PER_PAPER]),
+        not introduces(papers.get(pid), f), rank.get(pid, 10**6)))
+    by_paper = {pid: by_paper[pid] for pid in order}
     sentences: list[Sentence] = []
     shown_papers = list(by_paper)[:PAPERS_PER_FACET]
+    elsewhere: dict[str, list[str]] = {}
+    elsewhere_refs: list[str] = []
+    elsewhere_failed: set[str] = set()
     for pid in shown_papers:
-        sentences += paper_sentences(pid, by_paper[pid], run)
+        fresh = [c for c in by_paper[pid] if c.id not in stated]
+        if fresh:
+            sentences += paper_sentences(pid, fresh, run)
+        for c in by_paper[pid][:PER_PAPER]:
+            if c.id in stated:
+                elsewhere.setdefault(stated[c.id], []).append(paper_label(papers.get(pid), pid))
+                elsewhere_refs += _claim_refs(c, run)
+                if claim_status(c, run) in ("contradicted", "not_reproduced"):
+                    elsewhere_failed.add(claim_status(c, run).replace("_", " "))
+    if elsewhere:
+        names = ", ".join(dict.fromkeys(x for v in elsewhere.values() for x in v))
+        failed = f", including claims {' and '.join(sorted(elsewhere_failed))}," if elsewhere_failed else ""
+        sentences.append(_stated_above(f"What {names} state{failed}", elsewhere, elsewhere_refs))
     if len(by_paper) > PAPERS_PER_FACET:
         sentences.append(Sentence(text=f"{len(by_paper) - PAPERS_PER_FACET} more papers touch this facet; "
                                        "the claims table lists their claims.", refs=["S:claims"]))
@@ -330,7 +369,12 @@ def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Itera
                 text=f"{', '.join(others)} describes {HOMONYM_PHRASE} {name}; its claims are not counted "
                      f"here, where {name} means the system of {original}.", refs=["S:references"]))
     checks = facet_checks(f, run)
-    sentences += [question_check_sentence(e) for e in checks]
+    sentences += [question_check_sentence(e) for e in checks if e.id not in measured_in]
+    earlier = [e for e in checks if e.id in measured_in]
+    if earlier:
+        sentences.append(_stated_above(f"Our measurement for this question ({ev.SCALE_CAVEAT})",
+                                       [measured_in[e.id] for e in earlier],
+                                       [check(e.id) for e in earlier]))
     measured = any(e.status == "done" and ev.comparisons(e) for e in checks)
     statuses = [claim_status(c, run) for pid in shown_papers for c in by_paper[pid][:PER_PAPER]]
     findings = any(s in ("supported", "own_word") for s in statuses)
@@ -357,7 +401,18 @@ def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Itera
 def answer(run: RunData, withdrawn: Iterable[int] = ()) -> list[AnswerFacet]:
     """The Answer: one entry per facet of the question, in the frame's order."""
     topical = on_topic_papers(run)
-    return [answer_facet(f, run, topical, withdrawn) for f in run.facets]
+    stated: dict[int, str] = {}
+    measured_in: dict[int, str] = {}
+    out: dict[int, AnswerFacet] = {}
+    # Comparisons are the most specific facets: what they state is stated there in full.
+    for f in sorted(run.facets, key=lambda f: f.kind != "comparison"):
+        a = answer_facet(f, run, topical, withdrawn, stated, measured_in)
+        for cid in a.claim_ids:
+            stated.setdefault(cid, f.text)
+        for e in facet_checks(f, run):
+            measured_in.setdefault(e.id, f.text)
+        out[f.id] = a
+    return [out[f.id] for f in run.facets]
 
 
 def results(run: RunData, claims: list[ClaimData]) -> list[Sentence]:

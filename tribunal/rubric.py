@@ -214,6 +214,9 @@ def answer_cap(d: Draft, run: RunData) -> tuple[float, str]:
         if share < 1.0 or open_:
             return PARTIAL_CAP, ("facets left unanswered: " + ", ".join(missed or open_) if missed or open_
                                  else "no facet is answerable from the run's rows")
+        own = [g for g in got if evidence_weight(d, run, g) < 1.0]
+        if own:
+            return PARTIAL_CAP, "facets answered only on their authors' word: " + ", ".join(own)
     return 10.0, "no cap"
 
 

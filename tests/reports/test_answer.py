@@ -66,3 +66,21 @@ def test_the_markdown_opens_with_the_answer_and_the_json_carries_it():
     assert [a["facet"] for a in doc["answer"]] == [a.facet for a in d.answer]
     assert all(a["gap"] or a["status"] == "answered" for a in doc["answer"])
     assert "<h2>Answer</h2>" in reports.render_html(d, plotlyjs="none")
+
+
+def test_each_claim_and_experiment_is_stated_under_one_facet_and_pointed_to_elsewhere():
+    for k in range(4):
+        run = answer_run(k)
+        d = reports.draft(run)
+        where: dict[str, list[str]] = {}
+        for a in d.answer:
+            for s in a.sentences:
+                if "“" in s.text and "is given under" not in s.text:
+                    where.setdefault(s.text.split("“", 1)[1].split("”", 1)[0], []).append(a.facet)
+                if s.text.startswith("Measured for this question"):
+                    where.setdefault(s.text, []).append(a.facet)
+        repeated = {q: fs for q, fs in where.items() if len(set(fs)) > 1}
+        assert not repeated, repeated
+        for a in d.answer:  # a facet whose rows are stated elsewhere still cites them
+            if a.status == "answered":
+                assert any(t[0] in "CE" for s in a.sentences for t in s.refs), a.facet

@@ -39,3 +39,19 @@ def test_an_unreferenced_number_is_flagged():
     d = reports.draft(run)
     d.results.append(reports.Sentence(text="ExpertFlow is 7x faster than everything."))
     assert any(f.kind == fk.UNREFERENCED_NUMBER for f in skeptic_findings(d, run))
+
+
+def test_a_facet_answered_only_on_its_authors_word_keeps_the_panel_under_nine():
+    from tests.tribunal.answer_runs import answer_run
+    from tribunal.rubric import PARTIAL_CAP, answer_cap, evidence_weight
+
+    seen = 0
+    for k in range(4):
+        run = answer_run(k)
+        d = reports.draft(run)
+        own = [a.facet for a in d.answer if a.status == "answered" and evidence_weight(d, run, a.facet) < 1.0]
+        if own:
+            seen += 1
+            cap, why = answer_cap(d, run)
+            assert cap <= PARTIAL_CAP and why
+    assert seen, "no sample run has a facet answered only on its authors' word"
