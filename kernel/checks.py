@@ -155,8 +155,9 @@ def run_empirical(settings: Settings, run_id: str, *, engine: Engine | None = No
 
 def rerun_checks(settings: Settings, run_id: str, cluster: str | None = None,
                  progress: Progress | None = None) -> list[EmpiricalCheck]:
-    """Re-run the run's stored experiments (not the NOT_TESTABLE or not_run rows) on
-    ``settings.empirical.backend``, in-process or on the Ray cluster; the run's check rows after."""
+    """Re-run the run's stored experiments — the claims' and those measured for the question —
+    (not the NOT_TESTABLE or not_run rows) on ``settings.empirical.backend``, in-process or on the
+    Ray cluster; the run's check rows after."""
     engine = make_engine(settings.db_url)
     progress = progress or _quiet
     backend = valid_backend(settings)
@@ -165,7 +166,7 @@ def rerun_checks(settings: Settings, run_id: str, cluster: str | None = None,
         with session_scope(engine) as s:
             crud.get_run(s, run_id=run_id)
             items = []
-            for row in crud.run_checks(s, run_id=run_id):
+            for row in crud.run_checks(s, run_id=run_id) + crud.facet_checks(s, run_id=run_id):
                 if not row.spec or row.status == CheckStatus.NOT_RUN:
                     continue
                 row.status, row.backend, row.attempts, row.error = CheckStatus.QUEUED, backend, 0, None
@@ -180,7 +181,7 @@ def rerun_checks(settings: Settings, run_id: str, cluster: str | None = None,
         raise BadInput(f"run {run_id} has no empirical experiments to re-run (no testable performance claims)")
     dispatch(settings, items, cluster=cluster, progress=progress)
     with session_scope(engine) as s:
-        return crud.run_checks(s, run_id=run_id)
+        return crud.run_checks(s, run_id=run_id) + crud.facet_checks(s, run_id=run_id)
 
 
 def check_text(settings: Settings, text: str, *, backend: str | None = None) -> list[Any]:

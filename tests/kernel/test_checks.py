@@ -196,3 +196,25 @@ def test_claims_that_map_to_one_experiment_count_once_against_max_checks(tmp_pat
     run_id = stored_run(settings, (SPEEDUP, SPEEDUP))
     items = plan_checks(settings, make_engine(settings.db_url), run_id)
     assert len(items) == 2 and all(r.status == CheckStatus.QUEUED for r in checks(settings, run_id))
+
+
+def test_rerun_also_runs_the_experiments_measured_for_the_question(tmp_path):
+    from kernel.models import Facet
+    from kernel.nodes.frame import frame_question
+    from kernel.question_checks import run_question_checks
+
+    settings = settings_for(tmp_path)
+    run_id = stored_run(settings)
+    engine = make_engine(settings.db_url)
+    facet = next(f for f in frame_question("Is ExpertFlow faster than an LRU expert cache on Mixtral-8x7B?")
+                 if f.get("experiment"))
+    facet["experiment"]["batch_sizes"] = [facet["experiment"]["batch_sizes"][0]]
+    with session_scope(engine) as s:
+        s.add(Facet(run_id=run_id, **facet))
+    run_question_checks(settings, run_id, engine=engine)
+    with session_scope(engine) as s:
+        asked = [r.id for r in crud.facet_checks(s, run_id=run_id)]
+    assert asked
+    rows = rerun_checks(settings, run_id)
+    again = [r for r in rows if r.id in asked]
+    assert len(again) == len(asked) and all(r.status == CheckStatus.DONE and r.attempts == 1 for r in again)
