@@ -34,6 +34,12 @@ _LIST_JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+)$", re.IGNOR
 _CONDITION_BEFORE = re.compile(
     r"(?:maintain\w*|preserv\w*|retain\w*|keep\w*|without|no\s+(?:loss|drop|degradation)\s+(?:in|of))\s+"
     r"(?:the\s+|its\s+|model\s+|same\s+|level\s+of\s+)*$", re.IGNORECASE)
+# ... or named as what was (barely) given up: "at only minor accuracy loss", "with negligible accuracy drop".
+_CONDITION_AFTER = re.compile(
+    r"^\s*(?:loss|drop|degradation|penalty|impact|cost|decrease)\b", re.IGNORECASE)
+_CONDITION_COST_BEFORE = re.compile(
+    r"\b(?:at|with)\s+(?:only\s+|a\s+|an\s+|no\s+|little\s+|any\s+)*(?:minor|small|slight|negligible|marginal|"
+    r"minimal|modest|little|no)?\s*$", re.IGNORECASE)
 # "4x NVIDIA A6000", "8x 3090 GPUs": a number of devices, not a ratio.
 _DEVICE_AFTER = re.compile(r"\s*(?:nvidia|geforce|rtx|tesla|amd|intel)\b|\s*(?:\d+\s*)?(?:gpus?|cpus?|nodes?)\b",
                            re.IGNORECASE)
@@ -151,7 +157,12 @@ def _coined_systems(sentence: str, known: list[Mention]) -> list[Mention]:
 
 
 def _is_condition(sentence: str, mn: Mention) -> bool:
-    return mn.kind == "metric" and bool(_CONDITION_BEFORE.search(sentence[max(0, mn.start - 40):mn.start]))
+    if mn.kind != "metric":
+        return False
+    before = sentence[max(0, mn.start - 40):mn.start]
+    if _CONDITION_BEFORE.search(before):
+        return True
+    return bool(_CONDITION_AFTER.match(sentence[mn.end:mn.end + 20]) and _CONDITION_COST_BEFORE.search(before))
 
 
 def _is_result(sentence: str, q: Quantity, mentions: list[Mention]) -> bool:

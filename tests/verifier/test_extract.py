@@ -127,3 +127,13 @@ def test_a_system_the_tables_do_not_know_is_read_from_how_the_sentence_uses_it()
             "Zephyrus reduces decode latency by 31% over SE-MoE on Mixtral-8x7B.")
     (c,) = _numbers(text)
     assert (c.system, c.baseline, c.metric, c.value, c.model) == ("Zephyrus", "SE-MoE", "latency", 31.0, "Mixtral-8x7B")
+
+
+def test_a_metric_named_as_what_was_given_up_is_not_the_numbers_metric():
+    text = ("Concretely, QMoE can compress the 1.6 trillion parameter SwitchTransformer-c2048 model to less "
+            "than 160GB (20x compression, 0.8 bits per parameter) at only minor accuracy loss, in less than a "
+            "day on a single GPU.")
+    assert "accuracy" not in {c.metric for c in extract_claims(text)}
+    assert {c.metric for c in extract_claims("It reaches 2.1x higher throughput with negligible accuracy drop.")} \
+        == {"throughput"}
+    assert "accuracy" in {c.metric for c in extract_claims("It improves accuracy by 3.2% with no latency cost.")}
