@@ -141,12 +141,16 @@ def abstract(run: RunData, heads: list[ClaimData]) -> list[Sentence]:
         Sentence(text=f"Of {len(run.claims)} extracted claims, {counts['SUPPORTED']} are supported by another "
                       f"paper or our measurement, {counts['CONTRADICTED']} contradicted and "
                       f"{counts['UNVERIFIED'] + counts['NOT_CHECKED']} unverified, of which "
-                      f"{sum(ev.headline_reason(c) == ONLY_AUTHORS for c in run.claims)} rest on their authors' "
+                      f"{sum(ev.headline_reason(c).startswith(ONLY_AUTHORS) for c in run.claims)} rest on their authors' "
                       "word alone.",
                  refs=["S:claims"]),
     ]
+    quoted: set[str] = set()  # a sentence holding several claims is quoted once
     for c in heads:
-        out.extend(s for s in claim_sentences(c, run)[:1])
+        if c.text.strip() in quoted:
+            continue
+        quoted.add(c.text.strip())
+        out.extend(claim_sentences(c, run)[:1])
     done = [c for c in run.claims if ev.was_measured(c.empirical)]
     if done:
         vc = Counter(c.empirical.verdict for c in done if c.empirical)
