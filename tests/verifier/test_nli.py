@@ -38,8 +38,6 @@ def test_obvious_contradiction(core):
     assert NLI_LABELS[int(probs[0].argmax())] == "contradiction"
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped core (30 min of training on a shared 2-core CPU, ~11k pairs) "
-                   "still calls this neutral; see the figures in verifier/data/nli_core/nli_core.json")
 def test_obvious_entailment(core):
     probs = core.predict(["A man is playing an instrument."], [GUITAR])
     assert NLI_LABELS[int(probs[0].argmax())] == "entailment"
