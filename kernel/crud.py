@@ -90,17 +90,22 @@ def run_passages(session: Session, *, run_id: str) -> list[Passage]:
     return [p for p in rows if p.kind == "fulltext" or p.paper_id not in with_fulltext]
 
 
+def _add_to_run(session: Session, *, run_id: str, rows: Iterable[Any]) -> list[Any]:
+    """Add `rows` (claims, facets) to the run, flushed so their ids are set."""
+    stored = []
+    for row in rows:
+        row.run_id = run_id
+        session.add(row)
+        stored.append(row)
+    session.flush()
+    return stored
+
+
 def replace_claims(session: Session, *, run_id: str, claims: Iterable[Claim]) -> list[Claim]:
     """Replace the run's claims (and the checks hanging off them) with `claims`."""
     clear_checks(session, run_id=run_id)
     session.exec(delete(Claim).where(Claim.run_id == run_id))
-    stored = []
-    for claim in claims:
-        claim.run_id = run_id
-        session.add(claim)
-        stored.append(claim)
-    session.flush()
-    return stored
+    return _add_to_run(session, run_id=run_id, rows=claims)
 
 
 def _claim_ids(session: Session, run_id: str) -> list[int]:
@@ -148,13 +153,7 @@ def replace_facets(session: Session, *, run_id: str, facets: Iterable[Facet]) ->
     """Replace the run's facets (and the experiments measured for them)."""
     clear_facet_checks(session, run_id=run_id)
     session.exec(delete(Facet).where(Facet.run_id == run_id))
-    stored = []
-    for f in facets:
-        f.run_id = run_id
-        session.add(f)
-        stored.append(f)
-    session.flush()
-    return stored
+    return _add_to_run(session, run_id=run_id, rows=facets)
 
 
 def save_reviews(session: Session, *, run_id: str, round: int, reviews: Iterable[ReviewData]) -> None:
