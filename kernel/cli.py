@@ -167,7 +167,7 @@ def _mount() -> None:
     """Sub-commands owned by the packages they drive."""
     from kernel.retrieval.cli import app as corpus_app
 
-    app.add_typer(corpus_app, name="corpus", help="Import and search arXiv metadata.")
+    app.add_typer(corpus_app, name="corpus", help="Import arXiv metadata, add your own papers (PDFs, text sources), search them.")
     from kernel.settings import Settings
     from verifier.cli import build_app as claims_app
 

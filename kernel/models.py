@@ -72,7 +72,11 @@ class PaperBase(SQLModel):
     published: datetime | None = None
     updated: datetime | None = None
     pdf_url: str | None = None
-    source: str = Field(default="arxiv", description="arxiv | corpus:<file> | cache")
+    source: str = Field(default="arxiv", description="arxiv | corpus:<file> | file:<name> | cache")
+    file_sha256: str | None = Field(
+        default=None, index=True,
+        description="sha256 of the researcher's file the text came from (`sovereign corpus add`)",
+    )
 
 
 class Paper(PaperBase, table=True):

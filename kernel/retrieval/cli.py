@@ -1,4 +1,5 @@
-"""`sovereign corpus ...`: import arXiv metadata snapshots and search everything stored.
+"""`sovereign corpus ...`: import arXiv metadata snapshots, add your own papers (PDFs, text
+sources), and search everything stored.
 
 Exit status: 0 done, 2 bad input (one line on stderr), 1 any other failure. `--json` prints one
 JSON document on stdout and nothing else there; progress goes to stderr.
@@ -12,7 +13,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 
 from kernel.errors import SovereignError
@@ -23,7 +25,7 @@ err = Console(stderr=True)
 
 
 def _fail(exc: SovereignError) -> typer.Exit:
-    err.print(f"error: {exc}", markup=False, highlight=False)
+    err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(exc.exit_code)
 
 
@@ -75,6 +77,51 @@ def import_(
     except SovereignError as exc:
         raise _fail(exc) from None
     _print_report(report, as_json)
+
+
+@app.command("add")
+def add(
+    paths: Annotated[list[Path], typer.Argument(
+        help="PDF files, .txt/.md/.tex sources, or folders of them (searched recursively)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Add your own papers: each file becomes a paper whose full text later runs read (offline
+    too). A file named like an arXiv id (2410.17954v2.pdf), or whose PDF metadata or first page
+    gives one, is merged with that arXiv record. Adding a file again changes nothing. A file
+    that cannot be read (encrypted, scanned, damaged) is skipped with one line saying what to
+    do; exit status 2 only when no file at all could be read or a path does not exist."""
+    from kernel.retrieval.fulltext import FulltextStore
+    from kernel.retrieval.local_papers import NothingReadable, add_papers
+
+    try:
+        settings, engine = _engine()
+        store = FulltextStore(settings.cache_dir)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err, transient=True,
+                      disable=as_json or not err.is_terminal) as bar:
+            task = bar.add_task("adding", total=None)
+
+            def progress(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total, description=name[:40])
+
+            report = add_papers(engine, store, paths, progress=progress)
+    except NothingReadable as exc:
+        _print_added(exc.report, as_json)
+        raise _fail(exc) from None
+    except SovereignError as exc:
+        raise _fail(exc) from None
+    _print_added(report, as_json)
+
+
+def _print_added(report, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.to_dict()))
+        return
+    for f in report.files:
+        # Skipped files on stderr (what to fix), the rest on stdout (what came in).
+        (err if f.status == "skipped" else out).print(f.line(), markup=False, highlight=False,
+                                                      soft_wrap=True)
+    out.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -82,7 +82,8 @@ def _upsert_statement(engine: Engine):
     else:
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(table)
-    cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"}
+    # file_sha256 belongs to `sovereign corpus add`: a metadata record never clears it.
+    cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in ("id", "file_sha256")}
     return stmt.on_conflict_do_update(index_elements=["id"], set_=cols)
 
 

@@ -1,7 +1,8 @@
 """Full text of a paper: the arXiv PDF, downloaded once and cached on disk, read with pypdf.
 
 Cache layout under `settings.cache_dir / "fulltext"`: `<id>.pdf` (as downloaded) and
-`<id>.txt` (the extracted text, UTF-8). A cached text is used even offline. Errors are split
+`<id>.txt` (the extracted text, UTF-8; also written by `sovereign corpus add` for the
+researcher's own files, see `local_papers`). A cached text is used even offline. Errors are split
 so the read stage can say what happened: `FulltextUnreachable` (network: stop trying for this
 run) and `CorruptPdf` (this paper only: fall back to its abstract).
 """
@@ -55,7 +56,8 @@ class FulltextStore:
         self._session = requests.Session()
 
     def _safe(self, paper_id: str) -> str:
-        return paper_id.replace("/", "_")
+        # Old-style arXiv ids hold "/", local ids ("local:<hash>") a ":".
+        return paper_id.replace("/", "_").replace(":", "_")
 
     def cached(self, paper_id: str) -> str | None:
         path = self.dir / f"{self._safe(paper_id)}.txt"
@@ -85,7 +87,13 @@ class FulltextStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / f"{self._safe(paper_id)}.pdf").write_bytes(data)
         text = pdf_text(data)
+        self.store(paper_id, text)
+        return text
+
+    def store(self, paper_id: str, text: str) -> None:
+        """Cache `text` as the paper's full text (replacing any), e.g. from the researcher's own
+        file; the read stage then reads it like a downloaded one, offline too."""
+        self.dir.mkdir(parents=True, exist_ok=True)
         tmp = self.dir / f"{self._safe(paper_id)}.txt.tmp"
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(self.dir / f"{self._safe(paper_id)}.txt")  # atomic: no half-written cache
-        return text
