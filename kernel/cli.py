@@ -78,11 +78,17 @@ def ask(
         Optional[list[Path]], typer.Option("--corpus", help="arXiv metadata snapshot (JSON lines) to import first")
     ] = None,
     no_empirical: Annotated[bool, typer.Option("--no-empirical", help="skip re-measuring performance claims")] = False,
+    papers: Annotated[
+        Optional[list[Path]],
+        typer.Option("--papers", help="your own papers (a folder, PDFs, .txt/.md/.tex): added first "
+                     "like `corpus add`, always among the run's papers and read in full"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
 ) -> None:
     """Run the whole pipeline on QUESTION; print the run id and the report path."""
     svc = _service()
-    run_id = svc.submit(question, offline=offline or None, corpora=corpus or [], empirical=not no_empirical)
+    run_id = svc.submit(question, offline=offline or None, corpora=corpus or [], empirical=not no_empirical,
+                        papers=papers or [])
     err.print(f"run {run_id} started")
     _finish(svc, svc.run(run_id), as_json)
 

@@ -58,13 +58,17 @@ class Service:
         offline: bool | None = None,
         corpora: Sequence[Path | str] = (),
         empirical: bool | None = None,
+        papers: Sequence[Path | str] = (),
     ) -> str:
-        """Validate, import the given corpora, create the run (status queued); its id."""
+        """Validate, import the given corpora, add the person's own papers (files, folders),
+        create the run (status queued); its id. The added papers are kept among the run's
+        papers whatever their rank (`kernel.nodes.retrieve`)."""
         q = validate_question(question)
         offline = self.settings.offline if offline is None else offline
         empirical = self.settings.empirical.enabled if empirical is None else empirical
         if corpora:
             self.import_corpora(corpora)
+        chosen = self.add_papers(papers).paper_ids if papers else []
         if offline:
             from kernel.retrieval import has_local_papers
 
@@ -74,7 +78,9 @@ class Service:
                     "with --corpus FILE (arXiv metadata snapshot JSON lines) or run "
                     "`sovereign corpus import FILE`, or drop --offline"
                 )
-        settings = self.settings.public() | {"run": {"offline": offline, "empirical": empirical}}
+        settings = self.settings.public() | {
+            "run": {"offline": offline, "empirical": empirical, "papers": chosen}
+        }
 
         def create() -> str:
             with session_scope(self.engine) as s:
@@ -101,6 +107,32 @@ class Service:
             "import", f"{report.read:,} records read, {report.imported:,} new, {report.updated:,} updated, "
             f"{report.malformed:,} malformed lines skipped"
         )
+        return report
+
+    def add_papers(self, paths: Sequence[Path | str]) -> Any:
+        """Add the person's own papers (`sovereign corpus add`); one progress line per file that
+        was skipped, then the summary. NothingReadable (exit 2) when no file could be read."""
+        from kernel.retrieval.fulltext import FulltextStore
+        from kernel.retrieval.local_papers import NothingReadable, add_papers
+
+        shown: set[int] = set()
+
+        def progress(done: int, total: int, name: str) -> None:
+            if (tenth := 10 * done // total) not in shown:  # a line per tenth, not per file
+                shown.add(tenth)
+                self.ctx.progress("papers", f"{done}/{total} files")
+
+        try:
+            report = add_papers(self.engine, FulltextStore(self.settings.cache_dir), paths,
+                                progress=progress)
+        except NothingReadable as exc:
+            for f in exc.report.files:
+                self.ctx.progress("papers", f.line())
+            raise
+        for f in report.files:
+            if f.status == "skipped":
+                self.ctx.progress("papers", f.line())
+        self.ctx.progress("papers", report.summary())
         return report
 
     def run(self, run_id: str) -> Run:

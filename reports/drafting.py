@@ -35,7 +35,8 @@ def draft(run: RunData) -> Draft:
         references=[
             PaperRef(
                 paper_id=p.id, title=p.title, authors=p.authors, year=p.year,
-                url=p.pdf_url or f"https://arxiv.org/abs/{p.id}", fulltext=p.fulltext,
+                url=p.pdf_url or ("" if p.id.startswith("local:") else f"https://arxiv.org/abs/{p.id}"),
+                fulltext=p.fulltext,
             )
             for p in run.papers
         ],
@@ -185,6 +186,12 @@ def methodology(run: RunData) -> list[Sentence]:
                  f"{sum(p.fulltext for p in run.papers)} read in full text, "
                  f"{sum(not p.fulltext for p in run.papers)} from the abstract only.",
             refs=["S:references"]))
+        for label, group in (("Read in full text", [p for p in run.papers if p.fulltext]),
+                             ("Read from the abstract only", [p for p in run.papers if not p.fulltext])):
+            if group:
+                out.append(Sentence(text=f"{label}: " + "; ".join(
+                    f"{p.id} ({p.title[:70]}{'…' if len(p.title) > 70 else ''})" for p in group) + ".",
+                    refs=["S:references"]))
     out.append(Sentence(
         text="Each claim gets three verdicts: attribution (its own passage states it with these fields, a "
              "check of our extraction and never evidence of truth), independent evidence (passages of other "

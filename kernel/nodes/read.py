@@ -2,7 +2,8 @@
 of other runs point at them).
 
 Every paper gets its abstract as passages (kind "abstract"); when the full text is reachable
-(or cached) it is split into passages too (kind "fulltext", with section names and spans).
+(or cached: downloaded before, or added from the person's own file by `sovereign corpus add`)
+it is split into passages too (kind "fulltext", with section names and spans).
 The note lists the papers read from their abstract only, and says why (offline, unreachable,
 unreadable PDF), so the report can mark them.
 """
@@ -18,6 +19,7 @@ from kernel import crud
 from kernel.context import StageContext
 from kernel.db import retry_locked, session_scope
 from kernel.models import Paper, Passage
+from kernel.retrieval.arxiv_ids import is_arxiv_id
 from kernel.retrieval.fulltext import CorruptPdf, FulltextStore, FulltextUnreachable
 from kernel.retrieval.passages import Span, split_abstract, split_fulltext
 from kernel.state import RunState
@@ -75,7 +77,8 @@ def read(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
         paper = papers[pid]
         rows += _rows(pid, "abstract", split_abstract(paper.abstract or paper.title))
         text = store.cached(pid)
-        if text is None and try_network:
+        # A paper added from a file has no address to download from (local id, no pdf_url).
+        if text is None and try_network and (paper.pdf_url or is_arxiv_id(pid)):
             ctx.progress("read", f"{i}/{len(ids)} full text of {pid}")
             try:
                 text = store.fetch(pid, paper.pdf_url)

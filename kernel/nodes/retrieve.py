@@ -3,8 +3,10 @@
 Online, every query goes to arXiv (one shared, rate-limited client; results cached as `Paper`
 rows with source "arxiv", so the same question later works offline); the local index always
 searches every paper in the database (imported corpora and the cache). The lists are fused and
-reranked against the question (`kernel.retrieval.fusion`). Idempotent: the run's RunPaper rows
-are replaced in one transaction.
+reranked against the question (`kernel.retrieval.fusion`). The papers the person chose for the
+run (`ask --papers DIR`, stored as the run's settings `run.papers`) are ranked by the same
+scores and always kept, beside the `papers_per_run` best others. Idempotent: the run's RunPaper
+rows are replaced in one transaction.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from kernel.clients import embedder
 from kernel.context import StageContext
 from kernel.db import retry_locked, session_scope
 from kernel.errors import NoSourcesError, RetrievalError
-from kernel.models import RunPaper
+from kernel.models import Run, RunPaper
 from kernel.retrieval import has_local_papers
 from kernel.retrieval.arxiv_source import ArxivSource, ArxivUnreachable
 from kernel.retrieval.corpus import upsert_papers
@@ -27,6 +29,7 @@ from kernel.retrieval.planning import plan_queries, system_names
 from kernel.retrieval.vector_cache import VectorCache
 from kernel.state import RunState
 
+CHOSEN = "(your papers: --papers)"  # RunPaper.query of a chosen paper no query found
 NO_SOURCES = (
     "offline and nothing to search: no papers are cached or imported; give a corpus with "
     "--corpus FILE or run `sovereign corpus import FILE` (arXiv metadata snapshot JSON lines)"
@@ -58,13 +61,20 @@ def search_arxiv(ctx: StageContext, queries: list[str]) -> tuple[dict[str, list[
     return remote, notes
 
 
+def chosen_papers(ctx: StageContext, run_id: str) -> list[str]:
+    """The ids of the papers the person added for this run (`ask --papers`)."""
+    with session_scope(ctx.engine) as s:
+        run = s.get(Run, run_id)
+        return list(((run.settings or {}).get("run") or {}).get("papers") or []) if run else []
+
+
 def _write(ctx: StageContext, run_id: str, ranked: list[Ranked]) -> None:
     def write() -> None:
         with session_scope(ctx.engine) as s:
             s.exec(delete(RunPaper).where(RunPaper.run_id == run_id))
             for rank, r in enumerate(ranked, start=1):
-                s.add(RunPaper(run_id=run_id, paper_id=r.paper_id, query=r.query, rank=rank,
-                               score=round(r.score, 6)))
+                s.add(RunPaper(run_id=run_id, paper_id=r.paper_id, query=r.query or CHOSEN,
+                               rank=rank, score=round(r.score, 6)))
 
     retry_locked(write)
 
@@ -104,6 +114,7 @@ def retrieve(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
         embedder=embedder(ctx),
         cache=vector_cache(ctx),
         keep=cfg.papers_per_run,
+        include=chosen_papers(ctx, run_id),
     )
     if not ranked:
         raise RetrievalError(

@@ -195,6 +195,7 @@ def _latex_plain(src: str) -> str:
     cells separated by " | "."""
     src = src.replace("\\\\", "\n").replace("\\%", "%").replace("\\&", "\x01")
     src = src.replace("&", " | ").replace("\x01", "&").replace("~", " ")
+    src = re.sub(r"\\(La)?TeX\b(?:{})?", lambda m: (m[1] or "") + "TeX", src)
     src = re.sub(r"\\(?:cite|ref|label|eqref|cref|Cref|footnote|url)\*?(?:\[[^\]]*\])?{[^}]*}", "", src)
     src = re.sub(r"\\(?:begin|end){[^}]*}(?:\[[^\]]*\])?(?:{[^}]*})?", "\n", src)
     src = re.sub(r"\\[a-zA-Z]+\*?(?:\[[^\]]*\])?", "", src)
@@ -220,7 +221,8 @@ def _latex(src: str) -> tuple[str, str | None, list[str], str]:
     plain = re.sub(r"\n{3,}", "\n\n", _latex_plain(body)).strip()
     head = "\n\n".join(x for x in (_latex_plain(title or "").strip(),
                                    f"Abstract\n{abstract_text}" if abstract_text else "") if x)
-    authors = [a.strip() for a in re.split(r"\\and|,|\n", _latex_plain(author or "")) if a.strip()]
+    authors = [a for raw in re.split(r"\\and\b|,", author or "")
+               if (a := " ".join(_latex_plain(raw).split()))]
     return f"{head}\n\n{plain}".strip(), _latex_plain(title).strip() if title else None, authors, abstract_text
 
 

@@ -14,6 +14,9 @@
    the field, the baselines), and consensus fusion buries a paper that only one aspect finds
    (e.g. the LRU-cache baseline). So the top paper of every list leads the ranking (ordered by
    score among themselves); the rest follow by score.
+5. Papers the person chose (`include`, e.g. `ask --papers DIR`) are scored and ordered the same
+   way (a fused score of 0 when no query finds them) but are always kept, on top of the `keep`
+   best others.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class Ranked:
     dense: float | None  # cosine with the question; None without an embedder
     named: bool = False  # the title names a system the plan asked for
     leader: bool = False  # first in some query's list
+    pinned: bool = False  # chosen by the person: kept whatever its rank
 
 
 def rrf(lists: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
@@ -89,8 +93,10 @@ def hybrid_rank(
     lexical_k: int = 50,
     rerank: int = 40,
     keep: int = 12,
+    include: Sequence[str] = (),
 ) -> list[Ranked]:
-    """The `keep` best papers for `question`, searched with `queries` (see the module doc).
+    """The `keep` best papers for `question`, searched with `queries` (see the module doc),
+    plus every stored paper of `include`, all in one ranking.
 
     `remote` maps a query to ids a remote source (arXiv) returned for it, best first; those
     papers must already be in the database. `names` are system names for the title feature.
@@ -108,12 +114,20 @@ def hybrid_rank(
                     best[pid] = (rank, q)
     leaders = {ranked[0] for ranked in lists}
     fused = rrf(lists)
-    if not fused:
+    pinned = set(include)
+    if not fused and not pinned:
         return []
     top = sorted(fused, key=lambda p: (-fused[p], p))[: max(rerank, keep)]
+    top += [p for p in dict.fromkeys(include) if p not in top]
     with Session(engine) as s:
         rows = s.exec(select(Paper.id, Paper.title, Paper.abstract).where(Paper.id.in_(top)))
         docs = {pid: (t, a) for pid, t, a in rows}
+    top = [p for p in top if p in fused or p in docs]  # a chosen id no longer stored is dropped
+    for pid in top:
+        fused.setdefault(pid, 0.0)
+        best.setdefault(pid, (0, ""))
+    if not top:
+        return []
     dense: dict[str, float] = {}
     if embedder is not None and docs:
         texts = {pid: doc_text(t, a) for pid, (t, a) in docs.items()}
@@ -131,8 +145,8 @@ def hybrid_rank(
     for pid in top:
         named = bool(names) and pid in docs and _names_title(docs[pid][0], names)
         score = w_fused * fused_s[pid] + W_DENSE * dense_s.get(pid, 0.0) + W_NAME * named
-        out.append(
-            Ranked(pid, score, best[pid][1], fused[pid], dense.get(pid), named, pid in leaders)
-        )
+        out.append(Ranked(pid, score, best[pid][1], fused[pid], dense.get(pid), named,
+                          pid in leaders, pid in pinned))
     out.sort(key=lambda r: (not r.leader, -r.score, r.paper_id))
-    return out[:keep]
+    others = {r.paper_id for r in [r for r in out if not r.pinned][:keep]}
+    return [r for r in out if r.pinned or r.paper_id in others]
