@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -360,7 +361,7 @@ def test_ask_offline_with_papers_reads_them_in_full_and_says_so(tmp_path):
     assert pid in ids and n_full >= 2
     report = Path(summary["report"]).read_text()
     method = report[report.index("## Methodology"):].split("\n## ", 1)[0]
-    full_line = next(line for line in method.splitlines() if "Read in full text:" in line)
-    assert pid in full_line and "CacheFlow" in full_line
-    abstract_line = next(line for line in method.splitlines() if "Read from the abstract only:" in line)
-    assert "2410.17954" in abstract_line and pid not in abstract_line
+    full = re.search(r"Read in full text: (.*?)\. \[", method)[1]
+    assert pid in full and "CacheFlow" in full
+    abstract_only = re.search(r"Read from the abstract only: (.*?)\. \[", method)[1]
+    assert "2410.17954" in abstract_only and pid not in abstract_only
