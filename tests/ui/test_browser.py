@@ -225,3 +225,26 @@ def test_ask_close_reopen_read_sign_in_and_approve(served, shots):
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     browser.close()
+
+
+def test_corpus_page_uploads_papers_and_names_a_bad_one(served, shots, tmp_path):
+    """Runs after the asking test (file order), so the papers it adds do not change that run."""
+    from tests.kernel.retrieval.paper_pdfs import TITLE, image_only_pdf, paper_pdf
+
+    base, _, pw = served
+    good = paper_pdf(tmp_path / "cacheflow.pdf")
+    scan = image_only_pdf(tmp_path / "scan.pdf")
+    browser = _browser(pw)
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    shots.append(page)
+    page.goto(f"{base}/corpus")
+    uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Papers (PDF")
+    uploader.locator("input[type='file']").set_input_files([str(good), str(scan)])
+    page.get_by_text("scan.pdf").first.wait_for(timeout=UI_WAIT_MS)  # both uploaded
+    page.get_by_role("button", name="Add papers").click()
+    page.get_by_text("1 added, 0 merged with an arXiv record, 0 already present, 1 skipped").wait_for(
+        timeout=UI_WAIT_MS)
+    shown = page.locator("[data-testid='stMain']").inner_text()
+    assert "scan.pdf: no text layer" in shown and "run OCR first" in shown, shown[-1500:]
+    assert TITLE in shown, shown[-1500:]
+    browser.close()

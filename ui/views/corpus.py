@@ -1,4 +1,5 @@
-"""Corpus: import an arXiv metadata snapshot (JSON lines) and search the papers stored."""
+"""Corpus: import an arXiv metadata snapshot (JSON lines), add your own papers (PDFs, text
+sources), and search the papers stored."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import streamlit as st
 
 from kernel.errors import SovereignError
 from ui import access, backend
-from ui.corpus_import import import_files
+from ui.corpus_import import add_paper_files, import_files, save_uploads
 
 st.title("Corpus")
 settings = access.start_page()
@@ -32,6 +33,24 @@ if st.button("Import", type="primary", key="corpus_import"):
     else:
         try:
             import_files(paths)
+        except SovereignError as exc:
+            st.error(str(exc))
+
+st.subheader("Add your own papers")
+st.caption("PDFs and text sources (.txt, .md, .tex): each becomes a paper read in full by later runs, "
+           "offline too. A file named by its arXiv id (2410.17954v2.pdf) joins that paper's record.")
+paper_uploads = st.file_uploader("Papers (PDF, .txt, .md, .tex)", type=["pdf", "txt", "md", "tex"],
+                                 accept_multiple_files=True, key="papers_upload")
+papers_path = st.text_input("…or a folder of papers on this server", key="papers_path")
+if st.button("Add papers", key="papers_add"):
+    paper_paths = save_uploads(paper_uploads or [], settings.home)
+    if papers_path.strip():
+        paper_paths.append(Path(papers_path.strip()).expanduser())
+    if not paper_paths:
+        st.warning("Choose PDFs or text files to upload, or give a folder on this server.")
+    else:
+        try:
+            add_paper_files(paper_paths, settings.cache_dir)
         except SovereignError as exc:
             st.error(str(exc))
 
