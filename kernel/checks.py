@@ -82,16 +82,20 @@ def valid_backend(settings: Settings) -> str:
 
 def plan_checks(settings: Settings, engine: Engine, run_id: str) -> list[tuple[int, dict, str]]:
     """Replace the run's check rows; the (check id, spec, backend) items to run."""
-    from verifier.empirical import NotTestable, plan_experiment
+    from kernel.retrieval.paper_setups import paper_setups
+    from verifier.empirical import NotTestable, plan_experiment, stated_setup
 
     backend = valid_backend(settings)
     with session_scope(engine) as s:
         claims = [c for c in crud.run_claims(s, run_id=run_id) if candidate(c)]
+        # What a claim leaves out comes from its paper's text when the paper was read.
+        setups = {pid: stated_setup(pid, row.fields)
+                  for pid, row in paper_setups(s, sorted({c.paper_id for c in claims})).items()}
     rows: list[EmpiricalCheck] = []
     testable = 0
     experiments: set[str] = set()  # two claims of one sentence can map to the same experiment
     for claim in claims:
-        planned = plan_experiment(_as_extracted(claim), paper_id=claim.paper_id)
+        planned = plan_experiment(_as_extracted(claim), paper_id=claim.paper_id, setup=setups.get(claim.paper_id))
         if isinstance(planned, NotTestable):
             rows.append(EmpiricalCheck(claim_id=claim.id, status=CheckStatus.DONE, verdict="NOT_TESTABLE",
                                        reason=planned.reason, finished_at=utcnow()))

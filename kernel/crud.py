@@ -80,14 +80,18 @@ def run_papers(session: Session, *, run_id: str) -> list[Paper]:
 
 
 def run_passages(session: Session, *, run_id: str) -> list[Passage]:
-    """The passages a run reads: a paper's full text when it has one (its own Abstract section
-    included), else its abstract — never both, so no claim is read twice."""
+    """The passages a run reads: a paper's full text (prose and tables) when it has one (its own
+    Abstract section included), else its abstract — never both, so no claim is read twice."""
     paper_ids = run_paper_ids(session, run_id=run_id)
     if not paper_ids:
         return []
     rows = session.exec(select(Passage).where(col(Passage.paper_id).in_(paper_ids)).order_by(Passage.id)).all()
     with_fulltext = {p.paper_id for p in rows if p.kind == "fulltext"}
-    return [p for p in rows if p.kind == "fulltext" or p.paper_id not in with_fulltext]
+    # Once a paper is read with section kinds, a full-text row without one is from an older
+    # split of the same text (rows are never deleted): reading it too would count claims twice.
+    current = {p.paper_id for p in rows if p.kind == "fulltext" and p.section_kind}
+    return [p for p in rows if (p.kind in ("fulltext", "table") and (p.section_kind or p.paper_id not in current))
+            or p.paper_id not in with_fulltext]
 
 
 def _add_to_run(session: Session, *, run_id: str, rows: Iterable[Any]) -> list[Any]:

@@ -97,11 +97,28 @@ class Passage(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("paper_id", "kind", "start", "end"),)
     id: int | None = Field(default=None, primary_key=True)
     paper_id: str = Field(foreign_key="paper.id", index=True)
-    kind: str = Field(default="abstract", description="abstract | fulltext")
-    section: str = "Abstract"
+    kind: str = Field(default="abstract", description="abstract | fulltext | table")
+    section: str = Field(default="Abstract", description='the heading as written, or "Table 3"')
+    section_kind: str | None = Field(
+        default=None, description="normalised section: abstract | introduction | background | related_work | "
+        "method | implementation | evaluation | results | discussion | conclusion | appendix | body | front",
+    )
     text: str = Field(sa_column=Column(Text, nullable=False))
     start: int = 0
     end: int = 0
+
+
+class PaperSetupRow(SQLModel, table=True):
+    """A paper's evaluation setup as its own text states it (`verifier.paper_setup`), written
+    when the paper is read: each field is {"value", "passage_id", "start", "end", "quote"}, the
+    span inside that passage. No row: the text was not read, or states no setup."""
+
+    __tablename__ = "paper_setup"
+    paper_id: str = Field(foreign_key="paper.id", primary_key=True)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    passage_id: int | None = Field(default=None, foreign_key="passage.id",
+                                   description="the passage most of the fields come from")
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class ClaimBase(SQLModel):

@@ -17,6 +17,7 @@ from verifier.aliases import Mention, canonical_model, find_mentions
 from verifier.errors import BadInputError
 from verifier.numbers import RESULT_UNITS, Quantity, find_quantities, find_settings
 from verifier.sentences import split_sentences
+from verifier.tables import parse as parse_table, table_claims
 from verifier.types import ExtractedClaim
 
 FIELDS = ("system", "baseline", "model", "hardware", "dataset", "metric")
@@ -75,6 +76,7 @@ _SETUP = re.compile(r"\b(?:evaluat\w*|experiment\w*|run(?:s|ning)?|ran|test\w*|b
                     r"deploy\w*|on\s+(?:a|an|one|two|four|eight|\d+)\b|GPU|hardware|dataset|trained)\b",
                     re.IGNORECASE)
 _SKIP_SECTIONS = re.compile(r"reference|bibliograph|acknowledg", re.IGNORECASE)
+_RELATED = re.compile(r"related\s+work|prior\s+work|previous\s+work", re.IGNORECASE)
 _UNIT_METRIC = {"tokens/s": "throughput", "ms": "latency", "s": "latency", "GB": "memory", "MB": "memory",
                 "TB": "memory", "×": "speedup", "GB/s": "bandwidth"}
 MAX_TEXT_CHARS = 20_000_000
@@ -373,20 +375,37 @@ def passage_facts(text: str) -> list[tuple[tuple[int, int], list[Fact]]]:
     return out
 
 
-def extract_claims(text: str | bytes, *, source_section: str | None = None) -> list[ExtractedClaim]:
+def extract_claims(text: str | bytes, *, source_section: str | None = None,
+                   section_kind: str | None = None) -> list[ExtractedClaim]:
     """Claims of ``text`` in reading order; one per result number, one per claim sentence otherwise.
 
-    Empty text gives []; so does a references/acknowledgements section. Binary or oversized
-    input raises BadInputError. Spans index into ``text``.
+    Empty text gives []; so does a references/acknowledgements section. A table passage
+    (``verifier.tables.render``) gives one claim per bound cell. In related work
+    (``section_kind`` "related_work", or a section so named) a claim is about the system its
+    sentence names (or the one "It ..." refers to), never the paper's own; one naming no system
+    is dropped. Binary or oversized input raises BadInputError. Spans index into ``text``.
     """
     text = ensure_text(text)
     if not text.strip() or (source_section and _SKIP_SECTIONS.search(source_section)):
         return []
+    if (rows := table_claims(text)) or parse_table(text) is not None:
+        return rows
+    related = section_kind == "related_work" or bool(source_section and _RELATED.search(source_section))
     claims: list[ExtractedClaim] = []
     for (s, e), facts in passage_facts(text):
         sentence = text[s:e]
         for fact in facts:
             kind = _kind(sentence, fact)
-            if kind:
+            if kind and (not related or _describes(sentence, fact.fields.get("system"))):
                 claims.append(fact_to_claim(sentence, fact, kind, s))
     return claims
+
+
+def _describes(sentence: str, system: str | None) -> bool:
+    """In related work: whether ``system`` is the one the sentence speaks of: named in it, or
+    "It/This/They ..." after a sentence naming it. "Our method ..." is the paper's own, unnamed."""
+    if not system:
+        return False
+    if re.match(r"\s*(?:it|this|they|these|the\s+latter|the\s+former)\b", sentence, re.IGNORECASE):
+        return True
+    return any(f.fields.get("system") == system for f in sentence_facts(sentence))

@@ -27,7 +27,9 @@ def extract(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     by_paper: dict[str, list[Claim]] = {}
     for i, passage in enumerate(passages):
         # One sentence may hold several claims (one per number): they share a span, not an ordinal.
-        for ordinal, c in enumerate(extract_claims(passage.text, source_section=passage.section)):
+        # A related-work passage describes other systems; a table passage gives one claim per cell.
+        found = extract_claims(passage.text, source_section=passage.section, section_kind=passage.section_kind)
+        for ordinal, c in enumerate(found):
             by_paper.setdefault(passage.paper_id, []).append(
                 Claim(
                     run_id=run_id,

@@ -3,7 +3,9 @@ of other runs point at them).
 
 Every paper gets its abstract as passages (kind "abstract"); when the full text is reachable
 (or cached: downloaded before, or added from the person's own file by `sovereign corpus add`)
-it is split into passages too (kind "fulltext", with section names and spans).
+it is split into passages too (kind "fulltext", with section names, normalised section kinds and
+spans; one passage of kind "table" per table), and the evaluation setup its text states is stored
+(`PaperSetupRow`, see `kernel.retrieval.paper_setups`).
 The note lists the papers read from their abstract only, and says why (offline, unreachable,
 unreadable PDF), so the report can mark them.
 """
@@ -21,6 +23,7 @@ from kernel.db import retry_locked, session_scope
 from kernel.models import Paper, Passage
 from kernel.retrieval.arxiv_ids import is_arxiv_id
 from kernel.retrieval.fulltext import CorruptPdf, FulltextStore, FulltextUnreachable
+from kernel.retrieval.paper_setups import record_setups
 from kernel.retrieval.passages import Span, split_abstract, split_fulltext
 from kernel.state import RunState
 
@@ -41,9 +44,10 @@ def _upsert(ctx: StageContext, rows: list[dict[str, Any]]) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(Passage.__table__).on_conflict_do_nothing(
-        index_elements=["paper_id", "kind", "start", "end"]
-    )
+    stmt = insert(Passage.__table__)
+    # A passage read before section kinds existed gets its kind; its id and text stay.
+    stmt = stmt.on_conflict_do_update(index_elements=["paper_id", "kind", "start", "end"],
+                                      set_={"section_kind": stmt.excluded.section_kind})
 
     def write() -> None:
         with ctx.engine.begin() as conn:
@@ -54,8 +58,8 @@ def _upsert(ctx: StageContext, rows: list[dict[str, Any]]) -> None:
 
 def _rows(paper_id: str, kind: str, spans: list[Span]) -> list[dict[str, Any]]:
     return [
-        {"paper_id": paper_id, "kind": kind, "section": s.section, "text": s.text,
-         "start": s.start, "end": s.end}
+        {"paper_id": paper_id, "kind": "table" if s.kind == "table" else kind, "section": s.section,
+         "section_kind": s.section_kind, "text": s.text, "start": s.start, "end": s.end}
         for s in spans
     ]
 
@@ -73,6 +77,7 @@ def read(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     notes: list[str] = []
     abstract_only: list[str] = []
     rows: list[dict[str, Any]] = []
+    with_text: list[str] = []
     for i, pid in enumerate(ids, start=1):
         paper = papers[pid]
         rows += _rows(pid, "abstract", split_abstract(paper.abstract or paper.title))
@@ -91,9 +96,11 @@ def read(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
                 notes.append(f"The PDF of {pid} could not be read ({exc}); its abstract is used.")
         if text:
             rows += _rows(pid, "fulltext", split_fulltext(text))
+            with_text.append(pid)
         else:
             abstract_only.append(pid)
     _upsert(ctx, rows)
+    retry_locked(lambda: record_setups(ctx.engine, with_text))
     if abstract_only:
         why = "offline" if offline else "full text not available"
         notes.append(f"Read from the abstract only ({why}): {', '.join(abstract_only)}.")

@@ -1,9 +1,16 @@
-"""Splitting a paper's text into passages with section names and character spans.
+"""Splitting a paper's text into sections and passages with character spans.
+
+Headings are recognised however the text was made: pypdf lines ("5 Evaluation", "5. EVALUATION",
+"V. EXPERIMENTS", "5.1 Setup", "Related Work"), Markdown ("## Evaluation") and LaTeX
+(``\\section{Evaluation}``, ``\\subsection*{Setup}``). Each section gets a normalised kind
+(`SECTION_KINDS`); a subsection whose name says nothing ("5.1 Expert Prediction") takes its
+parent's. Everything from "References" on is dropped, up to an "Appendix" heading.
 
 A passage is at most `max_chars` characters, cut at a paragraph or sentence end when one is
-near; `start`/`end` index into the text given (so `text[start:end] == passage.text`).
-Section headings are recognised from lines such as "3 System Design", "4.2 Results",
-"Introduction", "VI. EVALUATION"; everything from "References" on is dropped.
+near; `start`/`end` index into the text given (so `text[start:end] == passage.text`), except
+for tables: a table becomes one passage of kind "table" (section "Table 3"), whose text is the
+table's rows with header and caption (`verifier.tables.render`) and whose span is the table's
+place in the text; the prose passages skip it.
 """
 
 from __future__ import annotations
@@ -11,60 +18,127 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kernel.retrieval.tables import find_tables
+from verifier.tables import render
+
+# Normalised section kinds, each with the heading words that name it (first match wins).
+SECTION_KINDS: list[tuple[str, str]] = [
+    ("abstract", r"abstract"),
+    ("related_work", r"related\s+work|prior\s+work|previous\s+work|literature|related\s+(?:research|studies)"),
+    ("introduction", r"introduction"),
+    ("background", r"background|preliminar|motivation|problem\s+(?:statement|formulation)|observations?"),
+    ("implementation", r"implementation"),
+    ("evaluation", r"evaluation|experiment|setup|settings|benchmark|methodology\s+of\s+evaluation"),
+    ("results", r"results?|performance|analysis|ablation|case\s+stud"),
+    ("method", r"method|design|approach|architecture|overview|algorithm|framework|system"),
+    ("conclusion", r"conclu|summary"),
+    ("discussion", r"discussion|limitations?|future\s+work"),
+    ("appendix", r"appendix|supplementa"),
+    ("acknowledgements", r"acknowledge?ments?"),
+]
+_KIND_RES = [(kind, re.compile(rf"\b(?:{pat})", re.I)) for kind, pat in SECTION_KINDS]
 _KNOWN = (
-    r"abstract|introduction|background|motivation|related work|preliminaries|method(?:s|ology)?|"
+    r"abstract|introduction|background|motivation|related work|prior work|preliminaries|method(?:s|ology)?|"
     r"design|system design|implementation|evaluation|experiments?|experimental setup|results|"
     r"discussion|limitations|conclusions?|appendix|acknowledge?ments?|references|bibliography"
 )
+_NUMBER = r"(?:\d+(?:\.\d+)*|[IVX]+|[A-H](?:\.\d+)+)"
 _HEADING_RE = re.compile(
-    rf"^\s*(?:(?:\d+(?:\.\d+)*|[IVX]+)\.?\s+)?(?P<name>(?:{_KNOWN})\b.*|[A-Z][A-Za-z\- ]{{2,50}})\s*$",
+    rf"^\s*(?P<num>{_NUMBER}\.?\s+)?(?P<name>(?:{_KNOWN})\b.*|[A-Z][A-Za-z\-:,& ]{{2,58}})\s*$",
     re.I,
 )
-_NUMBERED_RE = re.compile(r"^\s*(?:\d+(?:\.\d+)*|[IVX]+)\.?\s+[A-Z]")
-_END_RE = re.compile(r"^\s*(?:references|bibliography)\s*$", re.I)
+_NUMBERED_RE = re.compile(rf"^\s*{_NUMBER}\.?\s+[A-Z]")
+_MARKDOWN_RE = re.compile(r"^\s{0,3}(?P<hashes>#{1,4})\s+(?:\d+(?:\.\d+)*\.?\s+)?(?P<name>[^#].*?)\s*#*\s*$")
+_LATEX_RE = re.compile(r"^\s*\\(?P<cmd>section|subsection|subsubsection|paragraph)\*?\{(?P<name>[^{}]*)\}")
+_APPENDIX_RE = re.compile(r"^\s*(?:#{1,4}\s+|\\section\*?\{)?appendix\b|^\s*\\appendix\s*$", re.I)
+_END_RE = re.compile(r"^\s*(?:#{1,4}\s+|\\section\*?\{)?(?:\d+\.?\s+)?(?:references|bibliography)\}?\s*$", re.I)
 _SENTENCE_END_RE = re.compile(r"[.!?]\s+|\n\s*\n")
 
 
 @dataclass(frozen=True)
 class Span:
+    """A passage: its heading text, normalised section kind and passage kind, and its span."""
+
     section: str
     start: int
     end: int
     text: str
+    section_kind: str | None = None
+    kind: str = "fulltext"  # abstract | fulltext | table
 
 
-def _heading(line: str) -> str | None:
-    """The section name if `line` is a heading: numbered short line, or a known name alone."""
+@dataclass(frozen=True)
+class Section:
+    name: str
+    kind: str
+    start: int
+    end: int
+
+
+def section_kind(name: str) -> str | None:
+    """The normalised kind of a heading ("5. EVALUATION" → "evaluation"); None when unknown."""
+    return next((kind for kind, pat in _KIND_RES if pat.search(name)), None)
+
+
+def _heading(line: str) -> tuple[str, int] | None:
+    """(name, depth) when ``line`` is a heading; depth 1 for a section, 2+ for subsections."""
+    if (m := _LATEX_RE.match(line)) is not None:
+        depth = {"section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4}[m["cmd"]]
+        return " ".join(m["name"].split()), depth
+    if (m := _MARKDOWN_RE.match(line)) is not None:
+        return " ".join(m["name"].split()), max(1, len(m["hashes"]) - 1)
     stripped = line.strip()
-    if not stripped or len(stripped) > 60 or stripped.endswith((".", ",", ";")):
+    if not stripped or len(stripped) > 60 or stripped.endswith((".", ",", ";", ":")):
         return None
     match = _HEADING_RE.match(stripped)
     if match is None:
         return None
-    known = re.match(rf"(?:{_KNOWN})\b", match["name"], re.I)
-    if not (_NUMBERED_RE.match(stripped) or (known and len(match["name"].split()) <= 3)):
+    name = match["name"].strip()
+    known = re.match(rf"(?:{_KNOWN})\b", name, re.I)
+    if not (_NUMBERED_RE.match(stripped) or (known and len(name.split()) <= 3)):
         return None
-    return " ".join(match["name"].split()).title() if match["name"].isupper() else match["name"].strip()
+    num = (match["num"] or "").strip().rstrip(".")
+    depth = num.count(".") + 1 if num else 1
+    return (" ".join(name.split()).title() if name.isupper() else name), depth
 
 
-def sections(text: str) -> list[tuple[str, int, int]]:
-    """[(section name, start, end)] covering `text` up to the references; first is "Front"."""
-    out: list[tuple[str, int, int]] = []
-    name, start, pos = "Front", 0, 0
+def sections(text: str) -> list[Section]:
+    """Sections covering `text` up to the references (and any appendix after them); the first
+    is "Front" (title, authors) unless the text opens with a heading."""
+    out: list[Section] = []
+    name, kind, start, pos = "Front", "front", 0, 0
+    parent = "front"
+    dropping = False
     for line in text.splitlines(keepends=True):
+        here, pos = pos, pos + len(line)
+        if dropping:
+            if _APPENDIX_RE.match(line):
+                dropping = False
+                name, kind, start, parent = "Appendix", "appendix", pos, "appendix"
+            continue
         if _END_RE.match(line):
-            out.append((name, start, pos))
-            return [s for s in out if text[s[1] : s[2]].strip()]
+            out.append(Section(name, kind, start, here))
+            dropping = True
+            continue
         found = _heading(line)
-        if found:
-            out.append((name, start, pos))
-            name, start = found, pos + len(line)
-        pos += len(line)
-    out.append((name, start, len(text)))
-    return [s for s in out if text[s[1] : s[2]].strip()]
+        if found is None:
+            continue
+        out.append(Section(name, kind, start, here))
+        heading, depth = found
+        own = section_kind(heading)
+        if depth == 1:
+            parent = own or ("appendix" if parent == "appendix" else "body")
+            kind = parent
+        else:
+            kind = own or parent
+        name, start = heading, pos
+    if not dropping:
+        out.append(Section(name, kind, start, len(text)))
+    return [s for s in out if text[s.start : s.end].strip()]
 
 
-def chunk(text: str, section: str, start: int, end: int, max_chars: int = 1500) -> list[Span]:
+def chunk(text: str, section: str, start: int, end: int, max_chars: int = 1500,
+          kind: str | None = None) -> list[Span]:
     """Cut text[start:end] into passages of at most `max_chars`, preferring sentence ends."""
     spans = []
     pos = start
@@ -82,16 +156,30 @@ def chunk(text: str, section: str, start: int, end: int, max_chars: int = 1500) 
         piece_end = stop
         while piece_end > pos and text[piece_end - 1].isspace():
             piece_end -= 1
-        spans.append(Span(section, pos, piece_end, text[pos:piece_end]))
+        spans.append(Span(section, pos, piece_end, text[pos:piece_end], kind))
         pos = stop
     return spans
 
 
 def split_fulltext(text: str, max_chars: int = 1500) -> list[Span]:
-    """Passages of a whole paper (references dropped), each tagged with its section."""
-    return [p for name, s, e in sections(text) for p in chunk(text, name, s, e, max_chars)]
+    """Passages of a whole paper (references dropped), in reading order: prose passages tagged
+    with their section, and one passage of kind "table" per table found."""
+    tables = find_tables(text)
+    out: list[Span] = []
+    for sec in sections(text):
+        pos = sec.start
+        for t in tables:
+            if t.end <= sec.start or t.start >= sec.end:
+                continue
+            out += chunk(text, sec.name, pos, max(pos, t.start), max_chars, sec.kind)
+            if t.start >= sec.start:  # a table is one passage, in the section it starts in
+                out.append(Span(t.table.label, t.start, t.end, render(t.table), sec.kind, "table"))
+            pos = max(pos, t.end)
+        out += chunk(text, sec.name, pos, sec.end, max_chars, sec.kind)
+    return out
 
 
 def split_abstract(abstract: str, max_chars: int = 1500) -> list[Span]:
     """The abstract as one passage, or a few when it is long; section "Abstract"."""
-    return chunk(abstract, "Abstract", 0, len(abstract), max_chars)
+    return [Span(s.section, s.start, s.end, s.text, "abstract", "abstract")
+            for s in chunk(abstract, "Abstract", 0, len(abstract), max_chars)]

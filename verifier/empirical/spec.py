@@ -8,9 +8,6 @@ in ``ExperimentSpec.assumed`` so the report can say so.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from expertflow_runtime.presets import from_name as preset_from_name
 from verifier.aliases import find_mentions, canonical_hardware, canonical_model, canonical_system
 from verifier.types import ExtractedClaim
@@ -23,6 +20,8 @@ from verifier.empirical.reading import (
 )
 from verifier.empirical.memory import all_resident_gb, saving_at_budget
 from verifier.empirical.ordering import read_ordering
+from verifier.empirical.setups import (HAND_WRITTEN, HARDWARE_PROFILES, PaperSetup, hand_written, setup_from_text,
+                                      versionless)
 from verifier.empirical.types import Claimed, ExperimentSpec, NotTestable
 
 # Canonical system name -> runtime policy. "static cache" and "All-In-GPU" are not in the alias
@@ -53,36 +52,20 @@ MODEL_PRESETS: dict[str, tuple[str, str]] = {
     "Switch-Base-64": ("switch-base-64", "switch-tiny"),
     "Switch-Base-128": ("switch-base-128", "switch-tiny"),
 }
-HARDWARE_PROFILES = {"A40": "a40-pcie4", "H100": "h100-pcie5", "H200": "h200-pcie5"}
 QUALITY_METRICS = {"accuracy", "perplexity"}
 # A footprint is reached by any offloading; these run beside a memory claim's subject to say what
 # it costs (all experts resident) and whether the subject's cache earns it (caching nothing).
 MEMORY_REFERENCES = ["on-demand", "all-resident"]
 
 
-@dataclass(frozen=True)
-class PaperSetup:
-    """The evaluation setup a paper states, used for what a claim leaves out."""
-
-    paper: str
-    model: str
-    hardware: str
-    cache_size: int
-    batch_size: int
-    source: str
-
-
-# ExpertFlow (arXiv 2410.17954, DAC 2026), evaluation section: one NVIDIA A40 over PCIe 4.0;
-# Switch results at cache 16, batch 32 (hit rates at cache 16, batch 16); Mixtral-8x7B first.
-EXPERTFLOW_SETUP = PaperSetup("2410.17954", "Mixtral-8x7B", "a40-pcie4", 16, 32,
-                              "ExpertFlow (arXiv 2410.17954): one A40, PCIe 4.0, cache 16, batch 32")
-# Used when neither the claim nor its paper states a setup: the hardware the runtime's figures are
-# best documented for, a quarter of the experts per layer, a batch of 16.
-DEFAULT_SETUP = PaperSetup("", "Mixtral-8x7B", "a40-pcie4", 0, 16,
-                           "no setup stated: A40 + PCIe 4.0, a quarter of the experts, batch 16")
-PAPER_SETUPS = {"2410.17954": EXPERTFLOW_SETUP}
 SYSTEM_PAPERS = {"ExpertFlow": "2410.17954"}
 PAPER_SYSTEMS = {paper: system for system, paper in SYSTEM_PAPERS.items()}
+
+
+def stated_setup(paper_id: str, fields: dict) -> PaperSetup | None:
+    """The setup a paper's text states (stored ``verifier.paper_setup.read_setup`` fields), in
+    the runtime's vocabulary; None when it states nothing."""
+    return setup_from_text(paper_id, fields, list(MODEL_PRESETS)) if fields else None
 
 
 def policy_of(name: str | None) -> str | None:
@@ -93,14 +76,17 @@ def policy_of(name: str | None) -> str | None:
     return SYSTEM_POLICIES.get(canon)
 
 
-def _setup(paper_id: str | None, claim: ExtractedClaim) -> PaperSetup:
-    """The paper's setup: by id when given, else by the first system of the sentence whose paper
-    we know (the extractor may bind the sentence's other system to the claim)."""
-    pid = re.sub(r"v\d+$", "", paper_id or "")
+def _setup(paper_id: str | None, claim: ExtractedClaim, stated: PaperSetup | None) -> PaperSetup:
+    """The paper's setup: the one its text states when given; else the hand-written one by id,
+    or by the first system of the sentence whose paper we know (the extractor may bind the
+    sentence's other system to the claim); else the default."""
+    if stated is not None:
+        return stated
+    pid = versionless(paper_id)
     if not pid:
         names = [claim.system or ""] + [m.name for m in find_mentions(claim.text) if m.kind == "system"]
         pid = next((SYSTEM_PAPERS[n] for n in names if n in SYSTEM_PAPERS), "")
-    return PAPER_SETUPS.get(pid, DEFAULT_SETUP)
+    return hand_written(pid)
 
 
 def _implemented() -> str:
@@ -127,11 +113,13 @@ def _read(claim: ExtractedClaim, policy: str) -> Claimed:
     )
 
 
-def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> ExperimentSpec | NotTestable:
+def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None,
+                    setup: PaperSetup | None = None) -> ExperimentSpec | NotTestable:
     """The experiment that tests ``claim``, or NotTestable with the reason.
 
-    ``paper_id`` (versionless arXiv id) selects the paper's stated setup for what the claim
-    leaves out; without it the system's own paper is used when known (ExpertFlow).
+    What the claim leaves out comes from ``setup``, the setup its paper's text states
+    (``verifier.empirical.setups.setup_from_text``); without one, from the hand-written setup of
+    ``paper_id`` (or of the system's own paper when known: ExpertFlow), labelled as such.
     """
     if claim.value is None:
         ordering = read_ordering(claim.text, policy_of)
@@ -139,7 +127,7 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> Ex
             return _not_testable(claim, "the claim states no number to re-measure and no ordering of "
                                         "policies (faster/slower than, fastest/slowest)")
         claimed, compared = ordering
-        return _spec(claim, claimed, None, compared, paper_id, [])
+        return _spec(claim, claimed, None, compared, paper_id, [], setup)
     if claim.metric in QUALITY_METRICS:
         where = f" on {claim.dataset}" if claim.dataset else " on a benchmark"
         return _not_testable(
@@ -148,10 +136,11 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> Ex
             "benchmark data; the runtime measures serving speed, caching and memory, not task quality",
         )
     system, assumed = claim.system, []
-    own = PAPER_SYSTEMS.get(re.sub(r"v\d+$", "", paper_id or ""))
+    own = setup.system if setup is not None else PAPER_SYSTEMS.get(versionless(paper_id))
     if system is None and own:  # "these components reduce memory by 93.72%" in the paper's own text
         system = own
-        assumed.append(f"system not named: the paper's own system, {own}")
+        said = setup.source_of("system") if setup is not None else HAND_WRITTEN
+        assumed.append(f"system not named: the paper's own system, {own} ({said})")
     if system is None:
         return _not_testable(claim, "the claim names no system to run; implemented: " + _implemented())
     claim = claim.model_copy(update={"system": system})
@@ -181,18 +170,18 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None) -> Ex
     if baseline_policy == claimed.subject:
         baseline_policy = None
     compared = MEMORY_REFERENCES if claimed.quantity.startswith("memory") else []
-    return _spec(claim, claimed, baseline_policy, compared, paper_id, assumed)
+    return _spec(claim, claimed, baseline_policy, compared, paper_id, assumed, setup)
 
 
 def _spec(claim: ExtractedClaim, claimed: Claimed, baseline_policy: str | None, compared: list[str],
-          paper_id: str | None, assumed: list[str]) -> ExperimentSpec | NotTestable:
+          paper_id: str | None, assumed: list[str], stated: PaperSetup | None) -> ExperimentSpec | NotTestable:
     """The experiment's setting (model, hardware, cache, batch), from the claim or the paper."""
-    setup = _setup(paper_id, claim)
+    setup = _setup(paper_id, claim, stated)
     model = canonical_model(claim.model) if claim.model else None
     model = model or claim.model
     if model is None:
         model = setup.model
-        assumed.append(f"model not named: {model} ({setup.source})")
+        assumed.append(f"model not named: {model} ({setup.source_of('model')})")
     if model not in MODEL_PRESETS:
         return _not_testable(
             claim, f"{model} has no runtime preset; presets exist for: {', '.join(MODEL_PRESETS)}"
@@ -206,7 +195,7 @@ def _spec(claim: ExtractedClaim, claimed: Claimed, baseline_policy: str | None, 
     if profile is None:
         profile = setup.hardware
         said = f"{claim.hardware} has no hardware profile" if claim.hardware else "hardware not named"
-        assumed.append(f"{said}: {profile} ({setup.source})")
+        assumed.append(f"{said}: {profile} ({setup.source_of('hardware')})")
 
     cache = claim.setting.get("cache_size")
     if isinstance(cache, (int, float)) and cache >= 1:
@@ -219,13 +208,13 @@ def _spec(claim: ExtractedClaim, claimed: Claimed, baseline_policy: str | None, 
     else:
         cache_size = setup.cache_size if 0 < setup.cache_size < num_experts else max(1, num_experts // 4)
         assumed.append(f"cache size not stated: {cache_size} of {num_experts} experts per layer "
-                       f"({setup.source if setup.cache_size == cache_size else 'a quarter of the experts'})")
+                       f"({setup.source_of('cache_size') if setup.cache_size == cache_size else 'a quarter of the experts'})")
     batch = claim.setting.get("batch_size")
     if isinstance(batch, (int, float)) and batch >= 1:
         batch_size = int(batch)
     else:
         batch_size = setup.batch_size
-        assumed.append(f"batch size not stated: {batch_size} ({setup.source})")
+        assumed.append(f"batch size not stated: {batch_size} ({setup.source_of('batch_size')})")
 
     return ExperimentSpec(
         claim_text=claim.text, claimed=claimed, system=POLICY_NAMES[claimed.subject],

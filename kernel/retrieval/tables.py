@@ -1,0 +1,228 @@
+"""Tables in a paper's full text: found, cut into header and rows, kept with their caption.
+
+Three renderings are read:
+
+* pypdf's text of a PDF table: one line per row, cells joined by spaces, a header line above
+  the rows and a caption line ("Table 3: ...", "TABLE III. ...") just above or below. Rows are
+  lines ending in number cells ("Mixtral-8x7B 2/8 1.99×"); a table is only taken when a
+  caption is near, so a run of numbered lines in prose is not read as one.
+* Markdown pipe tables (a header row, a ``|---|`` rule, rows).
+* LaTeX ``tabular`` environments (``&`` between cells, ``\\`` between rows), with the
+  ``\\caption`` of the table around them.
+
+Each table comes back with its character span in the text; the passages of prose skip it and
+the table becomes a passage of its own (``verifier.tables.render``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from verifier.aliases import find_mentions
+from verifier.tables import SETTING_HEADERS, Table
+
+_CAPTION = re.compile(r"^\s*(?P<label>(?:Table|TABLE|Tab\.)\s*(?:\d+|[IVXL]+|[A-Z]\.?\d+))\s*[:.|—-]?\s*(?P<text>.*)$")
+_NUMBER_CELL = re.compile(r"^[<>~≈±]?-?\d[\d,]*(?:\.\d+)?(?:/\d+)?(?:×|x|%|ms|s|GB|MB|K|M|B)?\*?$|^[-–—]$")
+_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_LATEX_TABLE = re.compile(r"\\begin\{table\*?\}(?P<body>.*?)\\end\{table\*?\}", re.S)
+_LATEX_TABULAR = re.compile(r"\\begin\{tabular\*?\}(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})+(?P<body>.*?)\\end\{tabular\*?\}", re.S)
+_LATEX_CAPTION = re.compile(r"\\caption\{(?P<text>(?:[^{}]|\{[^{}]*\})*)\}")
+_LATEX_RULES = re.compile(r"\\(?:hline|toprule|midrule|bottomrule|cline\{[^}]*\}|cmidrule(?:\([^)]*\))?\{[^}]*\})")
+_LATEX_WRAP = re.compile(r"\\(?:textbf|textit|emph|underline|mathbf|text|textsc|multirow\{[^}]*\}\{[^}]*\}|"
+                         r"multicolumn\{[^}]*\}\{[^}]*\})\{((?:[^{}]|\{[^{}]*\})*)\}")
+_LATEX_SYMBOLS = {r"\times": "×", r"\%": "%", r"\&": "&", "$": "", "~": " ", r"\,": " ", r"\pm": "±"}
+_CAPTION_REACH = 3  # lines between a caption and the table it names
+
+
+@dataclass
+class Found:
+    table: Table
+    start: int
+    end: int
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line, newline excluded."""
+    out, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        out.append((pos, pos + len(line.rstrip("\r\n"))))
+        pos += len(line)
+    return out
+
+
+def _row_cells(line: str) -> tuple[str, list[str]] | None:
+    """(label, number cells) of a pypdf table row: text, then one or more number cells."""
+    tokens = line.split()
+    cells: list[str] = []
+    while tokens and _NUMBER_CELL.match(tokens[-1]):
+        cells.insert(0, tokens.pop())
+    label = " ".join(tokens)
+    if not cells or len(label) > 60 or label.endswith((".", ",", ";", ":")):
+        return None
+    if not label and len(cells) < 2:
+        return None
+    return label, cells
+
+
+def _header_cells(header: str, n: int) -> list[str] | None:
+    """The header split into a label column and ``n`` value columns, or None when it cannot be.
+
+    Value columns start where a metric or a setting is named ("Policy Throughput (tok/s) Hit
+    rate (%)"); failing that, one word per column."""
+    anchors = sorted({m.start for m in find_mentions(header) if m.kind == "metric"}
+                     | {m.start() for _, p in SETTING_HEADERS for m in p.finditer(header)})
+    anchors = [a for i, a in enumerate(anchors) if not i or header[anchors[i - 1]:a].strip()]
+    merged: list[int] = []
+    for a in anchors:  # "Cache hit rate" is one column, not a setting and a metric
+        if merged and not re.search(r"\)|\s\S+\s", header[merged[-1]:a]) and a - merged[-1] < 8:
+            continue
+        merged.append(a)
+    if len(merged) == n and merged[0] > 0:
+        bounds = merged + [len(header)]
+        return [header[:merged[0]].strip()] + [header[a:b].strip() for a, b in zip(bounds, bounds[1:])]
+    words = header.split()
+    if len(words) == n + 1:
+        return words
+    return None
+
+
+def _caption_at(lines: list[str], i: int) -> tuple[str, str, int] | None:
+    """(label, caption text, last line index) when line ``i`` opens a caption."""
+    m = _CAPTION.match(lines[i])
+    if m is None or not m["text"] or m["text"][0].islower():
+        return None
+    text, j = m["text"].strip(), i
+    while not text.endswith(".") and j + 1 < len(lines) and j - i < 2 and lines[j + 1].strip() \
+            and _row_cells(lines[j + 1]) is None and not _CAPTION.match(lines[j + 1]):
+        j += 1
+        text += " " + lines[j].strip()
+    return " ".join(m["label"].replace("TABLE", "Table").split()), text, j
+
+
+def pdf_tables(text: str) -> list[Found]:
+    """Tables rendered the pypdf way, each anchored on its caption."""
+    spans = _lines(text)
+    lines = [text[s:e] for s, e in spans]
+    rows = [_row_cells(line) for line in lines]
+    taken: set[int] = set()
+    out: list[Found] = []
+    for i in range(len(lines)):
+        cap = _caption_at(lines, i)
+        if cap is None:
+            continue
+        label, caption, last = cap
+        block = _block_near(rows, lines, i, last, taken)
+        if block is None:
+            continue
+        first, stop = block
+        n = max(set(len(rows[k][1]) for k in range(first, stop)), key=[len(rows[k][1]) for k in range(first, stop)].count)
+        header_at = first - 1
+        header = None
+        if header_at >= 0 and header_at not in (i, last) and rows[header_at] is None and lines[header_at].strip():
+            header = _header_cells(" ".join(lines[header_at].split()), n)
+        body, prev = [], ""
+        for k in range(first, stop):
+            label_cell, cells = rows[k]
+            if len(cells) > n:
+                label_cell, cells = " ".join([label_cell] + cells[:len(cells) - n]).strip(), cells[len(cells) - n:]
+            elif len(cells) < n:
+                continue
+            label_cell = label_cell or prev  # a row under a multi-row label
+            prev = label_cell
+            body.append([label_cell] + cells)
+        if not body:
+            continue
+        top = min(i, header_at if header is not None else first)
+        bottom = max(last, stop - 1)
+        taken.update(range(top, bottom + 1))
+        out.append(Found(Table(label, caption, header or [""] * (n + 1), body), spans[top][0], spans[bottom][1]))
+    return out
+
+
+def _block_near(rows, lines, cap_first: int, cap_last: int, taken: set[int]) -> tuple[int, int] | None:
+    """[first, stop) of the run of row lines nearest the caption: below it, else above it."""
+    def run_from(k: int, step: int) -> tuple[int, int] | None:
+        while 0 <= k < len(rows) and rows[k] is None and abs(k - (cap_last if step > 0 else cap_first)) <= _CAPTION_REACH:
+            k += step
+        if not (0 <= k < len(rows)) or rows[k] is None or k in taken:
+            return None
+        a = b = k
+        while a - 1 >= 0 and rows[a - 1] is not None and a - 1 not in taken:
+            a -= 1
+        while b + 1 < len(rows) and rows[b + 1] is not None and b + 1 not in taken:
+            b += 1
+        return (a, b + 1) if b + 1 - a >= 2 else None
+
+    return run_from(cap_last + 1, 1) or run_from(cap_first - 1, -1)
+
+
+def markdown_tables(text: str) -> list[Found]:
+    """Pipe tables: header row, rule, rows; the caption is a "Table N: ..." line next to it."""
+    spans = _lines(text)
+    lines = [text[s:e] for s, e in spans]
+    out: list[Found] = []
+    i = 1
+    while i < len(lines):
+        if not (_RULE.match(lines[i]) and "|" in lines[i - 1]):
+            i += 1
+            continue
+        header = _pipe_cells(lines[i - 1])
+        j = i + 1
+        body = []
+        while j < len(lines) and "|" in lines[j] and lines[j].strip():
+            cells = _pipe_cells(lines[j])
+            body.append((cells + [""] * len(header))[:len(header)])
+            j += 1
+        label, caption, top, bottom = "Table", "", i - 1, j - 1
+        for k in (i - 2, i - 3, j, j + 1):
+            if 0 <= k < len(lines) and (cap := _caption_at(lines, k)) is not None:
+                label, caption = cap[0], cap[1]
+                top, bottom = min(top, k), max(bottom, cap[2])
+                break
+        if body:
+            out.append(Found(Table(label, caption, header, body), spans[top][0], spans[bottom][1]))
+        i = j + 1
+    return out
+
+
+def _pipe_cells(line: str) -> list[str]:
+    return [c.strip().strip("*").strip() for c in line.strip().strip("|").split("|")]
+
+
+def _latex_plain(cell: str) -> str:
+    for _ in range(3):
+        cell = _LATEX_WRAP.sub(r"\1", cell)
+    for raw, plain in _LATEX_SYMBOLS.items():
+        cell = cell.replace(raw, plain)
+    return " ".join(cell.replace("{", "").replace("}", "").split())
+
+
+def latex_tables(text: str) -> list[Found]:
+    """``tabular`` environments; the ``table`` float around one gives its caption."""
+    out: list[Found] = []
+    floats = [(m.start(), m.end(), _LATEX_CAPTION.search(m["body"])) for m in _LATEX_TABLE.finditer(text)]
+    for n, m in enumerate(_LATEX_TABULAR.finditer(text), start=1):
+        around = next((f for f in floats if f[0] <= m.start() and m.end() <= f[1]), None)
+        caption = _latex_plain(around[2]["text"]) if around and around[2] else ""
+        body = _LATEX_RULES.sub("", m["body"])
+        rows = [[_latex_plain(c) for c in re.split(r"(?<!\\)&", r)] for r in re.split(r"\\\\", body)]
+        rows = [r for r in rows if any(r)]
+        if len(rows) < 2:
+            continue
+        start, end = (around[0], around[1]) if around else (m.start(), m.end())
+        width = len(rows[0])
+        table = Table(f"Table {n}", caption, rows[0], [(r + [""] * width)[:width] for r in rows[1:]])
+        out.append(Found(table, start, end))
+    return out
+
+
+def find_tables(text: str) -> list[Found]:
+    """Every table of ``text``, in order, none overlapping another."""
+    found = sorted(latex_tables(text) + markdown_tables(text) + pdf_tables(text), key=lambda f: (f.start, -f.end))
+    out: list[Found] = []
+    for f in found:
+        if out and f.start < out[-1].end:
+            continue
+        out.append(f)
+    return out
