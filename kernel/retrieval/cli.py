@@ -85,11 +85,13 @@ def add(
         help="PDF files, .txt/.md/.tex sources, or folders of them (searched recursively)")],
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
-    """Add your own papers: each file becomes a paper whose full text later runs read (offline
-    too). A file named like an arXiv id (2410.17954v2.pdf), or whose PDF metadata or first page
-    gives one, is merged with that arXiv record. Adding a file again changes nothing. A file
-    that cannot be read (encrypted, scanned, damaged) is skipped with one line saying what to
-    do; exit status 2 only when no file at all could be read or a path does not exist."""
+    """Add your own papers (PDFs, text sources, folders of them), read in full by later runs.
+
+    Each file becomes a paper whose full text later runs read, offline too. A file named like
+    an arXiv id (2410.17954v2.pdf), or whose PDF metadata or first page gives one, is merged
+    with that arXiv record. Adding a file again changes nothing. A file that cannot be read
+    (encrypted, scanned, damaged) is skipped with one line saying what to do; exit status 2
+    only when no file at all could be read or a path does not exist."""
     from kernel.retrieval.fulltext import FulltextStore
     from kernel.retrieval.local_papers import NothingReadable, add_papers
 

@@ -336,6 +336,18 @@ def sovereign(home: Path, *args: str) -> subprocess.CompletedProcess:
                           text=True, env=env, timeout=900)
 
 
+def test_ask_with_a_missing_papers_folder_exits_2_before_any_run(tmp_path):
+    home = tmp_path / "home"
+    done = sovereign(home, "ask", "How do expert caches work?", "--offline", "--papers",
+                     str(tmp_path / "absent"))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith(f"error: not found: {tmp_path / 'absent'}")
+    from kernel.db import make_engine
+
+    with Session(make_engine(f"sqlite:///{home / 'sovereign.sqlite'}")) as s:
+        assert s.exec(select(func.count()).select_from(Run)).one() == 0
+
+
 @pytest.mark.slow
 def test_ask_offline_with_papers_reads_them_in_full_and_says_so(tmp_path):
     folder = tmp_path / "mine"
