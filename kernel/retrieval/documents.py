@@ -26,10 +26,15 @@ MAX_ABSTRACT_CHARS = 3000
 MAX_TITLE_CHARS = 300
 
 # A new-style id: YYMM.NNNN(N), month 01-12; not preceded or followed by another digit or dot-digit.
-_NEW_ID = r"(?<![\d.])(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(v\d+)?(?![\d])"
-_NAME_ID_RE = re.compile(_NEW_ID)
-_STAMP_RE = re.compile(r"arxiv\s*[:./]\s*" + _NEW_ID.replace("(?<![\\d.])", ""), re.I)
-_OLD_STAMP_RE = re.compile(r"arxiv:\s*([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.I)
+# A new-style id: YYMM.NNNN(N) with month 01-12, then an optional version.
+_ID = r"(\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(v\d+)?(?!\d)"
+_OLD_ID = r"([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?"
+_NAME_ID_RE = re.compile(r"(?<![\d.])" + _ID)
+# "arXiv:2410.17954v2", "arXiv.2410.17954" (the DOI 10.48550/arXiv.2410.17954), old-style ids.
+_STAMP_RE = re.compile(rf"arxiv\s*[:./]\s*(?:{_ID}|{_OLD_ID})", re.I)
+# arXiv's own margin stamp: "arXiv:2410.17954v2  [cs.DC]  23 Oct 2024".
+_MARGIN_RE = re.compile(rf"arxiv:\s*(?:{_ID}|{_OLD_ID})\s*\[[a-z\-]+(?:\.[A-Za-z\-]+)?\]", re.I)
+FIRST_PAGE_CHARS = 1500  # where a bare "arXiv:<id>" is taken as the paper's own
 _ABSTRACT_RE = re.compile(r"^[ \t]*abstract\b[ \t]*[:.\u2014\u2013-]?[ \t]*", re.I | re.M)
 _ABSTRACT_END_RE = re.compile(
     r"^[ \t]*(?:(?:\d+|[IVX]+)\.?[ \t]+[A-Z][^\n]{0,60}$|(?:keywords|index terms|ccs concepts|"
@@ -69,10 +74,14 @@ def arxiv_id_in_name(name: str) -> tuple[str, str | None] | None:
     return (match[1], match[2]) if match else None
 
 
-def _stamp(text: str) -> tuple[str, str | None] | None:
-    """The first ``arXiv:2410.17954v2``-style identifier in `text`."""
-    match = _STAMP_RE.search(text) or _OLD_STAMP_RE.search(text)
-    return (match[1], match[2]) if match else None
+def _stamp(text: str, head: int | None = None) -> tuple[str, str | None] | None:
+    """The paper's own arXiv id in `text`: arXiv's margin stamp anywhere ("arXiv:2410.17954v2
+    [cs.DC]"), else the first ``arXiv:<id>`` within `head` characters (later ones are more
+    likely citations)."""
+    match = _MARGIN_RE.search(text) or _STAMP_RE.search(text[:head] if head else text)
+    if match is None:
+        return None
+    return (match[1], match[2]) if match[1] else (match[3], match[4])
 
 
 @contextmanager
@@ -287,7 +296,7 @@ def read_document(path: Path, data: bytes | None = None) -> Document:
         stamped = _stamp(" ".join(meta.values()))
         id_from = "PDF metadata"
         if stamped is None:
-            stamped, id_from = _stamp(first_page[:4000]), "first page"
+            stamped, id_from = _stamp(first_page, FIRST_PAGE_CHARS), "first page"
     else:
         text = _decode(data)
         title = None
@@ -296,7 +305,7 @@ def read_document(path: Path, data: bytes | None = None) -> Document:
         elif suffix in (".md", ".markdown"):
             text, title = _markdown(text)
         title = title or _first_line(text)
-        stamped, id_from = _stamp(text[:4000]), "first page"
+        stamped, id_from = _stamp(text[:20000], FIRST_PAGE_CHARS), "first page"
     if named is not None:
         stamped, id_from = named, "file name"
     doc = Document(text=text, title=title or path.stem, authors=authors,
