@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text as sql
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -177,7 +178,8 @@ def _store(engine: Engine, store: FulltextStore, path: Path, shown: str, sha: st
     return retry_locked(write)
 
 
-def add_file(engine: Engine, store: FulltextStore, path: Path, shown: str | None = None) -> FileOutcome:
+def add_file(engine: Engine, store: FulltextStore, path: Path, shown: str | None = None,
+             *, retry: bool = True) -> FileOutcome:
     """Add one file (see the module docstring); never raises for a bad file."""
     shown = shown or str(path)
     try:
@@ -193,7 +195,12 @@ def add_file(engine: Engine, store: FulltextStore, path: Path, shown: str | None
         doc = read_document(path, data)
     except UnreadableFile as exc:
         return FileOutcome(shown, "skipped", detail=str(exc))
-    return _store(engine, store, path, shown, sha, doc)
+    try:
+        return _store(engine, store, path, shown, sha, doc)
+    except IntegrityError:  # another process added the same paper meanwhile: it is there now
+        if not retry:
+            raise
+        return add_file(engine, store, path, shown, retry=False)
 
 
 def _shown(path: Path, roots: Sequence[Path]) -> str:
