@@ -183,6 +183,27 @@ def _caption_fields(caption: str) -> tuple[dict[str, str], dict[str, float | str
     return fields, {s.key: s.value for s in find_settings(caption)}
 
 
+def _row_names(row: list[str], columns: list[Column]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for cell, col in zip(row, columns):
+        if col.role == "name" or (col.role == "other" and not _cell_value(cell, col)):
+            for k, v in _names(cell, col).items():
+                names.setdefault(k, v)
+    return names
+
+
+def _unit_rows(table: Table, columns: list[Column]) -> None:
+    """A speed-up column that names no baseline is relative to its one row at 1.00×: that
+    row's system (or model) becomes the column's baseline."""
+    for i, col in enumerate(columns):
+        if col.role != "metric" or col.metric != "speedup" or col.baseline:
+            continue
+        ones = [row for row in table.rows if (v := _cell_value(row[i], col)) and v[0] == 1.0]
+        if len(ones) == 1:
+            names = _row_names(ones[0], columns)
+            col.baseline = names.get("system") or names.get("model")
+
+
 def table_claims(text: str) -> list[ExtractedClaim]:
     """One claim per numeric cell under a metric column of the table in ``text`` (a passage
     written by :func:`render`); [] for a text that is not one."""
@@ -193,15 +214,13 @@ def table_claims(text: str) -> list[ExtractedClaim]:
     if not any(c.role == "metric" for c in columns):
         return []
     caption_names, caption_setting = _caption_fields(table.caption)
+    _unit_rows(table, columns)
     claims: list[ExtractedClaim] = []
     for row, (start, end) in zip(table.rows, table.row_spans):
-        names: dict[str, str] = {}
+        names = _row_names(row, columns)
         setting: dict[str, float | str] = dict(caption_setting)
         for cell, col in zip(row, columns):
-            if col.role == "name" or (col.role == "other" and not _cell_value(cell, col)):
-                for k, v in _names(cell, col).items():
-                    names.setdefault(k, v)
-            elif col.role == "setting" and (value := _setting_value(cell)) is not None:
+            if col.role == "setting" and (value := _setting_value(cell)) is not None:
                 setting[col.setting] = value
         for cell, col in zip(row, columns):
             if col.role != "metric" or (read := _cell_value(cell, col)) is None:
@@ -209,7 +228,7 @@ def table_claims(text: str) -> list[ExtractedClaim]:
             value, high, unit = read
             baseline = col.baseline or caption_names.get("baseline")
             system = names.get("system") or caption_names.get("system")
-            if system and system == baseline:
+            if baseline and baseline in (system, names.get("model")) and col.metric == "speedup":
                 continue  # the baseline's own row: a speed-up of 1.00× over itself says nothing
             claims.append(ExtractedClaim(
                 text=text[start:end], kind="quantitative", system=system, metric=col.metric,
