@@ -78,9 +78,10 @@ class Service:
                     "with --corpus FILE (arXiv metadata snapshot JSON lines) or run "
                     "`sovereign corpus import FILE`, or drop --offline"
                 )
-        settings = self.settings.public() | {
-            "run": {"offline": offline, "empirical": empirical, "papers": chosen}
-        }
+        run_opts: dict[str, Any] = {"offline": offline, "empirical": empirical}
+        if chosen:
+            run_opts["papers"] = chosen
+        settings = self.settings.public() | {"run": run_opts}
 
         def create() -> str:
             with session_scope(self.engine) as s:
