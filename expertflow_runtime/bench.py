@@ -91,7 +91,8 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
           link: str = "emulated:a40-pcie4", prompt_len: int = 64, new_tokens: int = 32,
           checkpoint: str | Path | None = None, weights: str = "auto", layers: int | None = None,
           seed: int = 0, trace_out: str | Path | None = None, threads: int | None = None,
-          repeats: int = 3, groups: int | None = None, log=None) -> dict:
+          repeats: int = 3, groups: int | None = None, routes: str | Path | None = None,
+          recall: float | None = None, log=None) -> dict:
     """Run ``policies`` on ``preset`` and return the benchmark document (see module doc)."""
     p = from_name(preset)
     valid = policy_names()
@@ -118,6 +119,10 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
     capacity = engine.capacity_for(per_layer)
     prompts = corpus.prompts(batch * groups, prompt_len, split="heldout", seed=seed)
     say = log or (lambda _msg: None)
+    if routes is not None:
+        engine.runtime.forced = _forced_routes(routes, p, prompts)
+    if recall is not None and not 0.0 <= recall <= 1.0:
+        raise RuntimeInputError(f"recall {recall} outside [0, 1]")
 
     def run(policy) -> tuple[list[list[int]], dict, dict | None]:
         """One timed decode of every prompt: (tokens, metrics, the policy's overheads)."""
@@ -150,10 +155,16 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
     # Repeats interleaved (every policy once, then again): machine drift moves every policy
     # alike instead of whichever ran at the time. The median run by throughput is reported.
     runs: dict[str, list[tuple]] = {name: [] for name in policies}
+    kwargs = {name: _policy_kwargs(name, available) for name in policies}
+    if recall is not None and "expertflow" in kwargs:
+        # the predictor stood in for by the recorded routes at a stated per-expert recall
+        from expertflow_runtime.expertflow_sources import NoisyTraceSource
+
+        kwargs["expertflow"]["source"] = NoisyTraceSource(recorded.trace, recall, seed)
     for rep in range(repeats):
         for name in policies:
-            runs[name].append(run(make_policy(name, **_policy_kwargs(name, available))))
-        say(f"round {rep + 1}/{repeats} of {len(policies)} policies")
+            runs[name].append(run(make_policy(name, **kwargs[name])))
+            say(f"round {rep + 1}/{repeats}: {name} {runs[name][-1][1]['tokens_per_s']:.1f} tok/s")
     results = []
     for name in policies:
         done = sorted(runs[name], key=lambda r: r[1]["tokens_per_s"])
@@ -174,6 +185,10 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
                   batch=batch, groups=groups, sequences=batch * groups, prompt_len=prompt_len,
                   new_tokens=new_tokens, seed=seed, repeats=repeats,
                   repeats_note="interleaved across policies; each row is the median run",
+                  routes=str(routes) if routes else "the model's own routers",
+                  routes_window=engine.runtime.forced.window if routes else None,
+                  expertflow_source=(f"recorded routes at recall {recall} (stated, not a trained "
+                                     "predictor)" if recall is not None else "trained predictor"),
                   expert_bytes=engine.layout.nbytes, device=_device_name(engine.device),
                   cpu_threads=torch.get_num_threads(),
                   emulated_copy_ms=(engine.seconds_per_byte * engine.layout.nbytes * 1e3
@@ -182,6 +197,17 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
                             if engine.device.type == "cuda" else None))
     copy_s = engine.seconds_per_byte * engine.layout.nbytes if engine.link_spec.kind == "emulated" else None
     return {"config": config, "results": results, "comparison": compare(results, copy_s)}
+
+
+def _forced_routes(routes: str | Path, p: ModelPreset, prompts: list[list[int]]):
+    """Recorded real routes in place of the routers' (decoder-only presets)."""
+    from expertflow_runtime.forced_routes import ForcedRoutes
+    from expertflow_runtime.simulator_workload import real_routes
+
+    if p.family == "switch":
+        raise RuntimeInputError("--routes: recorded routes are decoder-only; use a decoder-only "
+                                "preset such as mixtral-8x7b")
+    return ForcedRoutes(real_routes(routes), prompts, p.num_experts, p.top_k)
 
 
 def compare(results: list[dict], copy_s: float | None = None) -> dict:

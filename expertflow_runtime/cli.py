@@ -54,6 +54,12 @@ def bench_cmd(
                                 "median run is reported (use >= 5 for a verdict)"),
     groups: int = typer.Option(None, help="micro-batches of --batch sequences decoded in rounds "
                                "(default: 2 for decoder-only presets, 1 for encoder-decoder)"),
+    routes: Path = typer.Option(None, help="recorded real routes (a *_routing.jsonl file or a "
+                                "folder of them) imposed on the routers, e.g. "
+                                "../shared/data/routing/mixtral-8x7b with --preset mixtral-8x7b"),
+    recall: float = typer.Option(None, help="expertflow's predictor stood in for by the recorded "
+                                 "routes at this per-expert recall (for models without a trained "
+                                 "predictor)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
     """Run the policies on one model, budget, batch and link; print a table or JSON."""
@@ -65,7 +71,7 @@ def bench_cmd(
         doc = bench(preset, names, budget=budget, batch=batch, link=link, prompt_len=prompt_len,
                     new_tokens=new_tokens, checkpoint=checkpoint, weights=weights, layers=layers,
                     seed=seed, trace_out=trace_out, threads=threads, repeats=repeats,
-                    groups=groups, log=log)
+                    groups=groups, routes=routes, recall=recall, log=log)
     except RuntimeInputError as exc:
         _bad_input(exc)
     except (RuntimeError, OSError) as exc:

@@ -105,7 +105,8 @@ class Engine:
               dtype: torch.dtype | None = None) -> Engine:
         spec = parse_link(link)
         dev = torch.device(device or ("cuda" if spec.kind == "cuda" else "cpu"))
-        model = load_model(preset, checkpoint, seed=seed, dtype=dtype)
+        model = load_model(preset, checkpoint, seed=seed, dtype=dtype,
+                           init_device=str(dev) if dev.type == "cuda" else None)
         engine = cls(preset, model, spec, dev)
         if spec.kind == "emulated":
             engine.seconds_per_byte = emulation.seconds_per_byte(
@@ -209,6 +210,8 @@ class Engine:
         info = StepInfo(step, phase, tuple(map(tuple, seqs)), tuple(new), upcoming)
         self.runtime.step_routes.clear()
         self.runtime.step_weights.clear()
+        if self.runtime.forced is not None:
+            self.runtime.forced.begin_step(seqs, new)
         self.runtime.execute(policy.on_step_start(info, executor.view()))
 
     @torch.inference_mode()

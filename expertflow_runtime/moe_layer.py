@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -75,6 +76,7 @@ class LayerRuntime:
     step_routes: dict[int, torch.Tensor] = field(default_factory=dict)  # layer -> [T, K] cpu
     record_weights: bool = False
     step_weights: dict[int, torch.Tensor] = field(default_factory=dict)
+    forced: Any = None  # forced_routes.ForcedRoutes: recorded real routes replace the router's
 
     def execute(self, plan: Plan, compute=None) -> ExecResult:
         assert self.executor is not None and self.policy is not None
@@ -86,6 +88,8 @@ class LayerRuntime:
     def run_layer(self, layer: int, hidden: torch.Tensor, index: torch.Tensor,
                   weights: torch.Tensor) -> torch.Tensor:
         E = self.num_experts
+        if self.forced is not None:
+            index, weights = self.forced.apply(layer, index, weights, E, self.token_mask)
         if self.token_mask is not None and self.token_mask.numel() == index.shape[0]:
             index = torch.where(self.token_mask.to(index.device)[:, None], index,
                                 torch.full_like(index, E))  # [T, K]
@@ -98,7 +102,12 @@ class LayerRuntime:
                                             if any(e < E for e in row)))
         policy = self.policy
         assert policy is not None and self.executor is not None
-        if policy.wants_gate_preview and layer in self.next_router:
+        if policy.wants_gate_preview and self.forced is not None and layer in self.next_router:
+            # the true next-layer routes stand in for the gate's preview (an upper bound)
+            nidx = self.forced.index(layer + 1, index.shape[0], self.token_mask)
+            preview = LayerRouting(layer + 1, tuple(tuple(r) for r in nidx.tolist() if r[0] >= 0))
+            self.execute(policy.on_gate_preview(layer + 1, preview, self.executor.view()))
+        elif policy.wants_gate_preview and layer in self.next_router:
             router, switch = self.next_router[layer]
             from expertflow_runtime.adapters import route  # local: adapters imports this module
 
