@@ -183,8 +183,11 @@ _PROFILES = [
     HardwareProfile("h100-pcie5", "NVIDIA H100", 80 * GB, 3350 * GB, 990e12, 63 * GB, 50 * GB,
                     "NVIDIA H100 datasheet; PCIe 5.0 x16 spec"),
     # NVIDIA H200 datasheet: 141 GB HBM3e, 4.8 TB/s; same tensor cores as H100 (~990 TFLOP/s).
-    HardwareProfile("h200-pcie5", "NVIDIA H200", 141 * GB, 4800 * GB, 990e12, 63 * GB, 50 * GB,
-                    "NVIDIA H200 datasheet; PCIe 5.0 x16 spec"),
+    # Link: measured, not assumed: 55.2 GB/s pinned host->device (1 GiB copies, best of 5) on an
+    # H200 with PCIe 5.0 x16 (benchmarks/gpu_stack.py, benchmarks/results/gpu_stack_h200.json).
+    HardwareProfile("h200-pcie5", "NVIDIA H200", 141 * GB, 4800 * GB, 990e12, 63 * GB, 55.2 * GB,
+                    "NVIDIA H200 datasheet; host->device link measured on an H200 "
+                    "(benchmarks/gpu_stack.py)"),
 ]
 PROFILES: dict[str, HardwareProfile] = {p.name: p for p in _PROFILES}
 PROFILES["h200"] = PROFILES["h200-pcie5"]

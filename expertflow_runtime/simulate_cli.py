@@ -79,6 +79,8 @@ def simulate_cmd(
                                 "the workload, cut into batch x groups windows"),
     recall: float = typer.Option(None, help="per-token recall of the simulated predictor "
                                  "(default: the one measured for this preset's trained predictor)"),
+    layers: int = typer.Option(None, help="cut the model to its first N blocks (compare with "
+                               "`runtime bench --layers`)"),
     policy_time: str = typer.Option("all", help="policy time charged: all | overheads | none"),
     seed: int = typer.Option(0),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
@@ -90,7 +92,8 @@ def simulate_cmd(
                     batch=batch, groups=groups, profile=profile,
                     trace=str(trace) if trace else None, routes=str(routes) if routes else None,
                     policy_time=policy_time, zipf=zipf, stickiness=stickiness,
-                    prompt_len=prompt_len, gen_len=gen_len, recall=recall, seed=seed)
+                    prompt_len=prompt_len, gen_len=gen_len, recall=recall, seed=seed,
+                    layers=layers)
     if policy_time not in ("all", "overheads", "none"):
         _fail(f"error: policy-time {policy_time!r}; valid: all, overheads, none")
     try:

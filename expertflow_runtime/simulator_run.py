@@ -38,6 +38,7 @@ class SimConfig:
     profile: str = "a40-pcie4"
     trace: str | None = None
     routes: str | None = None  # recorded real routes (simulator_workload.real_routes)
+    layers: int | None = None  # cut the model to its first N blocks (as ``runtime bench --layers``)
     zipf: float = 1.0
     stickiness: float = 0.3
     prompt_len: int = 16
@@ -123,11 +124,22 @@ def resolve_recall(cfg: SimConfig) -> tuple[float, str]:
     return recall, source
 
 
-def build_trace(cfg: SimConfig) -> RoutingTrace:
+def sim_preset(cfg: SimConfig):
+    """The simulated shape: the preset, cut to ``cfg.layers`` blocks when asked."""
     preset = from_name(cfg.preset)
+    if cfg.layers is None:
+        return preset
+    if not 2 <= cfg.layers <= preset.num_layers:
+        raise RuntimeInputError(f"layers {cfg.layers} outside [2, {preset.num_layers}] for "
+                                f"{preset.name}")
+    return preset.with_layers(cfg.layers)
+
+
+def build_trace(cfg: SimConfig) -> RoutingTrace:
+    preset = sim_preset(cfg)
     if cfg.routes:
-        return trace_from_routes(real_routes(cfg.routes), preset, sequences=cfg.batch * cfg.groups,
-                                 seed=cfg.seed)
+        routes = [r[:, : preset.moe_layers] for r in real_routes(cfg.routes)]
+        return trace_from_routes(routes, preset, sequences=cfg.batch * cfg.groups, seed=cfg.seed)
     if cfg.trace:
         trace = RoutingTrace.load(cfg.trace)
         if trace.preset != preset.name:
@@ -141,7 +153,7 @@ def build_trace(cfg: SimConfig) -> RoutingTrace:
 def run_simulation(cfg: SimConfig, cost: CostModel | None = None,
                    trace: RoutingTrace | None = None) -> dict:
     """Simulate every policy of ``cfg``; ``cost``/``trace`` override the preset-derived ones."""
-    preset = from_name(cfg.preset)
+    preset = sim_preset(cfg)
     hw = profile_from_name(cfg.profile)
     if not 1 <= cfg.budget <= preset.num_experts:
         raise BudgetError(f"budget {cfg.budget} experts per layer is outside [1, "

@@ -139,3 +139,20 @@ def test_simulated_predictor_recall_is_measured_or_says_it_is_assumed(tmp_path, 
     recall, source = resolve_recall(SimConfig(preset="mixtral-8x7b"))
     assert recall == 0.9 and source.startswith("ASSUMED") and "train-predictor" in source
     assert resolve_recall(SimConfig(preset="mixtral-8x7b", recall=0.5)) == (0.5, "given by the caller")
+
+
+def test_layers_cut_the_simulated_stack_like_bench_does():
+    """``--layers 4`` simulates the first four blocks: four MoE layers, a four-layer cost model,
+    and half the per-token time of eight (the copies are per layer)."""
+    runner = CliRunner()
+    docs = {}
+    for layers in (4, 8):
+        res = runner.invoke(app, ["simulate", "--preset", "mixtral-8x7b", "--layers", str(layers),
+                                  "--policies", "on-demand", "--policy-time", "none", "--json"])
+        assert res.exit_code == 0, res.output
+        docs[layers] = json.loads(res.stdout)
+    assert docs[4]["config"]["moe_layers"] == 4 and docs[8]["config"]["moe_layers"] == 8
+    t4, t8 = (docs[n]["results"][0]["tpot_s"] for n in (4, 8))
+    assert t8 == pytest.approx(2 * t4, rel=0.1)
+    bad = runner.invoke(app, ["simulate", "--preset", "mixtral-8x7b", "--layers", "99", "--json"])
+    assert bad.exit_code == 2 and "layers 99" in bad.output
