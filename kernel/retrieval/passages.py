@@ -42,11 +42,13 @@ _KNOWN = (
     r"design|system design|implementation|evaluation|experiments?|experimental setup|results|"
     r"discussion|limitations|conclusions?|appendix|acknowledge?ments?|references|bibliography"
 )
-_NUMBER = r"(?:\d+(?:\.\d+)*|[IVX]+|[A-H](?:\.\d+)+)"
+# "5", "5.1", "V", "A.1"; "A." is an IEEE subsection ("A. Experimental Setup")
+_NUMBER = r"(?:\d+(?:\.\d+)*|[IVX]+|[A-H](?:\.\d+)+|[A-H](?=\.\s))"
 _HEADING_RE = re.compile(
-    rf"^\s*(?P<num>{_NUMBER}\.?\s+)?(?P<name>(?:{_KNOWN})\b.*|[A-Z][A-Za-z\-:,& ]{{2,58}})\s*$",
+    rf"^\s*(?P<num>{_NUMBER}\.?\s+)?(?P<name>(?:{_KNOWN})\b.*|[A-Z][A-Za-z\-:& ]{{2,58}})\s*$",
     re.I,
 )
+_WRAPPED_RE = re.compile(r"\b(?:and|or|the|of|to|in|for|with|a|an|by|on|that|is|are|we)$|^(?:\S+\s+){8,}", re.I)
 _NUMBERED_RE = re.compile(rf"^\s*{_NUMBER}\.?\s+[A-Z]")
 _MARKDOWN_RE = re.compile(r"^\s{0,3}(?P<hashes>#{1,4})\s+(?:\d+(?:\.\d+)*\.?\s+)?(?P<name>[^#].*?)\s*#*\s*$")
 _LATEX_RE = re.compile(r"^\s*\\(?P<cmd>section|subsection|subsubsection|paragraph)\*?\{(?P<name>[^{}]*)\}")
@@ -80,13 +82,15 @@ def section_kind(name: str) -> str | None:
     return next((kind for kind, pat in _KIND_RES if pat.search(name)), None)
 
 
-def _heading(line: str) -> tuple[str, int] | None:
-    """(name, depth) when ``line`` is a heading; depth 1 for a section, 2+ for subsections."""
+def _heading(line: str) -> tuple[str, int, int | None] | None:
+    """(name, depth, section number) when ``line`` is a heading; depth 1 for a section, 2+ for
+    subsections; the number is the leading integer of an Arabic-numbered heading whose name is
+    not a known one (None otherwise), for the caller's check that numbering runs in order."""
     if (m := _LATEX_RE.match(line)) is not None:
         depth = {"section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4}[m["cmd"]]
-        return " ".join(m["name"].split()), depth
+        return " ".join(m["name"].split()), depth, None
     if (m := _MARKDOWN_RE.match(line)) is not None:
-        return " ".join(m["name"].split()), max(1, len(m["hashes"]) - 1)
+        return " ".join(m["name"].split()), max(1, len(m["hashes"]) - 1), None
     stripped = line.strip()
     if not stripped or len(stripped) > 60 or stripped.endswith((".", ",", ";", ":")):
         return None
@@ -97,9 +101,12 @@ def _heading(line: str) -> tuple[str, int] | None:
     known = re.match(rf"(?:{_KNOWN})\b", name, re.I)
     if not (_NUMBERED_RE.match(stripped) or (known and len(name.split()) <= 3)):
         return None
+    if not known and _WRAPPED_RE.search(name):
+        return None  # "3 The cache holds experts and": a wrapped line of prose, not a title
     num = (match["num"] or "").strip().rstrip(".")
-    depth = num.count(".") + 1 if num else 1
-    return (" ".join(name.split()).title() if name.isupper() else name), depth
+    depth = 2 if re.fullmatch(r"[A-H]", num) else (num.count(".") + 1 if num else 1)
+    number = int(num.split(".")[0]) if num[:1].isdigit() and not known else None
+    return (" ".join(name.split()).title() if name.isupper() else name), depth, number
 
 
 def sections(text: str) -> list[Section]:
@@ -109,6 +116,7 @@ def sections(text: str) -> list[Section]:
     name, kind, start, pos = "Front", "front", 0, 0
     parent = "front"
     dropping = False
+    top = 0  # the number of the current numbered section
     for line in text.splitlines(keepends=True):
         here, pos = pos, pos + len(line)
         if dropping:
@@ -123,8 +131,11 @@ def sections(text: str) -> list[Section]:
         found = _heading(line)
         if found is None:
             continue
+        heading, depth, number = found
+        if number is not None and not (number == top + (depth == 1) or (depth == 1 and top == 0 and number <= 2)):
+            continue  # "2 GPUs serve the model" after section 4: a line of prose
+        top = int(m.group(0)) if (m := re.match(r"\s*(\d+)", line)) and depth == 1 else top
         out.append(Section(name, kind, start, here))
-        heading, depth = found
         own = section_kind(heading)
         if depth == 1:
             parent = own or ("appendix" if parent == "appendix" else "body")

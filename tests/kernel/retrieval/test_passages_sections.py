@@ -140,3 +140,13 @@ def test_an_older_passage_table_gains_the_section_kind_column(tmp_path):
     assert "section_kind" in {c["name"] for c in inspect(engine).get_columns("passage")}
     with engine.connect() as conn:
         assert conn.execute(sql("SELECT count(*) FROM paper_setup")).scalar() == 0
+
+
+def test_wrapped_prose_lines_and_out_of_order_numbers_are_not_headings():
+    text = ("1 Introduction\nIntro.\n2 Background on Routing\nRouting.\n3 Our Cache Design\nIt predicts.\n"
+            "2 GPUs serve each model in\nthe cluster.\n4 The cache holds experts and\nmore.\n4 Evaluation\n"
+            "We measure.\nA. Experimental Setup\nOne H100.\n9 Lines That Look Like Titles\nx\n5 Conclusion\nDone.\n")
+    got = [(s.name, s.kind) for s in sections(text)]
+    assert got == [("Introduction", "introduction"), ("Background on Routing", "background"),
+                   ("Our Cache Design", "method"), ("Evaluation", "evaluation"),
+                   ("Experimental Setup", "evaluation"), ("Conclusion", "conclusion")]
