@@ -23,7 +23,7 @@ from verifier.aliases import canonical_metric, find_mentions
 from verifier.numbers import find_quantities, find_settings
 from verifier.types import ExtractedClaim
 
-SEP = " · "
+SEP = "; "  # a clause break for the sentence extractor, so each number keeps its header
 _CAPTION_LINE = re.compile(r"^(?P<label>Table\s*[\w.]*?)(?::\s*(?P<caption>.*))?\.?$")
 _ROW_LINE = re.compile(r"^(?P<label>Table\s*[\w.]*?) row (?P<n>\d+): (?P<cells>.*?)\.?$")
 # Column headers that hold experiment settings rather than results.
@@ -65,7 +65,21 @@ class Table:
 
 
 def _clean(cell: str) -> str:
-    return " ".join(cell.replace(SEP.strip(), " ").replace(" = ", " ").split())
+    return " ".join(cell.replace(SEP.strip(), ",").replace(" = ", " ").split())
+
+
+def _with_unit(cell: str, column: Column) -> str:
+    """A bare number under "Latency (ms)" is written "120.5 ms", so the row reads alone."""
+    if column.role != "metric" or column.unit is None or not re.fullmatch(r"\d[\d,]*(?:\.\d+)?", cell):
+        return cell
+    return f"{cell}{column.unit}" if column.unit in ("%", "×") else f"{cell} {column.unit}"
+
+
+def _cell_labels(header: list[str]) -> list[str]:
+    """Column names as a row line writes them: without the unit in brackets (the cell carries
+    it), unless two columns would then read alike."""
+    short = [" ".join(re.sub(r"\([^)]*\)", " ", h).split()) or h for h in header]
+    return short if len(set(short)) == len(short) else header
 
 
 def render(table: Table) -> str:
@@ -74,8 +88,11 @@ def render(table: Table) -> str:
     header = [_clean(h) for h in table.header]
     if any(header):
         lines.append("Columns: " + SEP.join(h or "-" for h in header) + ".")
+    columns = [classify(h) for h in header]
+    names = _cell_labels(header)
     for i, row in enumerate(table.rows, start=1):
-        cells = [f"{h} = {_clean(c)}" if h else _clean(c) for h, c in zip(header, row) if _clean(c)]
+        cells = [f"{n} = {_with_unit(_clean(c), col)}" if n else _clean(c)
+                 for n, col, c in zip(names, columns, row) if _clean(c)]
         lines.append(f"{table.label} row {i}: " + SEP.join(cells) + ".")
     return "\n".join(lines)
 
@@ -96,7 +113,8 @@ def parse(text: str) -> Table | None:
             for part in m["cells"].split(SEP):
                 name, _, value = part.partition(" = ") if " = " in part else ("", "", part)
                 cells[name] = value
-            table.rows.append([cells.get(h, "") for h in table.header] if table.header else list(cells.values()))
+            names = _cell_labels(table.header)
+            table.rows.append([cells.get(n, "") for n in names] if table.header else list(cells.values()))
             table.row_spans.append((pos, pos + len(line)))
         pos += len(line) + 1
     return table if table.rows else None
@@ -125,6 +143,8 @@ def classify(header: str) -> Column:
     unit = _header_unit(header)
     if metric is None and unit in _UNIT_METRIC and not any(p.search(header) for _, p in SETTING_HEADERS):
         metric = _UNIT_METRIC[unit]
+    if metric == "speedup":
+        unit = "×"
     if metric is not None:
         after = re.search(r"\b(?:over|vs\.?|versus|than|relative\s+to)\s+(.+)$", header, re.I)
         base = next((m.name for m in find_mentions(after.group(1)) if m.kind in ("system", "model")), None) if after else None

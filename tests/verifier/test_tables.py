@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from verifier.attribution import attribute
+from verifier.compare import PassageFacts
 from verifier.extract import extract_claims
 from verifier.tables import Table, parse, render, table_claims
 
@@ -17,7 +19,7 @@ def test_render_and_parse_keep_caption_header_and_rows():
     text = render(SPEEDUP)
     assert text.splitlines()[0] == "Table 3: Speed-up of ExpertFlow over Cache-MoE at two cache sizes."
     row = text.splitlines()[2]
-    assert row == "Table 3 row 1: Model = Mixtral-8×7B · Cache = 2/8 · Speed-up = 1.99×."
+    assert row == "Table 3 row 1: Model = Mixtral-8×7B; Cache = 2/8; Speed-up = 1.99×."
     back = parse(text)
     assert back.header == SPEEDUP.header and back.rows == SPEEDUP.rows
     s, e = back.row_spans[1]
@@ -45,6 +47,12 @@ def test_units_from_headers_and_the_unit_row_is_the_baseline():
     assert got[("ExpertFlow", "speedup")] == (2.0, "×", "Cache-MoE")
     assert ("Cache-MoE", "speedup") not in got  # 1.00× over itself
     assert all(c.setting == {"batch_size": 16} and c.model == "Mixtral-8x7B" for c in claims)
+    # each row line reads alone: the header's unit is written on the cell, and the claim's own
+    # passage states every figure for the same quantity (the attribution check)
+    text = render(table)
+    assert "Table 2 row 2: System = ExpertFlow; Latency = 60.1 ms; Speed-up = 2.00×; Hit rate = 88.5%." in text
+    own = PassageFacts.build(text)
+    assert {attribute([c], c.text, own).label for c in claims} == {"ATTRIBUTED"}
 
 
 def test_rows_that_bind_to_no_metric_give_no_claim():

@@ -87,7 +87,7 @@ def test_a_pdf_paper_is_read_by_section_table_and_setup(settings, engine, tmp_pa
     (table,) = [p for p in passages if p.kind == "table"]
     assert table.section == "Table 2" and table.section_kind == "results"
     assert table.text.splitlines()[0] == CAPTION
-    assert "Model = Mixtral-8x7B · Cache = 2/8 · Speed-up = 1.99×" in table.text
+    assert "Model = Mixtral-8x7B; Cache = 2/8; Speed-up = 1.99×" in table.text
     assert text[table.start:table.end].count("Mixtral-8x7B") == 2  # the span is the table in the text
     assert not any("2/8" in p.text for p in passages if p.kind == "fulltext")  # prose skips the table
     assert not any("Fast Inference" in p.text for p in passages)  # references dropped
