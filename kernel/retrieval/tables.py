@@ -6,7 +6,8 @@ Three renderings are read:
   the rows and a caption line ("Table 3: ...", "TABLE III. ...") just above or below. Rows are
   lines ending in number cells ("Mixtral-8x7B 2/8 1.99×"); a table is only taken when a
   caption is near, so a run of numbered lines in prose is not read as one.
-* Markdown pipe tables (a header row, a ``|---|`` rule, rows).
+* Tables with "|" between cells: Markdown (a header row, a ``|---|`` rule, rows), and LaTeX
+  sources turned to text by ``kernel.retrieval.documents`` (rows a blank line apart).
 * LaTeX ``tabular`` environments (``&`` between cells, ``\\`` between rows), with the
   ``\\caption`` of the table around them.
 
@@ -157,32 +158,53 @@ def _block_near(rows, lines, cap_first: int, cap_last: int, taken: set[int]) -> 
     return run_from(cap_last + 1, 1) or run_from(cap_first - 1, -1)
 
 
-def markdown_tables(text: str) -> list[Found]:
-    """Pipe tables: header row, rule, rows; the caption is a "Table N: ..." line next to it."""
+def _pipe_row(line: str) -> bool:
+    return line.count("|") >= 1 and (line.strip().startswith("|") or " | " in line) and not _RULE.match(line)
+
+
+def pipe_tables(text: str) -> list[Found]:
+    """Tables written with "|" between cells: Markdown (header row, a ``|---|`` rule, rows) and
+    LaTeX sources turned to text (``documents``: "System | Latency (ms)", rows a blank line
+    apart, the ``\\caption`` a paragraph above). The caption is a "Table N: ..." line next to
+    the table; for a table without a Markdown rule (from LaTeX) the paragraph just above it."""
     spans = _lines(text)
     lines = [text[s:e] for s, e in spans]
     out: list[Found] = []
-    i = 1
+    i, unnumbered = 0, 0
     while i < len(lines):
-        if not (_RULE.match(lines[i]) and "|" in lines[i - 1]):
+        if not _pipe_row(lines[i]):
             i += 1
             continue
-        header = _pipe_cells(lines[i - 1])
-        j = i + 1
-        body = []
-        while j < len(lines) and "|" in lines[j] and lines[j].strip():
-            cells = _pipe_cells(lines[j])
-            body.append((cells + [""] * len(header))[:len(header)])
+        block, ruled, j = [i], False, i + 1
+        while j < len(lines):
+            if _RULE.match(lines[j]) and "|" in lines[j]:
+                ruled = True
+            elif _pipe_row(lines[j]):
+                block.append(j)
+            elif lines[j].strip() or not (j + 1 < len(lines) and _pipe_row(lines[j + 1])):
+                break
             j += 1
-        label, caption, top, bottom = "Table", "", i - 1, j - 1
-        for k in (i - 2, i - 3, j, j + 1):
+        header = _pipe_cells(lines[block[0]])
+        body = [(_pipe_cells(lines[k]) + [""] * len(header))[:len(header)] for k in block[1:]]
+        top, bottom = block[0], block[-1]
+        if len(header) < 2 or not body or (not ruled and len(block) < 3):
+            i = j
+            continue
+        label, caption = "", ""
+        for k in (top - 1, top - 2, bottom + 1, bottom + 2):
             if 0 <= k < len(lines) and (cap := _caption_at(lines, k)) is not None:
                 label, caption = cap[0], cap[1]
                 top, bottom = min(top, k), max(bottom, cap[2])
                 break
-        if body:
-            out.append(Found(Table(label, caption, header, body), spans[top][0], spans[bottom][1]))
-        i = j + 1
+        if not label:
+            unnumbered += 1
+            label = f"Table {unnumbered}" if not ruled else "Table"
+            above = top - 1 if top and lines[top - 1].strip() else top - 2
+            if not ruled and above >= 0 and 0 < len(lines[above].strip()) <= 300 and not _pipe_row(lines[above]) \
+                    and (above == 0 or not lines[above - 1].strip()):
+                caption, top = lines[above].strip(), above
+        out.append(Found(Table(label, caption, header, body), spans[top][0], spans[bottom][1]))
+        i = j
     return out
 
 
@@ -219,7 +241,7 @@ def latex_tables(text: str) -> list[Found]:
 
 def find_tables(text: str) -> list[Found]:
     """Every table of ``text``, in order, none overlapping another."""
-    found = sorted(latex_tables(text) + markdown_tables(text) + pdf_tables(text), key=lambda f: (f.start, -f.end))
+    found = sorted(latex_tables(text) + pipe_tables(text) + pdf_tables(text), key=lambda f: (f.start, -f.end))
     out: list[Found] = []
     for f in found:
         if out and f.start < out[-1].end:

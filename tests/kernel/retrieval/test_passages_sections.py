@@ -150,3 +150,16 @@ def test_wrapped_prose_lines_and_out_of_order_numbers_are_not_headings():
     assert got == [("Introduction", "introduction"), ("Background on Routing", "background"),
                    ("Our Cache Design", "method"), ("Evaluation", "evaluation"),
                    ("Experimental Setup", "evaluation"), ("Conclusion", "conclusion")]
+
+
+def test_a_latex_source_added_as_a_file_keeps_its_table(tmp_path):
+    from kernel.retrieval.documents import read_document
+
+    path = tmp_path / "paper.tex"
+    path.write_text("\\documentclass{article}\n\\title{Caching Experts}\n\\begin{document}\n\\maketitle\n"
+                    + LATEX + "\\end{document}\n")
+    text = read_document(path).text
+    (table,) = [p for p in split_fulltext(text) if p.kind == "table"]
+    assert table.section_kind == "evaluation" and "Decoding latency per token" in table.text
+    speed = [c for c in table_claims(table.text) if c.metric == "speedup"]
+    assert [(c.system, c.value, c.unit, c.baseline) for c in speed] == [("ExpertFlow", 2.0, "×", "Cache-MoE")]
