@@ -91,11 +91,16 @@ def _header_cells(header: str, n: int) -> list[str] | None:
 def _caption_at(lines: list[str], i: int) -> tuple[str, str, int] | None:
     """(label, caption text, last line index) when line ``i`` opens a caption."""
     m = _CAPTION.match(lines[i])
-    if m is None or not m["text"] or m["text"][0].islower():
+    if m is None:
         return None
     text, j = m["text"].strip(), i
+    if not text and i + 1 < len(lines) and _row_cells(lines[i + 1]) is None:  # IEEE: "TABLE III" above its title
+        text, j = lines[i + 1].strip(), i + 1
+    if not text or text[0].islower():
+        return None
     while not text.endswith(".") and j + 1 < len(lines) and j - i < 2 and lines[j + 1].strip() \
-            and _row_cells(lines[j + 1]) is None and not _CAPTION.match(lines[j + 1]):
+            and _row_cells(lines[j + 1]) is None and not _CAPTION.match(lines[j + 1]) \
+            and not (j + 2 < len(lines) and _row_cells(lines[j + 2]) is not None):  # a header line
         j += 1
         text += " " + lines[j].strip()
     return " ".join(m["label"].replace("TABLE", "Table").split()), text, j

@@ -163,3 +163,13 @@ def test_a_latex_source_added_as_a_file_keeps_its_table(tmp_path):
     assert table.section_kind == "evaluation" and "Decoding latency per token" in table.text
     speed = [c for c in table_claims(table.text) if c.metric == "speedup"]
     assert [(c.system, c.value, c.unit, c.baseline) for c in speed] == [("ExpertFlow", 2.0, "×", "Cache-MoE")]
+
+
+def test_an_ieee_caption_on_two_lines_above_the_table():
+    text = ("V. EVALUATION\nWe use one A40.\nTABLE II\nSPEED-UP OF EXPERTFLOW OVER CACHE-MOE\n"
+            "Model Cache Speed-up\nMixtral-8x7B 2/8 1.99×\nMixtral-8x7B 4/8 1.45×\nThe table shows.\n")
+    (table,) = [p for p in split_fulltext(text) if p.kind == "table"]
+    assert table.text.splitlines()[:2] == ["Table II: SPEED-UP OF EXPERTFLOW OVER CACHE-MOE",
+                                           "Columns: Model; Cache; Speed-up."]
+    assert [(c.system, c.baseline, c.value) for c in table_claims(table.text)] == [
+        ("ExpertFlow", "Cache-MoE", 1.99), ("ExpertFlow", "Cache-MoE", 1.45)]
