@@ -33,6 +33,9 @@ _SEQ_LEN = re.compile(
     re.I)
 _GPU_COUNT = re.compile(r"\b(?P<n>one|two|four|eight|single|\d+)\s*(?:×|x)?\s*(?:NVIDIA\s+)?(?:GeForce\s+)?$", re.I)
 _COUNTS = {"one": 1, "single": 1, "two": 2, "four": 4, "eight": 8}
+_NOT_OWN = re.compile(r"\b(?:over|than|compared|versus|vs|against|baselines?|study|studies|analysis|analy[sz]e|"
+                      r"evaluation|survey|benchmark\w*|extend\w*|improv\w*|beat\w*|outperform\w*|surpass\w*|faster|better|"
+                      r"that|which|of|like|unlike)\b|[.;]", re.I)
 _PRESENTS = re.compile(r"\b(?:we|this\s+(?:paper|work))\s+(?:\w+\s+){0,2}?(?:propos|present|introduc|design|build)\w*",
                        re.I)
 
@@ -115,11 +118,11 @@ def own_system(passages: list[SetupSource]) -> dict[str, Any] | None:
     know it: the paper's own system, for a result sentence that names none."""
     for src in passages:
         for m in _PRESENTS.finditer(src.text):
-            window = src.text[m.end():m.end() + 120]
+            window = src.text[m.end():m.end() + 80]
             named = [mn for mn in find_mentions(window) if mn.kind == "system"]
-            if named:
-                s = m.start()
-                return _entry(named[0].name, src, (s, m.end() + named[0].end))
+            # "we present a study of Cache-MoE", "we propose X, faster than Y": not its own
+            if named and not _NOT_OWN.search(window[:named[0].start]):
+                return _entry(named[0].name, src, (m.start(), m.end() + named[0].end))
     return None
 
 

@@ -64,3 +64,15 @@ def test_a_gpu_without_a_profile_and_missing_fields_say_so():
     said = " | ".join(spec.assumed)
     assert "the paper's A100 has no hardware profile" in said and "passage P3" in said
     assert "batch size not stated: 16 (not stated in the paper's text" in said
+
+
+def test_the_papers_own_system_only_when_the_text_presents_it():
+    from verifier.paper_setup import own_system
+
+    def own(text):
+        found = own_system([SetupSource(1, "abstract", text)])
+        return found and found["value"]
+
+    assert own("This paper presents a runtime, ExpertFlow, that predicts experts.") == "ExpertFlow"
+    assert own("We present a study of Cache-MoE and Pre-gated MoE.") is None
+    assert own("We propose a cache that beats Cache-MoE on every model.") is None
