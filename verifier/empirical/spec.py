@@ -136,10 +136,12 @@ def plan_experiment(claim: ExtractedClaim, *, paper_id: str | None = None,
             "benchmark data; the runtime measures serving speed, caching and memory, not task quality",
         )
     system, assumed = claim.system, []
-    own = setup.system if setup is not None else PAPER_SYSTEMS.get(versionless(paper_id))
+    own = setup.system if setup is not None else None
+    said = setup.source_of("system") if own else (
+        "hand-written, the paper's text does not present it by name" if setup is not None else HAND_WRITTEN)
+    own = own or PAPER_SYSTEMS.get(versionless(paper_id))
     if system is None and own:  # "these components reduce memory by 93.72%" in the paper's own text
         system = own
-        said = setup.source_of("system") if setup is not None else HAND_WRITTEN
         assumed.append(f"system not named: the paper's own system, {own} ({said})")
     if system is None:
         return _not_testable(claim, "the claim names no system to run; implemented: " + _implemented())

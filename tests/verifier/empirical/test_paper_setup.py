@@ -76,3 +76,12 @@ def test_the_papers_own_system_only_when_the_text_presents_it():
     assert own("This paper presents a runtime, ExpertFlow, that predicts experts.") == "ExpertFlow"
     assert own("We present a study of Cache-MoE and Pre-gated MoE.") is None
     assert own("We propose a cache that beats Cache-MoE on every model.") is None
+
+
+def test_a_read_setup_naming_no_system_keeps_the_known_system_of_the_paper_labelled():
+    fields = read_setup([SetupSource(12, "evaluation", EVALUATION)])
+    (claim,) = extract_claims("It delivers a 2.1x speed-up over Cache-MoE.")
+    spec = plan_experiment(claim, paper_id="2410.17954", setup=stated_setup("2410.17954", fields))
+    said = " | ".join(spec.assumed)
+    assert spec.policy == "expertflow" and "ExpertFlow (hand-written, the paper's text does not present it by name)" in said
+    assert "batch size not stated: 8 (setup from the paper's text (passage P12" in said
