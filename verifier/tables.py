@@ -70,9 +70,11 @@ def _clean(cell: str) -> str:
 
 def _with_unit(cell: str, column: Column) -> str:
     """A bare number under "Latency (ms)" is written "120.5 ms", so the row reads alone."""
-    if column.role != "metric" or column.unit is None or not re.fullmatch(r"\d[\d,]*(?:\.\d+)?", cell):
+    m = re.fullmatch(r"(\d[\d,]*(?:\.\d+)?)(\s*±\s*\d[\d.]*)?", cell)
+    if column.role != "metric" or column.unit is None or m is None:
         return cell
-    return f"{cell}{column.unit}" if column.unit in ("%", "×") else f"{cell} {column.unit}"
+    unit = column.unit if column.unit in ("%", "×") else " " + column.unit
+    return f"{m[1]}{unit}{' ' + m[2].strip() if m[2] else ''}"
 
 
 def _cell_labels(header: list[str]) -> list[str]:

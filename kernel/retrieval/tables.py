@@ -24,7 +24,8 @@ from verifier.aliases import find_mentions
 from verifier.tables import SETTING_HEADERS, Table
 
 _CAPTION = re.compile(r"^\s*(?P<label>(?:Table|TABLE|Tab\.)\s*(?:\d+|[IVXL]+|[A-Z]\.?\d+))\s*[:.|—-]?\s*(?P<text>.*)$")
-_NUMBER_CELL = re.compile(r"^[<>~≈±]?-?\d[\d,]*(?:\.\d+)?(?:/\d+)?(?:×|x|%|ms|s|GB|MB|K|M|B)?\*?$|^[-–—]$")
+_NUMBER_CELL = re.compile(r"^[<>~≈±]?-?\d[\d,]*(?:\.\d+)?(?:/\d+)?(?:×|x|%|ms|s|GB|MB|K|M|B)?(?:±\d+(?:\.\d+)?)?\*?$|"
+                          r"^[-–—]$")
 _RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LATEX_TABLE = re.compile(r"\\begin\{table\*?\}(?P<body>.*?)\\end\{table\*?\}", re.S)
 _LATEX_TABULAR = re.compile(r"\\begin\{tabular\*?\}(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})+(?P<body>.*?)\\end\{tabular\*?\}", re.S)

@@ -82,3 +82,11 @@ def test_a_related_work_section_is_known_by_its_heading_too():
     text = "Prior offloading systems cut GPU memory by 80%."
     assert extract_claims(text, source_section="2 Related Work") == []
     assert extract_claims(text, source_section="Evaluation")
+
+
+def test_a_cell_with_a_spread_keeps_its_value_and_unit():
+    table = Table("Table 1", "Throughput on Mixtral-8x7B.", ["Policy", "Throughput (tok/s)"],
+                  [["LRU", "4.3±0.1"], ["ExpertFlow", "9.0±0.2"]])
+    text = render(table)
+    assert "Throughput = 9.0 tokens/s ±0.2." in text
+    assert [(c.value, c.unit) for c in table_claims(text)] == [(4.3, "tokens/s"), (9.0, "tokens/s")]
