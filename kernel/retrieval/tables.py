@@ -18,6 +18,7 @@ the table becomes a passage of its own (``verifier.tables.render``).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from verifier.aliases import find_mentions
@@ -123,7 +124,7 @@ def pdf_tables(text: str) -> list[Found]:
         if block is None:
             continue
         first, stop = block
-        n = max(set(len(rows[k][1]) for k in range(first, stop)), key=[len(rows[k][1]) for k in range(first, stop)].count)
+        n = Counter(len(rows[k][1]) for k in range(first, stop)).most_common(1)[0][0]  # value columns
         header_at = first - 1
         header = None
         if header_at >= 0 and header_at not in (i, last) and rows[header_at] is None and lines[header_at].strip():
