@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from sqlmodel import Session, select
 
 from kernel.checks import plan_checks
@@ -63,24 +65,26 @@ def _paper_text(tmp_path) -> str:
     return pdf_text(path.read_bytes())
 
 
-def test_a_pdf_paper_is_read_by_section_table_and_setup(settings, engine, tmp_path):
+# Under ExpertFlow's id too: with the paper's text read, its hand-written setup is not used.
+@pytest.mark.parametrize("paper_id", [PID, "2410.17954"])
+def test_a_pdf_paper_is_read_by_section_table_and_setup(settings, engine, tmp_path, paper_id):
     text = _paper_text(tmp_path)
     ctx = StageContext(settings)
-    fulltext_store(ctx).store(PID, text)
+    fulltext_store(ctx).store(paper_id, text)
     with Session(engine) as s:
         run = Run(question="Does predictive expert caching beat LRU caching?")
-        s.add(Paper(id=PID, title="ExpertFlow-R", abstract=SECTIONS[0][1]))
+        s.add(Paper(id=paper_id, title="ExpertFlow-R", abstract=SECTIONS[0][1]))
         s.add(run)
         s.commit()
         run_id = run.id
-        s.add(RunPaper(run_id=run_id, paper_id=PID, rank=1))
+        s.add(RunPaper(run_id=run_id, paper_id=paper_id, rank=1))
         s.commit()
     rt = SimpleNamespace(context=ctx)
     state = {"run_id": run_id, "question": "q", "offline": True}
     read(state, rt)
     with Session(engine) as s:
-        passages = s.exec(select(Passage).where(Passage.paper_id == PID, Passage.kind != "abstract")).all()
-        setup = s.get(PaperSetupRow, PID)
+        passages = s.exec(select(Passage).where(Passage.paper_id == paper_id, Passage.kind != "abstract")).all()
+        setup = s.get(PaperSetupRow, paper_id)
     kinds = {p.section: p.section_kind for p in passages}
     assert kinds["Related Work"] == "related_work" and kinds["Setup"] == "evaluation"
     assert kinds["Results"] == "results" and kinds["Design"] == "method"
