@@ -2,8 +2,9 @@
 performance claim, or why none can (``NotTestable``).
 
 Names come canonical from the extractor (``verifier.aliases``); this module maps them to the
-runtime's vocabulary. What the claim leaves out is taken from the paper's stated setup and listed
-in ``ExperimentSpec.assumed`` so the report can say so.
+runtime's vocabulary. What the claim leaves out is taken from the setup the paper's text states
+(``verifier.empirical.setups``; a labelled hand-written or default setup when the text was not
+read) and listed in ``ExperimentSpec.assumed`` with where it came from, so the report can say so.
 """
 
 from __future__ import annotations
