@@ -169,7 +169,8 @@ def fit_calibration(logits: np.ndarray, gold: list[str]) -> tuple[float, list[fl
 
 
 def train(model, tokenizer, examples: list[tuple], args) -> dict:
-    """One pass (or until the time budget ends) over ``examples`` (claim, evidence, label, source)."""
+    """``args.epochs`` passes (or until the time budget ends) over ``examples`` (claim, evidence,
+    label, source); each pass is shuffled anew."""
     import torch
 
     layers = model.config.num_hidden_layers
@@ -186,14 +187,17 @@ def train(model, tokenizer, examples: list[tuple], args) -> dict:
     opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01)
     rng = random.Random(args.seed)
     # Length buckets: sort chunks of 50 batches by length, then shuffle the batches.
-    order = list(range(len(examples)))
-    rng.shuffle(order)
     chunk = args.batch * 50
     batches = []
-    for s in range(0, len(order), chunk):
-        part = sorted(order[s:s + chunk], key=lambda i: len(examples[i][0]) + len(examples[i][1]))
-        batches += [part[b:b + args.batch] for b in range(0, len(part), args.batch)]
-    rng.shuffle(batches)
+    for _ in range(args.epochs):
+        order = list(range(len(examples)))
+        rng.shuffle(order)
+        this = []
+        for s in range(0, len(order), chunk):
+            part = sorted(order[s:s + chunk], key=lambda i: len(examples[i][0]) + len(examples[i][1]))
+            this += [part[b:b + args.batch] for b in range(0, len(part), args.batch)]
+        rng.shuffle(this)
+        batches += this
     budget = args.minutes * 60.0
     warm = 0.05 * budget
     model.train()
@@ -238,6 +242,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--shared", type=Path, default=default_shared_dir())
     ap.add_argument("--out", type=Path, default=CORE_DIR)
     ap.add_argument("--minutes", type=float, default=40.0, help="wall-time budget of the training loop")
+    ap.add_argument("--epochs", type=int, default=1, help="passes over the data (the budget may end sooner)")
+    ap.add_argument("--cf-repeat", type=int, default=1, help="Climate-FEVER training pairs repeated this often")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--train-layers", type=int, default=3, help="top encoder layers fine-tuned (and shipped)")
@@ -269,7 +275,7 @@ def main(argv: list[str] | None = None) -> dict:
     nli_calib, nli_fit = nli_rows[:600], nli_rows[600:]  # some general NLI in calibration too
     moe_train = [(p.claim, p.evidence, VERDICT_TO_NLI[p.label], "moe") for p in moe_pairs("train")]
     examples = ([(p.claim, p.evidence, VERDICT_TO_NLI[p.label], "climate-fever") for p in cf_fit]
-                + moe_train * MOE_REPEAT + nli_fit)
+                * args.cf_repeat + moe_train * MOE_REPEAT + nli_fit)
     model, tokenizer, _ = build_classifier(base_model_dir())
     record = train(model, tokenizer, examples, args)
     mix = defaultdict(int)
@@ -279,7 +285,8 @@ def main(argv: list[str] | None = None) -> dict:
             "max_length": args.max_length, "quantize": args.quantize, "pooling": args.pooling, "temperature": 1.0,
             "class_bias": [0.0, 0.0, 0.0],
             "trained": {**record, "seed": args.seed, "lr": args.lr, "head_lr": args.head_lr, "batch": args.batch, "threads": args.threads,
-                        "minutes_budget": args.minutes, "mix_available": dict(sorted(mix.items()))}}
+                        "minutes_budget": args.minutes, "epochs": args.epochs, "cf_repeat": args.cf_repeat,
+                        "mix_available": dict(sorted(mix.items()))}}
     save(model, args.out, meta)
 
     core = NLICore.load(args.out, threads=args.threads)
