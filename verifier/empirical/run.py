@@ -21,6 +21,7 @@ from verifier.empirical.backends import Backend, make_backend
 from verifier.empirical.errors import ExperimentError
 from verifier.empirical.measures import ScaleOutcome, judge_scale, label
 from verifier.empirical.scales import REPEATS, Scale
+from verifier.empirical.setups import PaperSetup
 from verifier.empirical.spec import plan_experiment
 from verifier.empirical.types import EmpiricalResult, ExperimentSpec, NotTestable, ScaleVerdict
 from verifier.empirical.verdict import Tolerances
@@ -120,10 +121,11 @@ def run_experiment(spec: ExperimentSpec, backend: Backend, tol: Tolerances = Tol
 
 def check_claim(claim: ExtractedClaim, *, backend: str = "cpu", runtime_dir: str | Path,
                 train_budget_s: float = EMPIRICAL_TRAIN_BUDGET_S, paper_id: str | None = None,
-                tol: Tolerances = Tolerances(), repeats: int = REPEATS) -> EmpiricalResult:
+                tol: Tolerances = Tolerances(), repeats: int = REPEATS,
+                setup: PaperSetup | None = None) -> EmpiricalResult:
     """The empirical verdict of one claim (NOT_TESTABLE without running anything when no
-    experiment of the runtime can test it)."""
-    planned = plan_experiment(claim, paper_id=paper_id)
+    experiment of the runtime can test it); ``setup``: its paper's, read from the paper's text."""
+    planned = plan_experiment(claim, paper_id=paper_id, setup=setup)
     if isinstance(planned, NotTestable):
         return not_testable(planned)
     return run_experiment(planned, make_backend(backend, str(runtime_dir), train_budget_s), tol, repeats)
