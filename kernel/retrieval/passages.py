@@ -101,7 +101,7 @@ def _heading(line: str) -> tuple[str, int, int | None] | None:
     known = re.match(rf"(?:{_KNOWN})\b", name, re.I)
     if not (_NUMBERED_RE.match(stripped) or (known and len(name.split()) <= 3)):
         return None
-    if not known and _WRAPPED_RE.search(name):
+    if _WRAPPED_RE.search(name):
         return None  # "3 The cache holds experts and": a wrapped line of prose, not a title
     num = (match["num"] or "").strip().rstrip(".")
     depth = 2 if re.fullmatch(r"[A-H]", num) else (num.count(".") + 1 if num else 1)
@@ -132,8 +132,10 @@ def sections(text: str) -> list[Section]:
         if found is None:
             continue
         heading, depth, number = found
-        if number is not None and not (number == top + (depth == 1) or (depth == 1 and top == 0 and number <= 2)):
-            continue  # "2 GPUs serve the model" after section 4: a line of prose
+        # "2 GPUs serve the model" after section 4 is a line of prose; a gap of one is allowed
+        # (pypdf can lose a heading into the line before it).
+        if number is not None and not (top < number <= top + 2 if depth == 1 else number == top or not top):
+            continue
         top = int(m.group(0)) if (m := re.match(r"\s*(\d+)", line)) and depth == 1 else top
         out.append(Section(name, kind, start, here))
         own = section_kind(heading)
