@@ -1,14 +1,35 @@
 """reports: the Draft type, drafting from run data, revision on review findings, rendering to
 Markdown, HTML and JSON."""
 
-from reports.drafting import draft
-from reports.errors import ReportError
-from reports.findings import Finding
-from reports.model import ClaimRow, Draft, EmpiricalRow, Figure, Sentence
+import importlib
+
+# Each renderer shares its name with its module, so it is bound here once (they are light): a
+# lazy name would be replaced by the module as soon as anything imported the module.
 from reports.render_html import render_html
 from reports.render_json import render_json
 from reports.render_markdown import render_markdown
-from reports.revision import revise
+
+# name -> module that defines it; imported on first use, so importing the package is cheap
+_EXPORTS = {
+    "draft": "reports.drafting",
+    "ReportError": "reports.errors",
+    "Finding": "reports.findings",
+    "ClaimRow": "reports.model",
+    "Draft": "reports.model",
+    "EmpiricalRow": "reports.model",
+    "Figure": "reports.model",
+    "Sentence": "reports.model",
+    "revise": "reports.revision",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = importlib.import_module(module)
+    return value if module.endswith("." + name) else getattr(value, name)
+
 
 __all__ = [
     "ClaimRow", "Draft", "EmpiricalRow", "Figure", "Finding", "ReportError", "Sentence",

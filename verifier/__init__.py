@@ -11,24 +11,39 @@ Public API::
 Heavy pieces (torch, sentence-transformers) load only when a checker/embedder is built.
 """
 
-from verifier import baseline
-from verifier.aliases import (canonical_dataset, canonical_hardware, canonical_metric, canonical_model,
-                              canonical_system)
-from verifier.errors import BadInputError, ModelUnavailableError, VerifierError
-from verifier.extract import extract_claims
-from verifier.settings import VerifierSettings
-from verifier.types import (Corroboration, EvidenceItem, ExtractedClaim, PassageRef, TextVerdict)
+import importlib
+
+# name -> module that defines it; imported on first use, so importing the package is cheap (the
+# checker and embedders pull in torch and sentence-transformers, the baseline scikit-learn)
+_EXPORTS = {
+    "baseline": "verifier.baseline",
+    "canonical_dataset": "verifier.aliases",
+    "canonical_hardware": "verifier.aliases",
+    "canonical_metric": "verifier.aliases",
+    "canonical_model": "verifier.aliases",
+    "canonical_system": "verifier.aliases",
+    "BadInputError": "verifier.errors",
+    "ModelUnavailableError": "verifier.errors",
+    "VerifierError": "verifier.errors",
+    "extract_claims": "verifier.extract",
+    "VerifierSettings": "verifier.settings",
+    "Corroboration": "verifier.types",
+    "EvidenceItem": "verifier.types",
+    "ExtractedClaim": "verifier.types",
+    "PassageRef": "verifier.types",
+    "TextVerdict": "verifier.types",
+    "TextChecker": "verifier.check",
+    "MiniLMEmbedder": "verifier.embedder",
+    "Embedder": "verifier.embedder",
+}
 
 
 def __getattr__(name: str):
-    # TextChecker / embedders pull in torch; import them on first use only.
-    if name == "TextChecker":
-        from verifier.check import TextChecker
-        return TextChecker
-    if name in ("MiniLMEmbedder", "Embedder"):
-        from verifier import embedder
-        return getattr(embedder, name)
-    raise AttributeError(f"module 'verifier' has no attribute {name!r}")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = importlib.import_module(module)
+    return value if module.endswith("." + name) else getattr(value, name)
 
 
 __all__ = [
