@@ -3,14 +3,15 @@
 A table passage (kind "table") is written by :func:`render` and read back by :func:`parse`::
 
     Table 3: Speed-up over Cache-MoE at two cache sizes.
-    Columns: Model · Cache · Speed-up.
-    Table 3 row 1: Model = Mixtral-8x7B · Cache = 2/8 · Speed-up = 1.99×.
+    Columns: Model; Cache; Speed-up.
+    Table 3 row 1: Model = Mixtral-8x7B; Cache = 2/8; Speed-up = 1.99×.
 
-Each row line keeps its header, so it reads alone (it is the claim's quoted text) and the
-sentence extractor still finds its number. :func:`table_claims` binds each numeric cell under a
+Each row line keeps its header (without a bracketed unit, which is written on the number:
+"Latency = 120.5 ms"), so it reads alone (it is the claim's quoted text) and the sentence
+extractor still finds each number with its metric. :func:`table_claims` binds each numeric cell under a
 metric column to a claim: metric and unit from the column header, names from the row's name
-cells (a model, a system, a GPU, a dataset), baseline and what else the caption names from the
-caption, settings (cache size, batch size) from setting columns and the caption. A cell whose
+cells (a model, a system, a GPU, a dataset) or the column's header ("ExpertFlow (tok/s)"),
+baseline and what else the caption names from the caption, settings (cache size, batch size) from setting columns and the caption. A cell whose
 column names no metric gives no claim: nothing is guessed.
 """
 
@@ -132,6 +133,7 @@ class Column:
     setting: str | None = None
     name_kind: str | None = None
     baseline: str | None = None
+    system: str | None = None  # "ExpertFlow (tok/s)": the column is one system's figures
 
 
 def _header_unit(header: str) -> str | None:
@@ -141,18 +143,22 @@ def _header_unit(header: str) -> str | None:
 def classify(header: str) -> Column:
     """The role of a column from its header text."""
     mentions = find_mentions(header)
+    # "Cache-MoE (tok/s)" names a system, not a cache-size setting
+    plain = "".join(" " if any(m.kind == "system" and m.start <= i < m.end for m in mentions) else ch
+                    for i, ch in enumerate(header))
     metric = next((m.name for m in mentions if m.kind == "metric"), None) or canonical_metric(header)
     unit = _header_unit(header)
-    if metric is None and unit in _UNIT_METRIC and not any(p.search(header) for _, p in SETTING_HEADERS):
+    if metric is None and unit in _UNIT_METRIC and not any(p.search(plain) for _, p in SETTING_HEADERS):
         metric = _UNIT_METRIC[unit]
     if metric == "speedup":
         unit = "×"
     if metric is not None:
         after = re.search(r"\b(?:over|vs\.?|versus|than|relative\s+to)\s+(.+)$", header, re.I)
         base = next((m.name for m in find_mentions(after.group(1)) if m.kind in ("system", "model")), None) if after else None
-        return Column("metric", metric=metric, unit=unit, baseline=base)
+        own = next((m.name for m in mentions if m.kind == "system" and (not after or m.start < after.start())), None)
+        return Column("metric", metric=metric, unit=unit, baseline=base, system=own)
     for key, pat in SETTING_HEADERS:
-        if pat.search(header):
+        if pat.search(plain):
             return Column("setting", setting=key)
     for kind, pat in _NAME_HEADERS.items():
         if pat.search(header):
@@ -196,7 +202,7 @@ def _names(cell: str, column: Column) -> dict[str, str]:
 
 def _caption_fields(caption: str) -> tuple[dict[str, str], dict[str, float | str]]:
     """Names and settings the caption states for every row (baseline after "over", ...)."""
-    from verifier.extract import sentence_facts  # extract imports nothing of this module
+    from verifier.extract import sentence_facts  # local: extract imports this module
 
     fields: dict[str, str] = {}
     for fact in sentence_facts(caption) if caption else []:
@@ -249,7 +255,7 @@ def table_claims(text: str) -> list[ExtractedClaim]:
                 continue
             value, high, unit = read
             baseline = col.baseline or caption_names.get("baseline")
-            system = names.get("system") or caption_names.get("system")
+            system = col.system or names.get("system") or caption_names.get("system")
             if baseline and baseline in (system, names.get("model")) and col.metric == "speedup":
                 continue  # the baseline's own row: a speed-up of 1.00× over itself says nothing
             claims.append(ExtractedClaim(

@@ -71,19 +71,28 @@ def _row_cells(line: str) -> tuple[str, list[str]] | None:
 def _header_cells(header: str, n: int) -> list[str] | None:
     """The header split into a label column and ``n`` value columns, or None when it cannot be.
 
-    Value columns start where a metric or a setting is named ("Policy Throughput (tok/s) Hit
-    rate (%)"); failing that, one word per column."""
-    anchors = sorted({m.start for m in find_mentions(header) if m.kind == "metric"}
-                     | {m.start() for _, p in SETTING_HEADERS for m in p.finditer(header)})
-    anchors = [a for i, a in enumerate(anchors) if not i or header[anchors[i - 1]:a].strip()]
-    merged: list[int] = []
-    for a in anchors:  # "Cache hit rate" is one column, not a setting and a metric
-        if merged and not re.search(r"\)|\s\S+\s", header[merged[-1]:a]) and a - merged[-1] < 8:
-            continue
-        merged.append(a)
+    Value columns start where a metric, a setting or a system is named ("Policy Throughput
+    (tok/s) Hit rate (%)", "Model ExpertFlow (tok/s) Cache-MoE (tok/s)"; a system after
+    "over"/"vs" belongs to the column before it); failing that, after each bracketed unit, or
+    one word per column."""
+    mentions = find_mentions(header)
+    systems = [m for m in mentions if m.kind == "system"
+               and not re.search(r"\b(?:over|vs\.?|versus|than)\s*$", header[:m.start])]
+    # a setting word inside a name is not a column of its own ("Cache hit rate", "Cache-MoE")
+    inside = [(m.start, m.end) for m in mentions if m.kind in ("system", "metric")]
+    merged = sorted({m.start for m in mentions if m.kind == "metric"} | {m.start for m in systems}
+                    | {m.start() for _, p in SETTING_HEADERS for m in p.finditer(header)
+                       if not any(a <= m.start() < b for a, b in inside)})
+    merged = [a for a in merged if header[:a].count("(") <= header[:a].count(")")]  # not "(tokens/s)"
     if len(merged) == n and merged[0] > 0:
         bounds = merged + [len(header)]
         return [header[:merged[0]].strip()] + [header[a:b].strip() for a, b in zip(bounds, bounds[1:])]
+    pieces = [p.strip() for p in re.split(r"(?<=\))\s+", header) if p.strip()]
+    if len(pieces) == n and len(pieces[0].split()) >= 2:  # "Model Latency (ms) Memory (GB)"
+        first, rest = pieces[0].split(None, 1)
+        pieces = [first, rest] + pieces[1:]
+    if len(pieces) == n + 1:
+        return pieces
     words = header.split()
     if len(words) == n + 1:
         return words

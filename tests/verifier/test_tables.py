@@ -90,3 +90,12 @@ def test_a_cell_with_a_spread_keeps_its_value_and_unit():
     text = render(table)
     assert "Throughput = 9.0 tokens/s ±0.2." in text
     assert [(c.value, c.unit) for c in table_claims(text)] == [(4.3, "tokens/s"), (9.0, "tokens/s")]
+
+
+def test_a_column_per_system_gives_each_figure_its_system():
+    table = Table("Table 6", "Decoding throughput of ExpertFlow and Cache-MoE.",
+                  ["Model", "ExpertFlow (tok/s)", "Cache-MoE (tok/s)"],
+                  [["Mixtral-8x7B", "9.0", "4.3"]])
+    claims = table_claims(render(table))
+    assert [(c.system, c.value, c.unit, c.model) for c in claims] == [
+        ("ExpertFlow", 9.0, "tokens/s", "Mixtral-8x7B"), ("Cache-MoE", 4.3, "tokens/s", "Mixtral-8x7B")]

@@ -173,3 +173,18 @@ def test_an_ieee_caption_on_two_lines_above_the_table():
                                            "Columns: Model; Cache; Speed-up."]
     assert [(c.system, c.baseline, c.value) for c in table_claims(table.text)] == [
         ("ExpertFlow", "Cache-MoE", 1.99), ("ExpertFlow", "Cache-MoE", 1.45)]
+
+
+@pytest.mark.parametrize("header, n, cells", [
+    ("Policy Throughput (tok/s) Hit rate (%)", 2, ["Policy", "Throughput (tok/s)", "Hit rate (%)"]),
+    ("Model ExpertFlow (tok/s) Cache-MoE (tok/s)", 2, ["Model", "ExpertFlow (tok/s)", "Cache-MoE (tok/s)"]),
+    ("Model Cache Speed-up over Cache-MoE", 2, ["Model", "Cache", "Speed-up over Cache-MoE"]),
+    ("Policy Cache hit rate (%)", 1, ["Policy", "Cache hit rate (%)"]),
+    ("Model Cache size Batch size Throughput (tokens/s)", 3, ["Model", "Cache size", "Batch size", "Throughput (tokens/s)"]),
+    ("Workload Latency (ms) Memory (GB)", 2, ["Workload", "Latency (ms)", "Memory (GB)"]),
+    ("Some words that say nothing here", 2, None),
+])
+def test_a_pypdf_header_line_is_cut_into_its_columns(header, n, cells):
+    from kernel.retrieval.tables import _header_cells
+
+    assert _header_cells(header, n) == cells
