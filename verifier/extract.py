@@ -388,8 +388,8 @@ def extract_claims(text: str | bytes, *, source_section: str | None = None,
     text = ensure_text(text)
     if not text.strip() or (source_section and _SKIP_SECTIONS.search(source_section)):
         return []
-    if (rows := table_claims(text)) or parse_table(text) is not None:
-        return rows
+    if parse_table(text) is not None:  # a table passage: its rows, never its prose reading
+        return table_claims(text)
     related = section_kind == "related_work" or bool(source_section and _RELATED.search(source_section))
     claims: list[ExtractedClaim] = []
     for (s, e), facts in passage_facts(text):
