@@ -54,9 +54,11 @@ def fmt(x: float | int | None, unit: str | None = None) -> str:
     return f"{s}{unit}" if unit in ("×", "x", "%") else f"{s} {unit}"
 
 
-_ARXIV_ID = re.compile(r"\b\d{4}\.\d{4,5}(?:v\d+)?\b|\b[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?\b")
+_ARXIV_ID = re.compile(r"\b\d{4}\.\d{4,5}(?:v\d+)?\b|\b[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?\b"
+                       r"|\blocal:[0-9a-f]{6,}\b")  # a paper added from a file: local:<sha256 prefix>
 
 
 def numbers_in(text: str) -> list[str]:
-    """The numbers a reader sees in `text`, as written (arXiv ids are names, not numbers)."""
+    """The numbers a reader sees in `text`, as written (paper ids, arXiv or local, are names, not
+    numbers)."""
     return NUMBER.findall(_ARXIV_ID.sub(" ", text))

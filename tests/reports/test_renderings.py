@@ -96,3 +96,10 @@ def test_html_embeds_plots_inline_or_from_cdn():
 def test_bad_plotlyjs_option_names_the_valid_ones():
     with pytest.raises(reports.ReportError, match="inline"):
         reports.render_html(reports.draft(sample_run(0)), plotlyjs="web")
+
+
+def test_paper_ids_are_names_not_numbers():
+    """A paper added from a file (local:<hash>) or an arXiv id never counts as a figure, so the
+    tribunal's number checks do not flag the citation of a person's own paper."""
+    text = "SwiftExpert (local:17af149420c4) is 6.0x faster than LRU [2410.17954v2; hep-th/9901001]."
+    assert numbers_in(text) == ["6.0"]
