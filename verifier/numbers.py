@@ -67,7 +67,9 @@ _NOT_A_VALUE_BEFORE = re.compile(
 # An integer setting is not followed by more digits or by a unit ("cache is 2.12×" is a result).
 _INT_END = r"(?![\d.,]?\d)(?!\s?(?:%|x\b|×|gb|times|ms\b))"
 _SETTINGS = [
-    ("cache_size", re.compile(rf"cache(?:\s+(?:size|capacity|budget))?(?:\s+(?:of|=|is|:|holds|stores|keeps|with))?(?:\s+only)?\s+(?P<v>\d+){_INT_END}"
+    ("cache_size", re.compile(rf"(?P<v5>\d+)\s+(?:out\s+)?of\s+\d+\s+experts?(?:\s+per\s+layer)?\s+(?:are\s+)?"
+                              rf"(?:cached|in\s+(?:the\s+)?(?:GPU\s+)?cache)|"
+                              rf"cache(?:\s+(?:size|capacity|budget))?(?:\s+(?:of|=|is|:|holds|stores|keeps|with))?(?:\s+only)?\s+(?P<v>\d+){_INT_END}"
                               rf"|(?P<v2>{_NUM})[- ]experts?(?:\s+per\s+layer)?\s+cache|"
                               rf"(?P<v4>{_NUM})\s+cached\s+experts?|(?P<v3>{_NUM})\s+(?:cached\s+)?experts?\s+(?:per\s+layer\s+)?(?:in\s+(?:the\s+)?)?cache",
                               re.IGNORECASE)),
@@ -115,7 +117,7 @@ def find_settings(text: str) -> list[SettingMention]:
     out = []
     for key, pat in _SETTINGS:
         for m in pat.finditer(text):
-            raw = next(g for g in (m.groupdict().get(n) for n in ("v", "v2", "v3", "v4")) if g)
+            raw = next(g for g in (m.groupdict().get(n) for n in ("v", "v2", "v3", "v4", "v5")) if g)
             out.append(SettingMention(key, _to_float(raw), m.start(), m.end()))
     return out
 

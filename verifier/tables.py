@@ -208,6 +208,8 @@ def _caption_fields(caption: str) -> tuple[dict[str, str], dict[str, float | str
     for fact in sentence_facts(caption) if caption else []:
         for k, v in fact.fields.items():
             fields.setdefault(k, v)
+    if fields.get("system") and fields.get("system") == fields.get("baseline"):
+        del fields["system"]  # "speed-up over Cache-MoE (LRU)": one name, and it is the baseline
     return fields, {s.key: s.value for s in find_settings(caption)}
 
 

@@ -99,3 +99,20 @@ def test_a_column_per_system_gives_each_figure_its_system():
     claims = table_claims(render(table))
     assert [(c.system, c.value, c.unit, c.model) for c in claims] == [
         ("ExpertFlow", 9.0, "tokens/s", "Mixtral-8x7B"), ("Cache-MoE", 4.3, "tokens/s", "Mixtral-8x7B")]
+
+
+def test_a_caption_naming_only_the_baseline_leaves_the_system_open():
+    """"Speed-up over Cache-MoE (LRU) with 2 of 8 experts cached": Cache-MoE is the baseline, not
+    the system (else every row would be the baseline's own and be dropped), and the cache holds
+    2 experts, not 8."""
+    from verifier.numbers import find_settings
+    from verifier.tables import table_claims
+
+    text = ("Table 2: Decoding throughput speedup over Cache-MoE (LRU) with 2 of 8 experts cached.\n"
+            "Columns: Model; Cache; Speedup.\n"
+            "Table 2 row 1: Model = Mixtral-8x7B; Cache = 2/8; Speedup = 6.00x.\n"
+            "Table 2 row 2: Model = Qwen1.5-MoE; Cache = 16/60; Speedup = 4.50x.")
+    claims = table_claims(text)
+    assert [(c.system, c.baseline, c.value, c.model) for c in claims] == [
+        (None, "Cache-MoE", 6.0, "Mixtral-8x7B"), (None, "Cache-MoE", 4.5, "Qwen1.5-MoE-A2.7B")]
+    assert [s.value for s in find_settings("with 2 of 8 experts cached")] == [2.0]
