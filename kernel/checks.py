@@ -59,8 +59,10 @@ class EmpiricalSummary:
 
 
 def candidate(claim: Claim) -> bool:
-    """Whether a claim gets an EmpiricalCheck row at all."""
-    return claim.kind == "quantitative" and (claim.metric in PERFORMANCE_METRICS | QUALITY_METRICS)
+    """Whether a claim gets an EmpiricalCheck row at all: a performance or quality figure, or a
+    comparison without one ("on-demand loading is faster than LRU caching": an ordering)."""
+    return (claim.kind in ("quantitative", "comparison")
+            and claim.metric in PERFORMANCE_METRICS | QUALITY_METRICS)
 
 
 def _as_extracted(claim: Claim):

@@ -218,3 +218,15 @@ def test_rerun_also_runs_the_experiments_measured_for_the_question(tmp_path):
     rows = rerun_checks(settings, run_id)
     again = [r for r in rows if r.id in asked]
     assert len(again) == len(asked) and all(r.status == CheckStatus.DONE and r.attempts == 1 for r in again)
+
+
+def test_a_comparison_without_a_number_is_planned_as_an_ordering(tmp_path):
+    """"On-demand loading is faster than LRU caching" states no figure but an order the runtime
+    can measure: it gets an experiment (an ordering), not "no experiment maps to this claim"."""
+    settings = settings_for(tmp_path)
+    run_id = stored_run(settings, ("On-demand loading is faster than LRU caching in every setting we tried.",))
+    items = plan_checks(settings, make_engine(settings.db_url), run_id)
+    assert len(items) == 1
+    spec = items[0][1]
+    assert spec["claimed"]["quantity"] == "ordering" and spec["policy"] == "on-demand"
+    assert spec["compared"] == ["lru"]
