@@ -200,11 +200,21 @@ def empirical_line(claim: ClaimData, run: RunData) -> str:
 
 
 def mentions(text: str, name: str | None) -> bool:
-    """Whether `text` names `name` (case and punctuation insensitive)."""
-    if not name:
+    """Whether `text` names `name` (case and punctuation insensitive) as whole words: "TPU" is
+    named by "TPU v5e" or "TPUs", not by "output"; "Mixtral-8x7B" by "Mixtral 8x7B"."""
+    target = re.sub(r"[^a-z0-9]+", "", (name or "").lower())
+    if not target:
         return True
-    squash = lambda s: re.sub(r"[^a-z0-9]+", "", s.lower())  # noqa: E731
-    return squash(name) in squash(text)
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    for i in range(len(words)):
+        joined = ""
+        for w in words[i:]:
+            joined += w
+            if len(joined) >= len(target):
+                break
+        if joined in (target, target + "s"):
+            return True
+    return False
 
 
 def source_numbers(token: str, run: RunData) -> list[float] | None:

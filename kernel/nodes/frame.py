@@ -126,8 +126,12 @@ def frame_question(question: str) -> list[dict[str, Any]]:
     for name in seen_metrics:
         if name in RUNTIME_METRICS:
             out.append(_facet("metric", name, [name], [LITERATURE, EXPERIMENT]))
-        else:
+        elif name in QUALITY_METRICS:
             out.append(_facet("metric", name, [name], [LITERATURE], QUALITY.format(what="metric")))
+        else:  # energy, cost, ...: a serving figure the runtime does not measure
+            out.append(_facet("metric", name, [name], [LITERATURE],
+                              f"the runtime does not measure {name}; it measures "
+                              f"{', '.join(RUNTIME_METRICS)}"))
     for name, pat in QUALITY_METRICS.items():
         if name not in seen_metrics and re.search(pat, question, re.I):
             out.append(_facet("metric", name, [name], [LITERATURE], QUALITY.format(what="metric")))

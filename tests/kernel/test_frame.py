@@ -54,3 +54,13 @@ def test_the_plan_covers_the_named_facets():
                        [("system", "ExpertFlow"), ("model", "Qwen2-VL-MoE"), ("dataset", "POPE")])
     assert any("Qwen2-VL-MoE" in q and "POPE" in q for q in plan.queries)
     assert {"ExpertFlow", "Qwen2-VL-MoE", "POPE"} <= set(plan.key_terms)
+
+
+def test_a_serving_metric_the_runtime_does_not_measure_is_not_called_model_quality():
+    """Energy per token is a serving figure, not what the model answers: its facet says the runtime
+    does not measure it, and the TPU facet is a hardware facet without a profile."""
+    facets = {f["text"]: f for f in frame_question(
+        "What is the energy per generated token of Mixture-of-Experts inference on Google TPU v5e pods?")}
+    assert "does not measure energy" in facets["energy"]["reason"]
+    assert "model-quality" not in facets["energy"]["reason"]
+    assert facets["TPU"]["kind"] == "hardware" and "no TPU profile" in facets["TPU"]["reason"]

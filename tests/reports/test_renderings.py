@@ -103,3 +103,12 @@ def test_paper_ids_are_names_not_numbers():
     tribunal's number checks do not flag the citation of a person's own paper."""
     text = "SwiftExpert (local:17af149420c4) is 6.0x faster than LRU [2410.17954v2; hep-th/9901001]."
     assert numbers_in(text) == ["6.0"]
+
+
+def test_a_name_is_mentioned_as_whole_words_only():
+    """"TPU" is not named by "output"; "Mixtral-8x7B" is by "Mixtral 8x7B"; a plural counts."""
+    from reports.evidence import mentions
+
+    assert not mentions("time per output token (TPOT)", "TPU")
+    assert mentions("on Google TPU v5e pods", "TPU") and mentions("eight TPUs", "TPU")
+    assert mentions("the Mixtral 8x7B model", "Mixtral-8x7B") and mentions("LRU-based caches", "LRU")
