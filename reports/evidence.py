@@ -196,6 +196,12 @@ def empirical_line(claim: ClaimData, run: RunData) -> str:
     emp = claim.empirical
     assert emp is not None
     metric, claimed, measured, unit = measured_pair(emp, claim)
+    if claimed is None and metric == "ordering":  # "X is faster than Y": no figure to compare
+        pairs = comparisons(emp)
+        label = pairs[0].get("label", "ratio") if pairs else "ratio"
+        said = emp.claimed.get("as_written") or "an order"
+        return (f"{emp.verdict}: claimed an ordering (“{said}”), measured {label} "
+                f"{fmt(measured, pairs[0].get('unit', '') if pairs else '')}")
     return f"{emp.verdict}: {metric} claimed {fmt(claimed, unit)}, measured {fmt(measured, unit)}"
 
 

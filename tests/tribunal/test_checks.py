@@ -55,3 +55,24 @@ def test_a_facet_answered_only_on_its_authors_word_keeps_the_panel_under_nine():
             cap, why = answer_cap(d, run)
             assert cap <= PARTIAL_CAP and why
     assert seen, "no sample run has a facet answered only on its authors' word"
+
+
+def test_an_ordering_check_without_figures_is_confirmed_and_reads_as_an_ordering():
+    """"On-demand loading is faster than Cache-MoE" claims no figure: the validator confirms the
+    check's row (nothing claimed on either side, the same measured ratio) instead of calling it a
+    mismatch, and the claims table says what was claimed."""
+    from reports import evidence as ev
+    from tribunal.rubric import validator_findings
+
+    run = sample_run(0)
+    claim = run.claims[2]  # the Pre-gated MoE comparison, re-stated as a bare ordering
+    claim.value, claim.unit = None, None
+    emp = claim.empirical
+    emp.claimed = {"quantity": "ordering", "value": None, "unit": "", "rank": "fastest",
+                   "as_written": "faster than"}
+    emp.measurements["comparisons"][0]["claimed"] = None
+    d = reports.draft(run)
+    found = [f for f in validator_findings(d, run) if f.check_id == emp.id]
+    assert found and all(f.kind == fk.CONFIRMED for f in found), found
+    line = ev.empirical_line(claim, run)
+    assert "claimed an ordering (“faster than”)" in line and "1.2" in line
