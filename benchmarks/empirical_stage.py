@@ -54,9 +54,9 @@ def main() -> None:
     ap.add_argument("--claims", type=int, default=len(CLAIMS), help="how many of the ten claims")
     args = ap.parse_args()
 
+    from kernel import crud
     from kernel.checks import run_empirical
     from kernel.db import make_engine, session_scope
-    from kernel import crud
     from kernel.models import Claim, Paper, Passage, Run
     from kernel.settings import Settings, default_home
     from verifier.extract import extract_claims

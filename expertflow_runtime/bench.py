@@ -30,8 +30,8 @@ import torch
 from expertflow_runtime import corpus
 from expertflow_runtime.engine import Engine
 from expertflow_runtime.errors import BudgetError, RuntimeInputError
-from expertflow_runtime.links import measure_h2d_bandwidth
 from expertflow_runtime.expertflow_engine import generate_grouped
+from expertflow_runtime.links import measure_h2d_bandwidth
 from expertflow_runtime.policies import _REGISTRY, NON_PREDICTIVE, make_policy, policy_names
 from expertflow_runtime.presets import ModelPreset, from_name
 from expertflow_runtime.training import checkpoint_dir, require_checkpoint

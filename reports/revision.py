@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from reports import drafting
-from reports.answer import answer, answer_abstract
 from reports import evidence as ev
 from reports import findings as fk
+from reports.answer import answer, answer_abstract
 from reports.model import Draft, Sentence
 from reports.refs import check, claim
 from reports.run_data import ClaimData, RunData

@@ -16,7 +16,6 @@ from tribunal.rubric import ROLE_RUBRIC, answer_cap, skeptic, validator
 from tribunal.schema import ROLES, PanelResult
 from tribunal.settings import tribunal_section
 
-
 # The skeptic weighs most: a draft is only as good as its worst statement; the validator's share
 # is smallest because it only looks at what the draft presents as holding.
 WEIGHTS = {"skeptic": 0.4, "validator": 0.25, "synthesizer": 0.35}

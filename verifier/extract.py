@@ -17,7 +17,8 @@ from verifier.aliases import Mention, canonical_model, find_mentions
 from verifier.errors import BadInputError
 from verifier.numbers import RESULT_UNITS, Quantity, find_quantities, find_settings
 from verifier.sentences import split_sentences
-from verifier.tables import parse as parse_table, table_claims
+from verifier.tables import parse as parse_table
+from verifier.tables import table_claims
 from verifier.types import ExtractedClaim
 
 FIELDS = ("system", "baseline", "model", "hardware", "dataset", "metric")

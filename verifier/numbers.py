@@ -74,7 +74,7 @@ _SETTINGS = [
                               rf"(?P<v4>{_NUM})\s+cached\s+experts?|(?P<v3>{_NUM})\s+(?:cached\s+)?experts?\s+(?:per\s+layer\s+)?(?:in\s+(?:the\s+)?)?cache",
                               re.IGNORECASE)),
     ("batch_size", re.compile(rf"batch(?:\s+size)?(?:\s+(?:of|=|is|:))?\s+(?P<v>\d+){_INT_END}", re.IGNORECASE)),
-    ("top_k", re.compile(rf"top[- ]?(?P<v>\d+)\b|k\s?=\s?(?P<v2>\d+)", re.IGNORECASE)),
+    ("top_k", re.compile(r"top[- ]?(?P<v>\d+)\b|k\s?=\s?(?P<v2>\d+)", re.IGNORECASE)),
 ]
 
 

@@ -6,7 +6,6 @@ No environment reading here: the root pydantic-settings object does that.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -40,8 +40,16 @@ from pathlib import Path
 import numpy as np
 
 from verifier.datasets import climate_fever_pairs, default_shared_dir, moe_pairs
-from verifier.nli import (CORE_DIR, META_FILE, NLI_LABELS, TRAINED_FILE, NLICore, base_model_dir, build_classifier,
-                          pair_logits)
+from verifier.nli import (
+    CORE_DIR,
+    META_FILE,
+    NLI_LABELS,
+    TRAINED_FILE,
+    NLICore,
+    base_model_dir,
+    build_classifier,
+    pair_logits,
+)
 
 VERDICT_TO_NLI = {"SUPPORTED": "entailment", "CONTRADICTED": "contradiction", "UNVERIFIED": "neutral"}
 # Held-out parts of data/nli: never trained on, measured at the end.

@@ -11,10 +11,10 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from kernel import crud
+from kernel.clients import text_checker
 from kernel.context import StageContext
 from kernel.db import retry_locked, session_scope
 from kernel.models import Passage, TextCheck
-from kernel.clients import text_checker
 from kernel.state import RunState
 from verifier import ExtractedClaim, PassageRef
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from reports.model import ReviewEntry
 import tribunal as panel
 from kernel import crud
 from kernel.context import StageContext
@@ -20,6 +19,7 @@ from kernel.db import retry_locked, session_scope
 from kernel.errors import SovereignError
 from kernel.nodes.draft import store, stored_draft
 from kernel.state import RunState
+from reports.model import ReviewEntry
 
 
 def decide(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:

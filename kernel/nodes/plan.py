@@ -12,8 +12,8 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from kernel.context import StageContext
 from kernel import crud
+from kernel.context import StageContext
 from kernel.db import session_scope
 from kernel.retrieval.planning import plan_queries, with_facets
 from kernel.retrieval.planning_llm import PlannerUnavailable, llm_plan

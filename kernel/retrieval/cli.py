@@ -13,8 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from kernel.errors import SovereignError
@@ -136,14 +135,13 @@ def search(
     """Search every stored paper (imported corpora and the arXiv cache), hybrid-ranked."""
     from sqlmodel import Session, col, select
 
+    from kernel.errors import NoSourcesError
     from kernel.models import Paper
+    from kernel.retrieval import has_local_papers
     from kernel.retrieval.embedders import make_embedder
     from kernel.retrieval.fusion import hybrid_rank
     from kernel.retrieval.planning import plan_queries, system_names
     from kernel.retrieval.vector_cache import VectorCache
-
-    from kernel.errors import NoSourcesError
-    from kernel.retrieval import has_local_papers
 
     try:
         settings, engine = _engine()

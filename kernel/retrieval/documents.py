@@ -116,7 +116,7 @@ def _pdf(data: bytes) -> tuple[str, str, dict[str, str]]:
             pages = [(page.extract_text() or "").strip() for page in reader.pages]
         except FileNotDecryptedError as exc:
             raise UnreadableFile(
-                f"encrypted PDF (it needs a password); decrypt it first, e.g. "
+                "encrypted PDF (it needs a password); decrypt it first, e.g. "
                 "`qpdf --decrypt --password=PASSWORD in.pdf out.pdf`, and add the decrypted copy"
             ) from exc
         except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text as sql
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from kernel.db import retry_locked, session_scope

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from kernel.db import session_scope
-from kernel.models import Passage, PaperSetupRow, utcnow
+from kernel.models import PaperSetupRow, Passage, utcnow
 from verifier.paper_setup import OWN_SYSTEM_SECTIONS, SETUP_SECTIONS, SetupSource, read_setup
 
 

@@ -6,8 +6,8 @@ import pytest
 
 import reports
 from reports.run_data import ReviewData
-from tribunal import DecideSettings, PanelResult, decide, review_draft
 from tests.reports.sample_runs import sample_run
+from tribunal import DecideSettings, PanelResult, decide, review_draft
 
 
 def _panel(score: float, findings: list[dict] | None = None) -> PanelResult:

@@ -2,10 +2,10 @@
 skeptic's findings name the planted claim."""
 
 import pytest
-from tests.tribunal.planting import altered_measurement, contradicted_as_supported, dropped_baseline
-from tests.reports.sample_runs import sample_run
 
 import reports
+from tests.reports.sample_runs import sample_run
+from tests.tribunal.planting import altered_measurement, contradicted_as_supported, dropped_baseline
 from tribunal import review_draft
 
 PAIRS = [

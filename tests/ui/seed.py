@@ -17,6 +17,8 @@ class Seeded:
 def seed_run(status: str = "waiting_owner", question: str = "How does ExpertFlow cache experts?") -> Seeded:
     """One run with two papers, two claims (SUPPORTED, UNVERIFIED), an empirical check, three
     reviews and a draft — the rows the pipeline would have written."""
+    from sqlmodel import select
+
     from kernel.db import make_engine, session_scope
     from kernel.models import (
         Claim,
@@ -30,7 +32,6 @@ def seed_run(status: str = "waiting_owner", question: str = "How does ExpertFlow
         TextCheck,
     )
     from kernel.settings import Settings
-    from sqlmodel import select
 
     settings = Settings()
     settings.ensure_home()

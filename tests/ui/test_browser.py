@@ -203,9 +203,10 @@ def test_ask_close_reopen_read_sign_in_and_approve(served, shots):
     page.get_by_text("approve recorded by ada").wait_for(timeout=120_000)
     assert _run_row(home, run_id).status == "approved"
 
+    from sqlmodel import select
+
     from kernel.db import make_engine, session_scope
     from kernel.models import Decision
-    from sqlmodel import select
 
     with session_scope(make_engine(f"sqlite:///{home / 'sovereign.sqlite'}")) as s:
         decision = s.exec(select(Decision).where(Decision.run_id == run_id)).one()

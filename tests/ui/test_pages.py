@@ -299,10 +299,11 @@ def test_a_failed_run_shows_its_error_and_offers_a_retry(app, sovereign_home):
 
 
 def test_report_page_opens_on_the_answer_with_its_facets_and_gaps(app, seeded):
+    from sqlmodel import select
+
     from kernel.db import make_engine, session_scope
     from kernel.models import Facet, ReportVersion
     from kernel.settings import Settings
-    from sqlmodel import select
 
     with session_scope(make_engine(Settings().db_url)) as s:
         pope = Facet(run_id=seeded.run_id, ordinal=1, kind="dataset", text="POPE", terms=["POPE"],

@@ -97,6 +97,7 @@ def test_mean_pooling_ignores_padding(core):
     """The mean-pooled head averages only real tokens: a short pair padded beside a long one
     gets the logits it gets alone, and they differ from the first-token head's."""
     import torch
+
     from verifier.nli import pair_logits
     short = ("Experts are chosen per token.", "Each token picks its experts.")
     long = ("The router scores every expert for every token and keeps the two best scores, "

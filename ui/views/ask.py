@@ -10,8 +10,8 @@ import streamlit as st
 
 from kernel.errors import SovereignError
 from ui import access, backend, worker
-from ui.run_progress import live_progress
 from ui.corpus_import import import_files
+from ui.run_progress import live_progress
 
 st.title("Ask a research question")
 st.caption(

@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 
 from verifier.aliases import find_mentions
+from verifier.empirical.types import Claimed
 from verifier.numbers import Quantity, find_quantities, find_settings
 from verifier.types import ExtractedClaim
-from verifier.empirical.types import Claimed
 
 SPEED_METRICS = {"throughput", "speedup", "latency"}
 _MEM_SCALE = {"GB": 1.0, "GIB": 1.0737, "MB": 1e-3, "MIB": 1.0486e-3, "TB": 1e3}

@@ -14,8 +14,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from expertflow_runtime.presets import from_name
-from verifier.empirical.scales import GROUPS, MAX_CPU_BATCH, NEW_TOKENS, PROMPT_LEN, Backend, Scale, \
-    alternating, scaled_budget
+from verifier.empirical.scales import (
+    GROUPS,
+    MAX_CPU_BATCH,
+    NEW_TOKENS,
+    PROMPT_LEN,
+    Backend,
+    Scale,
+    alternating,
+    scaled_budget,
+)
 from verifier.empirical.types import ExperimentSpec
 
 # Real routes recorded from full-size models (../shared beside the repository), used as their

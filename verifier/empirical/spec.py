@@ -10,8 +10,9 @@ read) and listed in ``ExperimentSpec.assumed`` with where it came from, so the r
 from __future__ import annotations
 
 from expertflow_runtime.presets import from_name as preset_from_name
-from verifier.aliases import find_mentions, canonical_hardware, canonical_model, canonical_system
-from verifier.types import ExtractedClaim
+from verifier.aliases import canonical_hardware, canonical_model, canonical_system, find_mentions
+from verifier.empirical.memory import all_resident_gb, saving_at_budget
+from verifier.empirical.ordering import read_ordering
 from verifier.empirical.reading import (
     SPEED_METRICS,
     Unreadable,
@@ -19,11 +20,16 @@ from verifier.empirical.reading import (
     read_memory,
     read_speedup,
 )
-from verifier.empirical.memory import all_resident_gb, saving_at_budget
-from verifier.empirical.ordering import read_ordering
-from verifier.empirical.setups import (HAND_WRITTEN, HARDWARE_PROFILES, PaperSetup, hand_written, setup_from_text,
-                                      versionless)
+from verifier.empirical.setups import (
+    HAND_WRITTEN,
+    HARDWARE_PROFILES,
+    PaperSetup,
+    hand_written,
+    setup_from_text,
+    versionless,
+)
 from verifier.empirical.types import Claimed, ExperimentSpec, NotTestable
+from verifier.types import ExtractedClaim
 
 # Canonical system name -> runtime policy. "static cache" and "All-In-GPU" are not in the alias
 # tables (papers rarely name them as systems), so their common spellings are listed here.

@@ -356,6 +356,8 @@ def test_ask_offline_with_papers_reads_them_in_full_and_says_so(tmp_path):
     paper_pdf(folder / "broken.pdf", password="pw")
     home = tmp_path / "home"
     corpus = snapshot(tmp_path / "meta.jsonl", [EXPERTFLOW, *OTHERS])
+    added = sovereign(home, "corpus", "add", str(folder))  # the person's folder, added first
+    assert added.returncode == 0 and "1 added" in added.stdout and "1 skipped" in added.stdout, added
     done = sovereign(home, "ask", "How does CacheFlow's predictive expert caching compare to an LRU "
                      "expert cache for MoE inference?", "--offline", "--corpus", str(corpus),
                      "--papers", str(folder), "--no-empirical", "--json")
@@ -371,6 +373,21 @@ def test_ask_offline_with_papers_reads_them_in_full_and_says_so(tmp_path):
         n_full = s.exec(select(func.count()).select_from(Passage).where(
             Passage.paper_id == pid, Passage.kind == "fulltext")).one()
     assert pid in ids and n_full >= 2
+    from kernel.models import Claim, PaperSetupRow
+
+    with Session(eng) as s:  # read by section and table, its setup stored with its passage
+        kinds = set(s.exec(select(Passage.section_kind).where(Passage.paper_id == pid)).all())
+        table = s.exec(select(Passage).where(Passage.paper_id == pid, Passage.kind == "table")).one()
+        rows = s.exec(select(Claim).where(Claim.run_id == summary["run_id"],
+                                          Claim.passage_id == table.id)).all()
+        setup = s.get(PaperSetupRow, pid)
+    assert {"abstract", "introduction", "evaluation"} <= kinds
+    assert "CacheFlow" in table.text and "88.5" in table.text
+    facts = {(c.system, c.metric, c.value) for c in rows}
+    assert ("CacheFlow", "throughput", 9.0) in facts and ("CacheFlow", "hit_rate", 88.5) in facts
+    assert setup is not None and setup.fields["hardware"]["value"] == "A100"
+    assert setup.fields["batch_size"]["value"] == 8 and setup.fields["cache_size"]["value"] == 16
+    assert "PCIe 4.0" in setup.fields["interconnect"]["value"] and setup.fields["batch_size"]["passage_id"]
     report = Path(summary["report"]).read_text()
     method = report[report.index("## Methodology"):].split("\n## ", 1)[0]
     full = re.search(r"Read in full text: (.*?)\. \[", method)[1]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-
 from sqlmodel import Session, select
 
 from kernel.checks import plan_checks

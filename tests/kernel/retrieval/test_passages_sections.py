@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sqlalchemy import create_engine, inspect, text as sql
+from sqlalchemy import create_engine, inspect
+from sqlalchemy import text as sql
 
 from kernel.db import create_schema
 from kernel.retrieval.passages import section_kind, sections, split_fulltext

@@ -34,11 +34,12 @@ def test_import_and_phrase_search_on_postgres():
 
 
 def test_added_papers_on_postgres_keep_their_hash_through_a_metadata_import(tmp_path):
+    from sqlmodel import Session
+
     from kernel.db import make_engine
     from kernel.models import Paper
     from kernel.retrieval.fulltext import FulltextStore
     from kernel.retrieval.local_papers import add_papers
-    from sqlmodel import Session
 
     from .paper_pdfs import paper_pdf
 

@@ -16,7 +16,6 @@ from verifier.empirical import check_claim
 from verifier.empirical.backends import make_backend
 from verifier.extract import extract_claims
 
-
 BUDGET = 40.0  # training budget; unused here (the model is assembled by the fixture)
 
 
