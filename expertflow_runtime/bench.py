@@ -32,7 +32,7 @@ from expertflow_runtime.engine import Engine
 from expertflow_runtime.errors import BudgetError, RuntimeInputError
 from expertflow_runtime.expertflow_engine import generate_grouped
 from expertflow_runtime.links import measure_h2d_bandwidth
-from expertflow_runtime.policies import _REGISTRY, NON_PREDICTIVE, make_policy, policy_names
+from expertflow_runtime.policies import NON_PREDICTIVE, make_policy, policy_factory, policy_names
 from expertflow_runtime.presets import ModelPreset, from_name
 from expertflow_runtime.training import checkpoint_dir, require_checkpoint
 
@@ -64,7 +64,7 @@ def parse_budget(budget: str | int, preset: ModelPreset, moe_layers: int) -> int
 
 def _policy_kwargs(name: str, available: dict) -> dict:
     """The subset of ``available`` the policy's factory accepts (all of it for **kwargs)."""
-    params = inspect.signature(_REGISTRY[name]).parameters
+    params = inspect.signature(policy_factory(name)).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return dict(available)
     return {k: v for k, v in available.items() if k in params}

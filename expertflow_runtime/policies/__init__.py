@@ -1,8 +1,8 @@
 """Caching policies and their registry.
 
 ``make_policy(name, **kw)`` builds a policy by name. Policy modules register themselves with
-``@register_policy("name")``; the registry imports them lazily on first use, so a module that is
-not there yet (``policies/expertflow.py``, added on top of this engine) does not break the others.
+``@register_policy("name")``; the registry imports them lazily on first use, so a listed module
+that is absent from an installation does not break the others.
 To add policies: create a module in this package, decorate the factories, and list the module in
 ``_POLICY_MODULES``.
 """
@@ -57,13 +57,19 @@ def policy_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def make_policy(name: str, **kw) -> Policy:
-    """A fresh policy called ``name``; UnknownNameError lists the registered names."""
+def policy_factory(name: str) -> Callable[..., Policy]:
+    """The registered factory of ``name`` (to read its keyword arguments); UnknownNameError lists
+    the registered names."""
     _load_modules()
     if name not in _REGISTRY:
         raise UnknownNameError("policy", name, list(_REGISTRY))
-    return _REGISTRY[name](**kw)
+    return _REGISTRY[name]
 
 
-__all__ = ["BASELINES", "NON_PREDICTIVE", "REFERENCES", "BasePolicy", "Policy", "make_policy", "plan_waves", "policy_names",
-           "prefetch_into_layer", "register_policy"]
+def make_policy(name: str, **kw) -> Policy:
+    """A fresh policy called ``name``; UnknownNameError lists the registered names."""
+    return policy_factory(name)(**kw)
+
+
+__all__ = ["BASELINES", "NON_PREDICTIVE", "REFERENCES", "BasePolicy", "Policy", "make_policy", "plan_waves",
+           "policy_factory", "policy_names", "prefetch_into_layer", "register_policy"]

@@ -1,5 +1,7 @@
 """Baseline policies on their own: pure plans that respect the per-layer budget."""
 
+import inspect
+
 import pytest
 
 from expertflow_runtime.errors import RuntimeInputError, UnknownNameError
@@ -12,7 +14,7 @@ from expertflow_runtime.plan import (
     OpKind,
     Plan,
 )
-from expertflow_runtime.policies import BASELINES, make_policy, plan_waves, policy_names
+from expertflow_runtime.policies import BASELINES, make_policy, plan_waves, policy_factory, policy_names
 
 L, E = 2, 8
 
@@ -39,6 +41,9 @@ def test_registry_lists_baselines_and_rejects_unknown_names():
     assert set(BASELINES) <= set(policy_names())
     with pytest.raises(UnknownNameError, match="valid: .*lru"):
         make_policy("no-such-policy")
+    with pytest.raises(UnknownNameError, match="valid: .*lru"):
+        policy_factory("no-such-policy")
+    assert "popularity" in inspect.signature(policy_factory("static")).parameters
 
 
 def test_waves_stream_a_large_union_through_a_small_budget():
