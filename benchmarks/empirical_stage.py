@@ -20,10 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# ExpertFlow (arXiv 2410.17954), as summarised in the project's issue 6: one A40, PCIe 4.0.
+# ExpertFlow (arXiv 2410.17954), as its paper states them: one A40, PCIe 4.0.
 CLAIMS = (
     "ExpertFlow achieves 1.99× higher throughput than Cache-MoE on Mixtral-8×7B.",
-    "ExpertFlow reaches an expert hit rate of 85.91% versus 58.37% for LRU on Switch-32 with cache size 16 and batch size 16.",
+    "ExpertFlow reaches an expert hit rate of 85.91% versus 58.37% for LRU on Switch-32 "
+    "with cache size 16 and batch size 16.",
     "ExpertFlow reduces GPU memory by up to 93.72% on Mixtral-8x7B.",
     "ExpertFlow reduces peak GPU memory of Qwen1.5-MoE from 35.21 GB to 6.52 GB.",
     "ExpertFlow achieves 2.12× higher throughput than Cache-MoE on Qwen1.5-MoE.",
@@ -106,7 +107,8 @@ def main() -> None:
         "stage_seconds": round(total, 1),
         # CPU time is what a busy machine does not inflate (much): this process's measurements and
         # the training processes' work, apart
-        "cpu_seconds": {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_after}, "cold": bool(trained_now), "trained_during_run": trained_now,
+        "cpu_seconds": {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_after},
+        "cold": bool(trained_now), "trained_during_run": trained_now,
         "train_budget_s": settings.empirical.train_budget_s, "verdicts": summary.verdicts,
         "failed": summary.failed, "load_average_before_after": [load_before, list(os.getloadavg())],
         "checks": checks,

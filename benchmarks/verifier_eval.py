@@ -67,7 +67,8 @@ def evaluate(pairs, checker: TextChecker) -> dict:
     out = {"pairs": len(pairs), "claims": len(claims), "ours": report(gold, ours),
            "ours_calibration": calibration(gold, probs, list(checker.combiner.classes), ours),
            "baseline_tfidf_uni_bigram_0.15": report(gold, baseline_verdicts(claims, passages, idx)),
-           "baseline_tfidf_bigram_only_0.15": report(gold, baseline_verdicts(claims, passages, idx, ngram_range=(2, 2))),
+           "baseline_tfidf_bigram_only_0.15": report(gold, baseline_verdicts(claims, passages, idx,
+                                                                             ngram_range=(2, 2))),
            "seconds_ours": round(secs, 2)}
     out["macro_f1_gain_points"] = round(100 * (out["ours"]["macro_f1"]
                                                - out["baseline_tfidf_uni_bigram_0.15"]["macro_f1"]), 2)
@@ -83,7 +84,8 @@ def moe_targets(pairs, pred) -> dict:
         by_kind[p.perturbation].append(int(q == "CONTRADICTED"))
     true = [(p, q) for p, q in own if p.label == "SUPPORTED"]
     return {
-        "contradicted_precision": round(np.mean([p.label == "CONTRADICTED" for p, _ in said_contra]), 4) if said_contra else None,
+        "contradicted_precision": (round(np.mean([p.label == "CONTRADICTED" for p, _ in said_contra]), 4)
+                                   if said_contra else None),
         "contradicted_recall_on_perturbed": round(np.mean([q == "CONTRADICTED" for _, q in perturbed]), 4),
         "supported_recall_on_true": round(np.mean([q == "SUPPORTED" for _, q in true]), 4),
         "perturbed": len(perturbed), "true": len(true),

@@ -51,8 +51,10 @@ def main() -> dict:
         "extract_binary": lambda: len(extract_claims(bytes(range(256)) * 100)),
         "extract_invalid_utf8": lambda: len(extract_claims(b"caf\xe9 \xff\xfe")),
         "extract_5MB": lambda: {"chars": len(big), "claims": len(extract_claims(big))},
-        "check_against_5MB_evidence": lambda: verdict("ExpertFlow is 2.04× faster than Cache-MoE on Mixtral-8x7B.", big),
-        "check_french_claim": lambda: verdict("ExpertFlow est 1,99 fois plus rapide que Cache-MoE sur Mixtral-8x7B.", own),
+        "check_against_5MB_evidence":
+            lambda: verdict("ExpertFlow is 2.04× faster than Cache-MoE on Mixtral-8x7B.", big),
+        "check_french_claim":
+            lambda: verdict("ExpertFlow est 1,99 fois plus rapide que Cache-MoE sur Mixtral-8x7B.", own),
         "check_chinese_claim": lambda: verdict("ExpertFlow 在 Mixtral-8x7B 上比 Cache-MoE 快 1.99 倍。", own),
         "check_empty_claim": lambda: verdict("", own),
         "check_empty_evidence": lambda: verdict("ExpertFlow is fast.", ""),

@@ -166,7 +166,8 @@ class TokenScheduler:
         old_group = np.arange(n) // size
         free = list(range(len(groups)))
         slot_of: dict[int, np.ndarray] = {}
-        for g in sorted(range(len(groups)), key=lambda g: -np.bincount(old_group[groups[g]], minlength=len(groups)).max()):
+        for g in sorted(range(len(groups)),
+                        key=lambda g: -np.bincount(old_group[groups[g]], minlength=len(groups)).max()):
             counts = np.bincount(old_group[groups[g]], minlength=len(groups))
             target = max(free, key=lambda t: counts[t])
             free.remove(target)

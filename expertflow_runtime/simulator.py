@@ -10,9 +10,10 @@ router's choices read from a routing trace. Two resources advance in time:
   queue but does not pre-empt the copy in progress. Copies overlap compute.
 
 ``on_gate_preview`` (pregated) gets the trace's true next-layer routes, an upper bound of
-the engine's gate-on-current-hidden preview. Every policy hook's own wall time on this machine is added to the compute stream (host-side
-planning is on the critical path in the engine too), and the policy's predictor/scheduler time
-is reported separately when it exposes ``overheads()``.
+the engine's gate-on-current-hidden preview. Every policy hook's own wall time on this machine
+is added to the compute stream (host-side planning is on the critical path in the engine too),
+and the policy's predictor/scheduler time is reported separately when it exposes
+``overheads()``.
 
 Workload: ``groups`` micro-batches of ``batch`` sequences decode in rounds (group 0, then 1, ...);
 a policy with ``wants_regroup`` may permute the pool at the start of each decode round.
@@ -215,8 +216,9 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
     ``"all"`` (the default everywhere): every hook's measured wall time on this machine, as in
     the engine, so every policy's own planning is charged like the predictor's and the
     scheduler's; ``"overheads"``: only the predictor's and scheduler's time (a diagnosis: how
-    much planning costs a policy); ``"none"``: deterministic (tests). ``predictor_call_s``: charge this per predictor call instead of the measured
-    time, for stand-in route sources (a trace lookup is not a predictor).
+    much planning costs a policy); ``"none"``: deterministic (tests). ``predictor_call_s``: charge
+    this per predictor call instead of the measured time, for stand-in route sources (a trace
+    lookup is not a predictor).
 
     Invariants checked as in the engine: the slot table never exceeds ``capacity`` (PlanError),
     and every routed expert is computed.

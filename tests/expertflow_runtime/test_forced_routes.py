@@ -50,7 +50,7 @@ def test_calibration_prompts_never_get_a_measured_window():
     calibration = {stream[i].tobytes() for i in range(cal_start, len(stream))}
     other = prompts(1, seed=99)[0]
     fr.begin_step([other], [len(other)])
-    rows = np.stack([fr.index(layer=l, rows=len(other), mask=None).numpy() for l in range(L)], 1)
+    rows = np.stack([fr.index(layer=layer, rows=len(other), mask=None).numpy() for layer in range(L)], 1)
     got = {r.astype(np.int16).tobytes() for r in rows}
     assert got <= calibration and not got & measured
 
