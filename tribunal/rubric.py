@@ -37,6 +37,9 @@ MINOR_CAP = 2.0
 HALF_LIFE = 6.0  # deduction points that halve the skeptic's score
 NOTHING_CAP = 5.0  # a draft that states nothing or answers no facet: under READY (8) and flagged
 PARTIAL_CAP = 8.9  # 9+ only when every answerable facet is answered with evidence
+# Every measurement ran on a small variant or in simulation, none on a GPU at the papers' scale:
+# the Answer's confidence is limited, so the panel stops short of a perfect score.
+SCALE_CAP = 9.4
 
 
 def _kinds(findings: list[Finding]) -> str:
@@ -218,7 +221,17 @@ def answer_cap(d: Draft, run: RunData) -> tuple[float, str]:
         own = [g for g in got if evidence_weight(d, run, g) < 1.0]
         if own:
             return PARTIAL_CAP, "facets answered only on their authors' word: " + ", ".join(own)
-    return 10.0, "no cap"
+    return scale_cap(run) or (10.0, "no cap")
+
+
+def scale_cap(run: RunData) -> tuple[float, str] | None:
+    """SCALE_CAP when the run measured something but nothing on a GPU; None otherwise."""
+    measured = [e for e in run.question_checks if ev.comparisons(e)]
+    measured += [c.empirical for c in run.claims if c.empirical is not None and ev.was_measured(c.empirical)]
+    if measured and not any(e.backend == "cuda" for e in measured):
+        return SCALE_CAP, ("every measurement ran on a small variant or in simulation, none at the "
+                           "papers' scale on a GPU (`sovereign checks rerun RUN --cluster ray`)")
+    return None
 
 
 def evidence_weight(d: Draft, run: RunData, facet: str) -> float:

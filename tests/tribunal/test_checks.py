@@ -76,3 +76,17 @@ def test_an_ordering_check_without_figures_is_confirmed_and_reads_as_an_ordering
     assert found and all(f.kind == fk.CONFIRMED for f in found), found
     line = ev.empirical_line(claim, run)
     assert "claimed an ordering (“faster than”)" in line and "1.2" in line
+
+
+def test_a_report_measured_only_on_small_variants_or_in_simulation_stops_short_of_ten():
+    """Measurements on the CPU's small variants and in simulation answer the question with limited
+    confidence: the panel is capped under 10 until a check runs on a GPU."""
+    from tests.tribunal.answer_runs import answer_run
+    from tribunal.rubric import SCALE_CAP, scale_cap
+
+    run = answer_run(0)
+    assert run.question_checks and {e.backend for e in run.question_checks} == {"simulated"}
+    cap, why = scale_cap(run)
+    assert cap == SCALE_CAP < 10.0 and "GPU" in why
+    run.question_checks[0].backend = "cuda"
+    assert scale_cap(run) is None
