@@ -18,6 +18,7 @@ from kernel.errors import BadInput
 app = typer.Typer(help="Empirical checks: performance claims re-measured by the runtime.",
                   no_args_is_help=True, add_completion=False)
 err = Console(stderr=True)
+BACKEND_HELP = "cpu | simulated | cuda (default: settings)"
 
 
 def _settings(backend: str | None = None):
@@ -72,8 +73,9 @@ def _result_doc(claim, result) -> dict[str, Any]:
 
 @app.command("run")
 def run_cmd(
-    claim: Annotated[str, typer.Argument(help="the claim sentence, e.g. 'ExpertFlow achieves 1.99× higher throughput than Cache-MoE on Mixtral-8×7B'")],
-    backend: Annotated[Optional[str], typer.Option("--backend", help="cpu | simulated | cuda (default: settings)")] = None,
+    claim: Annotated[str, typer.Argument(help="the claim sentence, e.g. 'ExpertFlow achieves 1.99× higher "
+                                              "throughput than Cache-MoE on Mixtral-8×7B'")],
+    backend: Annotated[Optional[str], typer.Option("--backend", help=BACKEND_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
 ) -> None:
     """Empirical verdict for one claim: claimed and measured side by side."""
@@ -112,7 +114,7 @@ def run_cmd(
 def rerun_cmd(
     run: Annotated[str, typer.Argument(help="run id")],
     cluster: Annotated[Optional[str], typer.Option("--cluster", help="'ray': run the checks as Ray GPU tasks")] = None,
-    backend: Annotated[Optional[str], typer.Option("--backend", help="cpu | simulated | cuda (default: settings)")] = None,
+    backend: Annotated[Optional[str], typer.Option("--backend", help=BACKEND_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
 ) -> None:
     """Re-run a run's empirical checks (e.g. on a GPU node) and store the results back."""
@@ -137,8 +139,10 @@ def rerun_cmd(
 def worker(
     address: Annotated[Optional[str], typer.Option("--address", help="join the Ray cluster at HOST:PORT")] = None,
     head: Annotated[bool, typer.Option("--head", help="start a new cluster with this node as head")] = False,
-    num_gpus: Annotated[Optional[float], typer.Option("--num-gpus", help="GPUs this node offers (default: detected)")] = None,
-    num_cpus: Annotated[Optional[int], typer.Option("--num-cpus", help="CPUs this node offers (default: detected)")] = None,
+    num_gpus: Annotated[Optional[float],
+                        typer.Option("--num-gpus", help="GPUs this node offers (default: detected)")] = None,
+    num_cpus: Annotated[Optional[int],
+                        typer.Option("--num-cpus", help="CPUs this node offers (default: detected)")] = None,
 ) -> None:
     """Serve empirical checks on this (GPU) node: start or join a Ray cluster, in the foreground."""
     from kernel.worker import serve

@@ -63,7 +63,8 @@ def _finish(svc, run, as_json: bool) -> None:
     if as_json:
         _print_json(summary)
         return
-    typer.echo(f"run {run.id}: {run.status}" + (f" (panel score {run.panel_score:.1f})" if run.panel_score is not None else ""))
+    score = f" (panel score {run.panel_score:.1f})" if run.panel_score is not None else ""
+    typer.echo(f"run {run.id}: {run.status}{score}")
     if summary["report"]:
         typer.echo(f"report: {summary['report']}")
     if run.status == "waiting_owner":
@@ -102,7 +103,8 @@ def runs(
     svc = _service(progress=False)
     rows = svc.runs(status)
     if as_json:
-        _print_json([r.model_dump(mode="json", include={"id", "question", "status", "outcome", "panel_score", "created_at", "updated_at", "stage"}) for r in rows])
+        fields = {"id", "question", "status", "outcome", "panel_score", "created_at", "updated_at", "stage"}
+        _print_json([r.model_dump(mode="json", include=fields) for r in rows])
         return
     table = Table("run", "status", "score", "outcome", "stage", "created", "question")
     for r in rows:
@@ -173,7 +175,8 @@ def _mount() -> None:
     """Sub-commands owned by the packages they drive."""
     from kernel.retrieval.cli import app as corpus_app
 
-    app.add_typer(corpus_app, name="corpus", help="Import arXiv metadata, add your own papers (PDFs, text sources), search them.")
+    app.add_typer(corpus_app, name="corpus",
+                  help="Import arXiv metadata, add your own papers (PDFs, text sources), search them.")
     from kernel.settings import Settings
     from verifier.cli import build_app as claims_app
 

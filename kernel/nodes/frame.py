@@ -98,7 +98,8 @@ def frame_question(question: str) -> list[dict[str, Any]]:
             out.append(_facet(kind, name, [name], [LITERATURE, EXPERIMENT]))
         else:
             out.append(_facet(kind, name, [name], [LITERATURE],
-                              f"{name} has no implementation in the runtime; what papers state about it is all there is"))
+                              f"{name} has no implementation in the runtime; "
+                              "what papers state about it is all there is"))
     for name, (pat, terms) in TOPICS.items():
         for m in re.finditer(pat, question, re.I):
             spans.append(m.span())
@@ -118,7 +119,8 @@ def frame_question(question: str) -> list[dict[str, Any]]:
             out.append(_facet("model", name, [name], [LITERATURE, EXPERIMENT]))
         else:
             out.append(_facet("model", name, [name], [LITERATURE],
-                              f"{name} has no runtime preset (presets: {', '.join(presets)}); only papers can answer it"))
+                              f"{name} has no runtime preset (presets: {', '.join(presets)}); "
+                              "only papers can answer it"))
     seen_metrics: list[str] = []
     for m in mentions:
         if m.kind == "metric" and m.name not in seen_metrics:
@@ -144,7 +146,8 @@ def frame_question(question: str) -> list[dict[str, Any]]:
     for m in mentions:
         if m.kind == "dataset" and not any(f["text"] == m.name for f in out):
             out.append(_facet("dataset", m.name, [m.name], [LITERATURE],
-                              "the runtime's timings do not depend on this dataset's content; only papers report on it"))
+                              "the runtime's timings do not depend on this dataset's content; "
+                              "only papers report on it"))
     for name, pat in BENCHMARKS.items():
         if re.search(rf"\b{pat}\b", question, re.I) and not any(f["text"] == name for f in out):
             out.append(_facet("dataset", name, [name], [LITERATURE],

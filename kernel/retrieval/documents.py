@@ -129,7 +129,8 @@ def _pdf(data: bytes) -> tuple[str, str, dict[str, str]]:
     if len(text.strip()) < MIN_TEXT_CHARS:
         raise UnreadableFile(
             f"no text layer ({len(reader.pages)} page{'s' * (len(reader.pages) != 1)}, "
-            f"{len(text.strip())} characters of text; a scanned PDF?); run OCR first, e.g. `ocrmypdf in.pdf out.pdf`, and add the result"
+            f"{len(text.strip())} characters of text; a scanned PDF?); run OCR first, "
+            "e.g. `ocrmypdf in.pdf out.pdf`, and add the result"
         )
     return text, pages[0] if pages else "", meta
 

@@ -29,7 +29,8 @@ _NUMBER_CELL = re.compile(r"^[<>~≈±]?-?\d[\d,]*(?:\.\d+)?(?:/\d+)?(?:×|x|%|m
                           r"^[-–—]$")
 _RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LATEX_TABLE = re.compile(r"\\begin\{table\*?\}(?P<body>.*?)\\end\{table\*?\}", re.S)
-_LATEX_TABULAR = re.compile(r"\\begin\{tabular\*?\}(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})+(?P<body>.*?)\\end\{tabular\*?\}", re.S)
+_LATEX_TABULAR = re.compile(r"\\begin\{tabular\*?\}(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})+"
+                            r"(?P<body>.*?)\\end\{tabular\*?\}", re.S)
 _LATEX_CAPTION = re.compile(r"\\caption\{(?P<text>(?:[^{}]|\{[^{}]*\})*)\}")
 _LATEX_RULES = re.compile(r"\\(?:hline|toprule|midrule|bottomrule|cline\{[^}]*\}|cmidrule(?:\([^)]*\))?\{[^}]*\})")
 _LATEX_WRAP = re.compile(r"\\(?:textbf|textit|emph|underline|mathbf|text|textsc|multirow\{[^}]*\}\{[^}]*\}|"
@@ -160,7 +161,8 @@ def pdf_tables(text: str) -> list[Found]:
 def _block_near(rows, lines, cap_first: int, cap_last: int, taken: set[int]) -> tuple[int, int] | None:
     """[first, stop) of the run of row lines nearest the caption: below it, else above it."""
     def run_from(k: int, step: int) -> tuple[int, int] | None:
-        while 0 <= k < len(rows) and rows[k] is None and abs(k - (cap_last if step > 0 else cap_first)) <= _CAPTION_REACH:
+        edge = cap_last if step > 0 else cap_first
+        while 0 <= k < len(rows) and rows[k] is None and abs(k - edge) <= _CAPTION_REACH:
             k += step
         if not (0 <= k < len(rows)) or rows[k] is None or k in taken:
             return None

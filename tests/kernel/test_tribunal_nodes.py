@@ -57,7 +57,8 @@ def test_a_low_first_score_gives_two_rounds_and_the_revision_drops_what_was_flag
     first = tribunal(state, rt)
     assert first["round"] == 1 and first["panel_score"] < settings.tribunal.revision_threshold
     with session_scope(ctx.engine) as s:
-        flagged = {r.claim_id for rv in s.exec(select(Review).where(Review.run_id == run_id, Review.role == "skeptic")).all()
+        skeptic = s.exec(select(Review).where(Review.run_id == run_id, Review.role == "skeptic")).all()
+        flagged = {r.claim_id for rv in skeptic
                    for r in [fk.Finding.model_validate(f) for f in rv.findings]
                    if r.kind in fk.WITHDRAW + fk.QUALIFY and r.claim_id is not None}
         in_abstract = {c.id for c in s.exec(select(Claim).where(Claim.run_id == run_id, Claim.in_abstract)).all()}

@@ -181,7 +181,8 @@ def test_an_ieee_caption_on_two_lines_above_the_table():
     ("Model ExpertFlow (tok/s) Cache-MoE (tok/s)", 2, ["Model", "ExpertFlow (tok/s)", "Cache-MoE (tok/s)"]),
     ("Model Cache Speed-up over Cache-MoE", 2, ["Model", "Cache", "Speed-up over Cache-MoE"]),
     ("Policy Cache hit rate (%)", 1, ["Policy", "Cache hit rate (%)"]),
-    ("Model Cache size Batch size Throughput (tokens/s)", 3, ["Model", "Cache size", "Batch size", "Throughput (tokens/s)"]),
+    ("Model Cache size Batch size Throughput (tokens/s)", 3,
+     ["Model", "Cache size", "Batch size", "Throughput (tokens/s)"]),
     ("Workload Latency (ms) Memory (GB)", 2, ["Workload", "Latency (ms)", "Memory (GB)"]),
     ("Some words that say nothing here", 2, None),
 ])
