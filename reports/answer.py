@@ -195,7 +195,8 @@ def paper_sentences(pid: str, claims: list[ClaimData], run: RunData, per_paper: 
         for j, c in enumerate(failed):
             whose = "Its" if i or j else f"{label}'s"
             quoted = found or j  # the sentence is quoted once, with its first figure
-            lead = f"{whose} {_fact(c)} in that sentence" if quoted else f"{label} claims {_quote(c)}, and its {_fact(c)}"
+            lead = (f"{whose} {_fact(c)} in that sentence" if quoted
+                    else f"{label} claims {_quote(c)}, and its {_fact(c)}")
             out.append(Sentence(text=f"{lead} is {_status_words(c, run)}.", refs=_claim_refs(c, run)))
     if len(claims) > per_paper:
         out.append(Sentence(text=f"{paper_label(p, pid)} states {len(claims) - per_paper} more results on {where}; "
@@ -293,9 +294,11 @@ def _gap_reason(f: FacetData, run: RunData) -> str:
 def _confidence(statuses: list[str], measured: bool) -> str:
     good = statuses.count("supported")
     if good and measured:
-        return "Confidence: moderate to high — another paper bears the findings out and our runtime measured the comparison."
+        return ("Confidence: moderate to high — another paper bears the findings out and our runtime measured "
+                "the comparison.")
     if good:
-        return "Confidence: moderate — another retrieved paper bears the findings out; nothing was re-measured at the papers' scale."
+        return ("Confidence: moderate — another retrieved paper bears the findings out; nothing was re-measured "
+                "at the papers' scale.")
     if measured:
         return "Confidence: limited — our measurement answers the comparison only at the scale and setting it ran."
     if "own_word" in statuses:

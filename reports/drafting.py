@@ -142,8 +142,8 @@ def abstract(run: RunData, heads: list[ClaimData]) -> list[Sentence]:
         Sentence(text=f"Of {len(run.claims)} extracted claims, {counts['SUPPORTED']} are supported by another "
                       f"paper or our measurement, {counts['CONTRADICTED']} contradicted and "
                       f"{counts['UNVERIFIED'] + counts['NOT_CHECKED']} unverified, of which "
-                      f"{sum(ev.headline_reason(c).startswith(ONLY_AUTHORS) for c in run.claims)} rest on their authors' "
-                      "word alone.",
+                      f"{sum(ev.headline_reason(c).startswith(ONLY_AUTHORS) for c in run.claims)} rest on "
+                      "their authors' word alone.",
                  refs=["S:claims"]),
     ]
     quoted: set[str] = set()  # a sentence holding several claims is quoted once

@@ -50,7 +50,8 @@ class ClaimRow(BaseModel):
 
 class EmpiricalRow(BaseModel):
     check_id: int
-    claim_id: int | None = Field(None, description="the claim re-measured; None for an experiment measured for the question")
+    claim_id: int | None = Field(None, description="the claim re-measured; "
+                                                   "None for an experiment measured for the question")
     facet_id: int | None = Field(None, description="the facet an experiment measured for the question answers")
     metric: str
     unit: str = ""
@@ -136,7 +137,8 @@ class Draft(BaseModel):
     outcome: str | None = Field(None, description="READY | ESCALATE_TO_OWNER | REJECT, once decided")
     outcome_reasons: list[str] = Field(default_factory=list)
 
-    PROSE: ClassVar[tuple[str, ...]] = ("abstract", "introduction", "methodology", "results", "uncertainties", "revision_notes")
+    PROSE: ClassVar[tuple[str, ...]] = ("abstract", "introduction", "methodology", "results", "uncertainties",
+                                        "revision_notes")
 
     def answer_sentences(self) -> list[Sentence]:
         return [s for f in self.answer for s in f.sentences]
@@ -149,7 +151,9 @@ class Draft(BaseModel):
         """Every sentence with the name of its section, in reading order (the Answer first)."""
         return [(name, s) for name in ("answer",) + self.PROSE for s in self.section(name)]
 
-    def stated_claim_ids(self, sections: tuple[str, ...] = ("answer", "abstract", "introduction", "results")) -> set[int]:
+    def stated_claim_ids(
+        self, sections: tuple[str, ...] = ("answer", "abstract", "introduction", "results")
+    ) -> set[int]:
         """Claims the draft states as findings in `sections`."""
         return {cid for name in sections for s in self.section(name) for cid in s.claim_ids}
 

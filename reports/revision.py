@@ -148,7 +148,8 @@ def _caveat(d: Draft, c: ClaimData, run: RunData) -> None:
     d.results = out
     for r in d.empirical:
         if r.check_id == emp.id:
-            for cav in ([ev.SCALE_CAVEAT] if ev.is_small_scale(emp) else []) + (["not like-for-like"] if unfair else []):
+            cavs = ([ev.SCALE_CAVEAT] if ev.is_small_scale(emp) else []) + (["not like-for-like"] if unfair else [])
+            for cav in cavs:
                 if cav not in r.caveats:
                     r.caveats.append(cav)
 

@@ -46,7 +46,8 @@ def claim_rows(d: Draft) -> list[tuple[str, list[str]]]:
 
 def empirical_rows(d: Draft) -> list[tuple[str, list[str]]]:
     return [(f"E{r.check_id}", [
-        f"E{r.check_id}", f"C{r.claim_id}" if r.claim_id is not None else "— (measured for this question)", r.metric, fmt(r.claimed, r.unit), fmt(r.measured, r.unit),
+        f"E{r.check_id}", f"C{r.claim_id}" if r.claim_id is not None else "— (measured for this question)",
+        r.metric, fmt(r.claimed, r.unit), fmt(r.measured, r.unit),
         r.verdict, r.reason or "—", r.setting or "—", "; ".join(r.caveats) or "—",
     ]) for r in d.empirical]
 

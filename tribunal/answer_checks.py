@@ -51,10 +51,12 @@ def facet_coverage(d: Draft, run: RunData) -> list[Finding]:
         a = shown.get(f.id)
         if a is None:
             out.append(Finding(kind=fk.FACET_DROPPED, severity="critical", facet_id=f.id,
-                               message=f"The question asks about {f.text}; the Answer leaves it out without saying so."))
+                               message=f"The question asks about {f.text}; "
+                                       "the Answer leaves it out without saying so."))
         elif a.status != "answered" and ref[f.id].status == "answered":
             out.append(Finding(kind=fk.FACET_DROPPED, severity="major", facet_id=f.id,
-                               message=f"The Answer calls {f.text} {a.status}, but the run holds evidence that answers it."))
+                               message=f"The Answer calls {f.text} {a.status}, "
+                                       "but the run holds evidence that answers it."))
         elif a.status == "gap":
             out.append(Finding(kind=fk.FACET_UNANSWERED, severity="minor", facet_id=f.id,
                                message=f"{f.text} is not answered: {a.gap or 'no reason given'}."))
@@ -78,7 +80,8 @@ def failed_as_finding(d: Draft, run: RunData) -> list[Finding]:
             status = ans.claim_status(c, run)
             if status not in ("contradicted", "not_reproduced"):
                 continue
-            what = "contradicted by independent evidence" if status == "contradicted" else "not reproduced by our runtime"
+            what = ("contradicted by independent evidence" if status == "contradicted"
+                    else "not reproduced by our runtime")
             if cid in s.claim_ids:
                 out.append(Finding(kind=fk.FAILED_AS_FINDING, severity="critical", claim_id=cid,
                                    message=f"The {name} presents C{cid} as a finding, but it is {what}."))
@@ -185,7 +188,8 @@ def authors_word(d: Draft, run: RunData) -> list[Finding]:
         for s in a.sentences:
             for cid in s.claim_ids:
                 c = claims.get(cid)
-                if c and ans.claim_status(c, run) == "own_word" and not any(w in s.text.lower() for w in OWN_WORD_WORDS):
+                said = s.text.lower()
+                if c and ans.claim_status(c, run) == "own_word" and not any(w in said for w in OWN_WORD_WORDS):
                     out.append(Finding(kind=fk.AUTHORS_WORD_ONLY, severity="major", claim_id=cid,
                                        message=f"The Answer states C{cid} as a finding; only its authors state it "
                                                "and the draft does not say so."))

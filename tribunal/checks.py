@@ -65,7 +65,8 @@ def number_mismatches(d: Draft, run: RunData) -> list[Finding]:
         cid = s.claim_ids[0] if s.claim_ids else _first_id(s.refs, "C")
         if not s.refs:
             out.append(Finding(kind=fk.UNREFERENCED_NUMBER, severity="major", claim_id=cid,
-                               message=f"A sentence in the {name} gives numbers ({', '.join(nums)}) with no reference."))
+                               message=f"A sentence in the {name} gives numbers ({', '.join(nums)}) "
+                                       "with no reference."))
             continue
         pools = [ev.source_numbers(t, run) for t in s.refs]
         if any(p is None for p in pools):

@@ -99,7 +99,8 @@ def validator_findings(d: Draft, run: RunData) -> list[Finding]:
                 problem = f"the quoted evidence is not in P{p.id}"
             elif c.value is not None and not any(
                 ev.same_number(float(n.replace(",", "")), c.value)
-                for n in numbers_in(p.text) + numbers_in(passages[c.passage_id].text if c.passage_id in passages else "")
+                for n in numbers_in(p.text)
+                + numbers_in(passages[c.passage_id].text if c.passage_id in passages else "")
             ):
                 problem = f"the number {c.value} is not in its evidence P{p.id}"
         if problem:
@@ -138,7 +139,8 @@ def validator(d: Draft, run: RunData) -> RoleReview:
     bad = [f for f in found if f.kind != fk.CONFIRMED]
     summary = (f"Rewarded: {ok} of {len(found)} claims, re-measurements, answered facets and Answer figures "
                f"confirmed in the run's rows. Penalised: {len(bad)} not confirmed"
-               + (f" — {_kinds(bad)} ({_ids(bad)}); " + "; ".join(f.message.rstrip(".") for f in bad[:3]) if bad else "")
+               + (f" — {_kinds(bad)} ({_ids(bad)}); " + "; ".join(f.message.rstrip(".") for f in bad[:3])
+                  if bad else "")
                + "." if found else "Penalised: the draft presents nothing as holding; nothing to confirm.")
     return RoleReview(role="validator", score=score, verdict=verdict_for(score), summary=summary, findings=found)
 
