@@ -54,7 +54,8 @@ SYSTEMS: dict[str, list[str]] = {
 
 MODELS: dict[str, list[str]] = {
     "Mixtral-8x22B": [rf"mixtral[- ]?8{_X}22b"],
-    "Mixtral-8x7B": [rf"mixtral[- ]?8{_X}7b(?:[- ]instruct)?", r"mixtral[- ]8(?![\dx×*])", r"mixtral(?![- ]offloading)"],
+    "Mixtral-8x7B": [rf"mixtral[- ]?8{_X}7b(?:[- ]instruct)?", r"mixtral[- ]8(?![\dx×*])",
+                     r"mixtral(?![- ]offloading)"],
     "Qwen1.5-MoE-A2.7B": [r"qwen\s?1\.5[- ]moe(?:[- ]a2\.7b)?", r"qwen[- ]moe(?:[- ]a2\.7b)?"],
     "Qwen3-30B-A3B": [r"qwen\s?3[- ](?:moe|30b[- ]a3b)"],
     # Sized family names ("DeepSeekMoE 2B", "GShard 2.9B", "LLaMA2 7B") resolve by _sized_name.
@@ -95,7 +96,8 @@ HARDWARE: dict[str, list[str]] = {
 
 DATASETS: dict[str, list[str]] = {
     "ShareGPT": [r"sharegpt"], "Alpaca": [r"alpaca"], "MMLU": [r"mmlu"], "GSM8K": [r"gsm8k"],
-    "WikiText": [r"wikitext(?:-\d+)?"], "C4": [r"c4", r"colossal\s+clean\s+crawled\s+corpus"], "WMT": [r"wmt(?:\s?'?\d+)?"],
+    "WikiText": [r"wikitext(?:-\d+)?"], "C4": [r"c4", r"colossal\s+clean\s+crawled\s+corpus"],
+    "WMT": [r"wmt(?:\s?'?\d+)?"],
     "SQuAD": [r"squad"], "XSum": [r"xsum"], "CNN/DailyMail": [r"cnn\s?/\s?daily\s?mail"],
     "LMSYS-Chat-1M": [r"lmsys[- ]chat(?:-1m)?"], "SST-2": [r"sst-?2"], "BIG-bench": [r"big[- ]bench"],
 }

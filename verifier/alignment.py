@@ -182,7 +182,8 @@ def align(claim: ExtractedClaim, pf: PassageFacts) -> Alignment:
     if same:
         i, q, qb, _, _ = same[0]
         return Alignment("consistent", i, [f"{mine} is within the evidence's bound "
-                                           f"{fmt_value(q.value, q.value_high, q.unit, qb)}; a bound does not state the figure"])
+                                           f"{fmt_value(q.value, q.value_high, q.unit, qb)}; "
+                                           "a bound does not state the figure"])
     if other:
         i, q, qb, rel, conflicts = min(other, key=lambda e: (e[3] not in ("equal", "brackets"), len(e[4])))
         said = fmt_value(q.value, q.value_high, q.unit, qb)

@@ -55,7 +55,8 @@ def attribute(views: list[ExtractedClaim], text: str, own: PassageFacts | None) 
             confirmed += a.reasons
         else:
             problems += a.reasons or [f"its passage does not state {v.value:g}{v.unit or ''}"]
-    names = own.names.get("system", set()) | {n for k in ("model", "hardware", "dataset") for n in own.names.get(k, set())}
+    names = own.names.get("system", set()) | {n for k in ("model", "hardware", "dataset")
+                                              for n in own.names.get(k, set())}
     for v in views:
         for k in _NAME_FIELDS:
             want = getattr(v, k)

@@ -149,7 +149,8 @@ class TextChecker:
             views = claim_views(claims[i])
             o = own_idx[i]
             if o is not None and o not in own_facts:
-                own_facts[o] = feats.facts[o] if feats.facts and feats.facts[o] is not None else PassageFacts.build(pool[o].text)
+                own_facts[o] = (feats.facts[o] if feats.facts and feats.facts[o] is not None
+                                else PassageFacts.build(pool[o].text))
             verdict = self._verdict(texts[i], views, pool, o, js, rows, feats, probs, verdicts)
             att = attribute(views, texts[i], own_facts.get(o) if o is not None else None)
             verdict.attribution, verdict.attribution_reasons = att.label, att.reasons

@@ -107,7 +107,8 @@ def build_app(get_settings: Callable[[], VerifierSettings] = VerifierSettings) -
         if not claims:
             typer.echo("no claims found")
         for c in claims:
-            fields = {k: v for k, v in c.model_dump(exclude={"text", "kind", "start", "end"}).items() if v not in (None, {})}
+            dumped = c.model_dump(exclude={"text", "kind", "start", "end"})
+            fields = {k: v for k, v in dumped.items() if v not in (None, {})}
             typer.echo(f"[{c.kind}] {c.text}\n    {fields}")
 
     @app.command("check")

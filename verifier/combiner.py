@@ -57,7 +57,8 @@ class Combiner:
         try:
             raw = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
-            raise ModelUnavailableError(f"cannot read combiner parameters {path}: {exc}; run python -m verifier.fit") from exc
+            raise ModelUnavailableError(f"cannot read combiner parameters {path}: {exc}; "
+                                        "run python -m verifier.fit") from exc
         if tuple(raw.get("features", ())) != FEATURES:
             raise ModelUnavailableError(f"combiner {path} was fitted on features {raw.get('features')}, "
                                         f"this code computes {list(FEATURES)}; re-run python -m verifier.fit")

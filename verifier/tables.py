@@ -11,8 +11,9 @@ Each row line keeps its header (without a bracketed unit, which is written on th
 extractor still finds each number with its metric. :func:`table_claims` binds each numeric cell under a
 metric column to a claim: metric and unit from the column header, names from the row's name
 cells (a model, a system, a GPU, a dataset) or the column's header ("ExpertFlow (tok/s)"),
-baseline and what else the caption names from the caption, settings (cache size, batch size) from setting columns and the caption. A cell whose
-column names no metric gives no claim: nothing is guessed.
+baseline and what else the caption names from the caption, settings (cache size, batch size)
+from setting columns and the caption. A cell whose column names no metric gives no claim:
+nothing is guessed.
 """
 
 from __future__ import annotations
@@ -154,7 +155,8 @@ def classify(header: str) -> Column:
         unit = "×"
     if metric is not None:
         after = re.search(r"\b(?:over|vs\.?|versus|than|relative\s+to)\s+(.+)$", header, re.I)
-        base = next((m.name for m in find_mentions(after.group(1)) if m.kind in ("system", "model")), None) if after else None
+        base = (next((m.name for m in find_mentions(after.group(1)) if m.kind in ("system", "model")), None)
+                if after else None)
         own = next((m.name for m in mentions if m.kind == "system" and (not after or m.start < after.start())), None)
         return Column("metric", metric=metric, unit=unit, baseline=base, system=own)
     for key, pat in SETTING_HEADERS:

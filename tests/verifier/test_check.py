@@ -40,7 +40,8 @@ def test_extraction_errors_are_misattributed_and_other_papers_contradict(checker
 
 def test_a_paper_never_contradicts_itself(checker):
     # Same paper id, another passage of it: not evidence at all.
-    sibling = PassageRef(id="p2", paper_id=OWN.paper_id, text="ExpertFlow is 1.50× faster than Cache-MoE on Mixtral-8x7B.")
+    sibling = PassageRef(id="p2", paper_id=OWN.paper_id,
+                         text="ExpertFlow is 1.50× faster than Cache-MoE on Mixtral-8x7B.")
     v = checker.check("ExpertFlow is 1.99× faster than Cache-MoE on Mixtral-8x7B.", OWN, [sibling])
     assert v.verdict == "UNVERIFIED" and v.independent == "NONE" and not v.corroboration
 
@@ -68,7 +69,8 @@ def test_homonymous_systems_are_told_apart_by_paper(checker):
     # A paper that only cites ExpertFlow (does not present one) is evidence about it.
     citing = other_system.model_copy(update={"title": "A survey of MoE offloading", "text": (
         "In our survey, ExpertFlow is 3.5× faster than Cache-MoE on Mixtral-8x7B.")})
-    assert checker.check("ExpertFlow is 1.99× faster than Cache-MoE on Mixtral-8x7B.", own, [citing]).verdict == "CONTRADICTED"
+    v = checker.check("ExpertFlow is 1.99× faster than Cache-MoE on Mixtral-8x7B.", own, [citing])
+    assert v.verdict == "CONTRADICTED"
 
 
 def test_unrelated_evidence_leaves_the_claim_unverified(checker):

@@ -22,11 +22,13 @@ CASES = {
     # a paraphrase of Cache-MoE's per-layer LRU cache (the restatement does not describe Cache-MoE)
     "Cache-MoE keeps a fixed-size LRU cache of experts for each MoE layer.": {"UNVERIFIED"},
     # false statements about how the predictor is trained / built
-    "ExpertFlow's routing path predictor is trained with reinforcement learning on live traffic.": {"UNVERIFIED", "CONTRADICTED"},
+    "ExpertFlow's routing path predictor is trained with reinforcement learning on live traffic.":
+        {"UNVERIFIED", "CONTRADICTED"},
     "ExpertFlow's predictor is trained separately for each MoE layer.": {"UNVERIFIED", "CONTRADICTED"},
     # controls: the restatement's own figures, and a negated mechanism
     "ExpertFlow reduces GPU memory usage by up to 93.72%.": {"SUPPORTED"},
-    "ExpertFlow improves inference throughput by up to 10x over strong offloading baselines on a single GPU.": {"SUPPORTED"},
+    "ExpertFlow improves inference throughput by up to 10x over strong offloading baselines on a single GPU.":
+        {"SUPPORTED"},
     "ExpertFlow does not correct mispredictions at runtime.": {"CONTRADICTED"},
 }
 

@@ -71,11 +71,14 @@ def test_shipped_weights_stay_under_25_mb():
 
 def test_training_rows_never_include_held_out_sets_or_their_claims():
     import random
-    rows = [{"claim": "Masks reduce spread.", "evidence": "e1", "label": "entailment", "dataset": "check_covid", "split": "train"},
-            {"claim": "masks reduce SPREAD", "evidence": "e2", "label": "contradiction", "dataset": "covidfact", "split": "all"},
-            {"claim": "Held out claim.", "evidence": "e3", "label": "neutral", "dataset": "check_covid", "split": "test"},
-            {"claim": "Symmetric claim.", "evidence": "e4", "label": "entailment", "dataset": "fever_symmetric", "split": "v0.1_full"},
-            {"claim": "A kept claim.", "evidence": "e5", "label": "entailment", "dataset": "covidfact", "split": "all"}]
+    keys = ("claim", "evidence", "label", "dataset", "split")
+    rows = [dict(zip(keys, row)) for row in (
+        ("Masks reduce spread.", "e1", "entailment", "check_covid", "train"),
+        ("masks reduce SPREAD", "e2", "contradiction", "covidfact", "all"),
+        ("Held out claim.", "e3", "neutral", "check_covid", "test"),
+        ("Symmetric claim.", "e4", "entailment", "fever_symmetric", "v0.1_full"),
+        ("A kept claim.", "e5", "entailment", "covidfact", "all"),
+    )]
     kept = nli_training_rows(rows, {norm("Masks reduce spread.")}, random.Random(0))
     assert [r[0] for r in kept] == ["A kept claim."]
 

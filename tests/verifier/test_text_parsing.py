@@ -80,12 +80,16 @@ def test_latex_spreads_and_word_scales():
 
 def test_bounds_and_changes():
     assert [b for *_, b, _ in _q("at most 2.34x, beyond 600B parameters, 9x")] == ["upper", "lower", None]
-    assert _q("from 35.21 GB to 6.52 GB") == [(35.21, None, "GB", None, "35.21 GB"), (6.52, None, "GB", None, "6.52 GB")]
+    assert _q("from 35.21 GB to 6.52 GB") == [(35.21, None, "GB", None, "35.21 GB"),
+                                              (6.52, None, "GB", None, "6.52 GB")]
 
 
 def test_sized_family_names_and_library_names():
-    names = [(m.kind, m.name) for m in find_mentions("DeepSeekMoE 2B matches GShard 2.9B and LLaMA2 7B; DeepSeekMoE 16B")]
+    text = "DeepSeekMoE 2B matches GShard 2.9B and LLaMA2 7B; DeepSeekMoE 16B"
+    names = [(m.kind, m.name) for m in find_mentions(text)]
     assert names == [("model", "DeepSeekMoE-2B"), ("model", "GShard-2.9B"), ("model", "LLaMA2-7B"),
                      ("model", "DeepSeek-MoE-16B")]
-    assert [m.name for m in find_mentions("DeepSpeed-MoE, part of the DeepSpeed library")] == ["DeepSpeed-MoE", "DeepSpeed"]
-    assert [m.name for m in find_mentions("4.5x faster and 9x cheaper, 20% FLOPs")] == ["speedup", "cost", "computation"]
+    names = [m.name for m in find_mentions("DeepSpeed-MoE, part of the DeepSpeed library")]
+    assert names == ["DeepSpeed-MoE", "DeepSpeed"]
+    names = [m.name for m in find_mentions("4.5x faster and 9x cheaper, 20% FLOPs")]
+    assert names == ["speedup", "cost", "computation"]

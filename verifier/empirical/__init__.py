@@ -27,6 +27,7 @@ from verifier.empirical.types import (
 from verifier.empirical.verdict import Tolerances
 
 __all__ = ["BACKENDS", "BackendUnavailable", "Claimed", "Comparison", "EmpiricalResult",
-           "ExperimentError", "ExperimentSpec", "NotTestable", "PaperSetup", "ScaleVerdict", "Tolerances", "UnknownBackendError",
+           "ExperimentError", "ExperimentSpec", "NotTestable", "PaperSetup", "ScaleVerdict", "Tolerances",
+           "UnknownBackendError",
            "VERDICTS", "check_claim", "make_backend", "plan_experiment", "prepare_specs", "run_experiment",
            "run_spec", "stated_setup", "waits_for_training"]

@@ -27,8 +27,10 @@ _SAVING = re.compile(r"\b(?:reduc\w*|sav\w*|cut\w*|lower\w*|less|decreas\w*|shri
 
 _SLOWER = re.compile(r"\bslower\b", re.IGNORECASE)
 _FASTER = re.compile(r"\b(?:faster|higher|more|speed-?up|quicker)\b", re.IGNORECASE)
-_ABOUT = re.compile(r"\b(?:memory|footprint|stall\s+time|stall|latency|throughput|time|flops|parameters)\b", re.IGNORECASE)
-_TO_SHARE = re.compile(r"(?<!\bup\s)\bto\s+(?:less\s+than\s+|under\s+|below\s+|only\s+|just\s+|about\s+)?$", re.IGNORECASE)
+_ABOUT = re.compile(r"\b(?:memory|footprint|stall\s+time|stall|latency|throughput|time|flops|parameters)\b",
+                    re.IGNORECASE)
+_TO_SHARE = re.compile(r"(?<!\bup\s)\bto\s+(?:less\s+than\s+|under\s+|below\s+|only\s+|just\s+|about\s+)?$",
+                       re.IGNORECASE)
 
 
 def _number_position(text: str, value: float) -> int | None:

@@ -216,8 +216,8 @@ def _spec(claim: ExtractedClaim, claimed: Claimed, baseline_policy: str | None, 
                        "figure is set by this choice, so the verdict weighs what it costs in throughput")
     else:
         cache_size = setup.cache_size if 0 < setup.cache_size < num_experts else max(1, num_experts // 4)
-        assumed.append(f"cache size not stated: {cache_size} of {num_experts} experts per layer "
-                       f"({setup.source_of('cache_size') if setup.cache_size == cache_size else 'a quarter of the experts'})")
+        source = setup.source_of("cache_size") if setup.cache_size == cache_size else "a quarter of the experts"
+        assumed.append(f"cache size not stated: {cache_size} of {num_experts} experts per layer ({source})")
     batch = claim.setting.get("batch_size")
     if isinstance(batch, (int, float)) and batch >= 1:
         batch_size = int(batch)

@@ -112,10 +112,12 @@ def judge_hit_rate(claimed: Claimed, subject: Summary, others: dict[str, Summary
                                        f"{got}" + (f"; {order}, as stated" if order else ""), tolerance)
     if _factor(c, m) <= tol.partial_factor:
         return Judgement("PARTIAL", f"claimed {said} and the measured {got} differ by a factor "
-                                    f"{_factor(c, m):.2f} (outside ±{tol.points:g} points, within {tol.partial_factor:g})"
+                                    f"{_factor(c, m):.2f} (outside ±{tol.points:g} points, "
+                                    f"within {tol.partial_factor:g})"
                                     + (f"; {order}, as stated" if order else ""), tolerance)
     return Judgement("NOT_REPRODUCED", f"measured {got} against claimed {said}: a factor "
-                                       f"{_factor(c, m):.2f} apart (over the {tol.partial_factor:g} allowed for PARTIAL)",
+                                       f"{_factor(c, m):.2f} apart "
+                                       f"(over the {tol.partial_factor:g} allowed for PARTIAL)",
                      tolerance)
 
 
