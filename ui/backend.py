@@ -92,7 +92,8 @@ def run_view(run_id: str) -> RunView:
         decisions = list(
             s.exec(select(Decision).where(Decision.run_id == run_id).order_by(col(Decision.created_at))).all()
         )
-    return RunView(run=run, data=data, report=versions[-1] if versions else None, versions=versions, decisions=decisions)
+    return RunView(run=run, data=data, report=versions[-1] if versions else None, versions=versions,
+                   decisions=decisions)
 
 
 def run_checks(run_id: str) -> list[EmpiricalCheck]:

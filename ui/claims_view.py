@@ -62,7 +62,9 @@ def claim_rows(data: RunData, claims: Iterable[ClaimData]) -> list[dict[str, Any
     return rows
 
 
-def filter_claims(claims: Iterable[ClaimData], *, verdicts: Iterable[str] = (), papers: Iterable[str] = ()) -> list[ClaimData]:
+def filter_claims(
+    claims: Iterable[ClaimData], *, verdicts: Iterable[str] = (), papers: Iterable[str] = ()
+) -> list[ClaimData]:
     """Claims whose status is in `verdicts` and paper in `papers` (empty = any)."""
     vs, ps = set(verdicts), set(papers)
     return [c for c in claims if (not vs or text_verdict(c) in vs) and (not ps or c.paper_id in ps)]

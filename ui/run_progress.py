@@ -48,7 +48,11 @@ def stage_marks(run: Run) -> list[tuple[str, str]]:
         elif i < at:
             mark = ":material/check_circle:"
         elif i == at:
-            mark = {RunStatus.RUNNING: ":material/progress_activity:", RunStatus.WAITING_OWNER: ":material/front_hand:", RunStatus.FAILED: ":material/error:"}.get(run.status, ":material/pause_circle:")
+            mark = {
+                RunStatus.RUNNING: ":material/progress_activity:",
+                RunStatus.WAITING_OWNER: ":material/front_hand:",
+                RunStatus.FAILED: ":material/error:",
+            }.get(run.status, ":material/pause_circle:")
         else:
             mark = ":material/radio_button_unchecked:"
         marks.append((stage, mark))

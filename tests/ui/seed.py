@@ -38,9 +38,11 @@ def seed_run(status: str = "waiting_owner", question: str = "How does ExpertFlow
     engine = make_engine(settings.db_url)
     when = datetime(2024, 10, 23, tzinfo=timezone.utc)
     with session_scope(engine) as s:
-        for pid, title in (("2410.17954", "ExpertFlow: Optimized Expert Activation"), ("2312.17238", "Fast Inference of MoE Models with CPU-GPU Orchestration")):
+        for pid, title in (("2410.17954", "ExpertFlow: Optimized Expert Activation"),
+                           ("2312.17238", "Fast Inference of MoE Models with CPU-GPU Orchestration")):
             if s.get(Paper, pid) is None:
-                s.add(Paper(id=pid, title=title, authors=["A. Author"], abstract="…", published=when, source="corpus:test"))
+                s.add(Paper(id=pid, title=title, authors=["A. Author"], abstract="…", published=when,
+                            source="corpus:test"))
         run = Run(
             question=question, status=status, stage="owner" if status == "waiting_owner" else "decide",
             panel_score=6.2, outcome="ESCALATE_TO_OWNER", offline=True, policy="default",
@@ -55,11 +57,14 @@ def seed_run(status: str = "waiting_owner", question: str = "How does ExpertFlow
                 ("2312.17238", "Offloading experts to the CPU lets Mixtral run on a single consumer GPU."),
             )
         )
-        s.add_all([p1, p2, RunPaper(run_id=run.id, paper_id="2410.17954", rank=1), RunPaper(run_id=run.id, paper_id="2312.17238", rank=2)])
+        s.add_all([p1, p2, RunPaper(run_id=run.id, paper_id="2410.17954", rank=1),
+                   RunPaper(run_id=run.id, paper_id="2312.17238", rank=2)])
         s.flush()
-        c1 = Claim(run_id=run.id, paper_id="2410.17954", passage_id=p1.id, text="ExpertFlow reduces GPU memory usage by up to 93.72%",
+        c1 = Claim(run_id=run.id, paper_id="2410.17954", passage_id=p1.id,
+                   text="ExpertFlow reduces GPU memory usage by up to 93.72%",
                    kind="quantitative", metric="memory_reduction", value=93.72, unit="%")
-        c2 = Claim(run_id=run.id, paper_id="2312.17238", passage_id=p2.id, text="Mixtral runs on a single consumer GPU", kind="setup")
+        c2 = Claim(run_id=run.id, paper_id="2312.17238", passage_id=p2.id,
+                   text="Mixtral runs on a single consumer GPU", kind="setup")
         s.add_all([c1, c2])
         s.flush()
         s.add(TextCheck(claim_id=c1.id, verdict="SUPPORTED", confidence=0.91, independent="CORROBORATED",
@@ -67,11 +72,13 @@ def seed_run(status: str = "waiting_owner", question: str = "How does ExpertFlow
                         evidence=[{"passage_id": p1.id, "score": 0.9}]))
         s.add(TextCheck(claim_id=c2.id, verdict="UNVERIFIED", confidence=0.3, reasons=["no passage states it"]))
         check = EmpiricalCheck(claim_id=c1.id, status="done", backend="cpu", node="local", verdict="PARTIAL",
-                               claimed={"quantity": "memory_saving", "value": 93.72, "unit": "%", "subject": "expertflow"},
+                               claimed={"quantity": "memory_saving", "value": 93.72, "unit": "%",
+                                        "subject": "expertflow"},
                                measurements={"measured": 71.5, "comparisons": [
                                    {"label": "memory saved", "unit": "%", "claimed": 93.72, "measured": 71.5},
                                    {"label": "all experts resident", "unit": "GB", "claimed": None, "measured": 1.9}]},
-                               reason="measured 71.5% on the small preset", caveats=["small preset, emulated PCIe 4.0 link"])
+                               reason="measured 71.5% on the small preset",
+                               caveats=["small preset, emulated PCIe 4.0 link"])
         s.add(check)
         for role, score in (("skeptic", 5.0), ("validator", 6.5), ("synthesizer", 7.1)):
             s.add(Review(run_id=run.id, round=1, role=role, score=score, verdict="revise",

@@ -24,7 +24,8 @@ def test_corpus_page_adds_a_folder_of_papers_and_names_each_bad_file(app, tmp_pa
     assert not at.exception
     assert "1 added, 0 merged with an arXiv record, 0 already present, 1 skipped" in texts(at.success)
     (warning,) = at.warning
-    assert warning.value.startswith(f"skipped {folder / 'scan.pdf'}: no text layer") and "run OCR first" in warning.value
+    assert warning.value.startswith(f"skipped {folder / 'scan.pdf'}: no text layer")
+    assert "run OCR first" in warning.value
     assert any(TITLE in t.value and "added" in t.value for t in at.text)
     # The paper is stored and searchable like the imported ones.
     at.text_input(key="corpus_query").input("predictive expert caching offloaded").run()

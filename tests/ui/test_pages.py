@@ -122,7 +122,8 @@ class RecordingService:
         return Run(id=run_id, question="q", status={"approve": "approved"}.get(kw["action"], kw["action"]))
 
 
-@pytest.mark.parametrize("button, action", [("Approve", "approve"), ("Request changes", "request_changes"), ("Reject", "reject")])
+@pytest.mark.parametrize("button, action",
+                         [("Approve", "approve"), ("Request changes", "request_changes"), ("Reject", "reject")])
 def test_the_owner_decides_with_a_comment_and_an_edit(app, seeded, owner_password, monkeypatch, button, action):
     from ui import backend
 
@@ -186,7 +187,8 @@ def test_corpus_page_imports_a_file_and_searches_it(app, tmp_path):
          "abstract": "Expert offloading with a routing path predictor.", "authors": "X. He, Y. Li",
          "categories": "cs.LG", "versions": [{"version": "v1", "created": "Wed, 23 Oct 2024 10:00:00 GMT"}]},
         {"id": "2101.03961", "title": "Switch Transformers", "abstract": "Scaling to trillion parameter models.",
-         "authors": "W. Fedus", "categories": "cs.LG", "versions": [{"version": "v1", "created": "Mon, 11 Jan 2021 10:00:00 GMT"}]},
+         "authors": "W. Fedus", "categories": "cs.LG",
+         "versions": [{"version": "v1", "created": "Mon, 11 Jan 2021 10:00:00 GMT"}]},
     ]
     snapshot.write_text("\n".join(json.dumps(r) for r in records) + "\nnot json\n")
     at = app()

@@ -28,8 +28,10 @@ with st.form("ask"):
         key="question",
     )
     c1, c2 = st.columns(2)
-    offline = c1.checkbox("Offline (never contact arXiv; use imported corpora and the cache)", value=settings.offline, key="offline")
-    empirical = c2.checkbox("Re-measure performance claims (empirical checks)", value=settings.empirical.enabled, key="empirical")
+    offline = c1.checkbox("Offline (never contact arXiv; use imported corpora and the cache)",
+                          value=settings.offline, key="offline")
+    empirical = c2.checkbox("Re-measure performance claims (empirical checks)",
+                            value=settings.empirical.enabled, key="empirical")
     corpus_paths = st.text_area(
         "Corpus files to import first (--corpus; one path on this server per line)",
         placeholder="/path/to/moe-inference.jsonl",
@@ -62,4 +64,5 @@ if run_id:
         # nothing below the block depends on the run's status: no page rerun when it ends,
         # which could swallow a click on the link that lands at that moment
         live_progress(run_id, rerun_page_when_done=False)
-        st.page_link("views/report.py", label="Open the report", icon=":material/description:", query_params={"run": run_id})
+        st.page_link("views/report.py", label="Open the report", icon=":material/description:",
+                     query_params={"run": run_id})

@@ -20,7 +20,8 @@ run_id = choose_run("checks_run")
 def check_status(run_id: str) -> None:
     running = worker.is_alive(settings, "checks", run_id)
     rows = backend.run_checks(run_id)
-    st.markdown(f"**{len(rows)} checks** — " + (":material/progress_activity: re-running now" if running else "no re-run in progress"))
+    st.markdown(f"**{len(rows)} checks** — "
+                + (":material/progress_activity: re-running now" if running else "no re-run in progress"))
     if rows:
         st.dataframe(
             [

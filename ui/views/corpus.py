@@ -70,7 +70,8 @@ if query.strip():
             {
                 "arXiv id": h.paper_id,
                 "title": found[h.paper_id].title if h.paper_id in found else "?",
-                "year": found[h.paper_id].published.year if h.paper_id in found and found[h.paper_id].published else None,
+                "year": (found[h.paper_id].published.year
+                         if h.paper_id in found and found[h.paper_id].published else None),
                 "score": round(h.score, 3),
                 "source": found[h.paper_id].source if h.paper_id in found else "",
             }

@@ -92,7 +92,8 @@ with tabs[1]:
             with st.expander(f"#{c.id} · {claims_view.text_verdict(c)} · {c.text[:110]}"):
                 passage = claims_view.passage_of(data, c.passage_id)
                 if passage is not None:
-                    st.caption(f"{c.paper_id} — {paper_titles.get(c.paper_id, '')} · {passage.section} ({passage.kind})")
+                    st.caption(f"{c.paper_id} — {paper_titles.get(c.paper_id, '')} · "
+                               f"{passage.section} ({passage.kind})")
                     st.markdown(claims_view.highlight(passage.text, c.text))
                 st.markdown(f"**Status:** {claims_view.text_verdict(c)} — {claims_view.status_reason(c)}")
                 if c.text_check:
@@ -101,7 +102,8 @@ with tabs[1]:
                                 f"{tc.attribution}")
                     for reason in tc.attribution_reasons:
                         st.markdown(f"- {reason}")
-                    conf = f" (confidence {tc.confidence:.2f})" if tc.independent in ("CORROBORATED", "CONTRADICTED") else ""
+                    conf = (f" (confidence {tc.confidence:.2f})"
+                            if tc.independent in ("CORROBORATED", "CONTRADICTED") else "")
                     st.markdown(f"**Independent evidence** (other papers, other authors): {tc.independent}{conf}")
                     for reason in tc.reasons:
                         st.markdown(f"- {reason}")
@@ -110,7 +112,8 @@ with tabs[1]:
                         if other is not None and other.paper_id != c.paper_id:
                             st.caption(f"Evidence from {other.paper_id} · {other.section}")
                             st.markdown(f"> {other.text[:800]}")
-                st.markdown(f"**Reproduction:** {(c.empirical.verdict or c.empirical.status) if c.empirical else 'not run'}")
+                reproduction = (c.empirical.verdict or c.empirical.status) if c.empirical else "not run"
+                st.markdown(f"**Reproduction:** {reproduction}")
 
 with tabs[2]:
     checks = [c for c in data.claims if c.empirical]
@@ -137,7 +140,8 @@ with tabs[2]:
         )
         pairs = claims_view.comparisons(e)
         if pairs:
-            st.plotly_chart(claims_view.comparison_figure(pairs, f"claim #{c.id}: claimed vs measured"), key=f"plot-{e.id}")
+            st.plotly_chart(claims_view.comparison_figure(pairs, f"claim #{c.id}: claimed vs measured"),
+                            key=f"plot-{e.id}")
         elif e.measurements:
             st.json(e.measurements, expanded=False)
         if e.reason:
@@ -172,7 +176,8 @@ with tabs[4]:
     else:
         st.table(
             [
-                {"when": f"{d.created_at:%Y-%m-%d %H:%M:%S} UTC", "who": d.owner, "action": d.action, "comment": d.comment}
+                {"when": f"{d.created_at:%Y-%m-%d %H:%M:%S} UTC", "who": d.owner, "action": d.action,
+                 "comment": d.comment}
                 for d in view.decisions
             ]
         )
@@ -186,7 +191,8 @@ with tabs[5]:
         )
         html = settings.reports_dir / run_id / "report.html"
         if html.is_file():
-            st.download_button("HTML", html.read_bytes(), file_name=f"report-{run_id}.html", mime="text/html", key="dl_html")
+            st.download_button("HTML", html.read_bytes(), file_name=f"report-{run_id}.html", mime="text/html",
+                               key="dl_html")
         else:
             st.caption("No HTML rendering on disk for this run.")
         try:

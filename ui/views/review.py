@@ -38,7 +38,8 @@ c = st.columns([1, 1, 2])
 c[0].metric("Panel score", f"{run.panel_score:.1f} / 10" if run.panel_score is not None else "—")
 c[1].metric("Claims", len(view.data.claims))
 c[2].markdown(f"**Outcome:** {run.outcome or '—'}  \n**Asked:** {run.created_at:%Y-%m-%d %H:%M} UTC")
-st.page_link("views/report.py", label="Read the full report (claims, evidence, reviews)", icon=":material/description:", query_params={"run": run_id})
+st.page_link("views/report.py", label="Read the full report (claims, evidence, reviews)",
+             icon=":material/description:", query_params={"run": run_id})
 
 original = view.report.markdown if view.report else ""
 with st.form(f"decide-{run_id}"):

@@ -44,4 +44,5 @@ chosen = st.selectbox(
     format_func=lambda rid: next(f"{r.id} · {r.status} · {r.question[:70]}" for r in runs if r.id == rid),
     key="runs_open",
 )
-st.page_link("views/report.py", label=f"Open the report of {chosen}", icon=":material/description:", query_params={"run": chosen})
+st.page_link("views/report.py", label=f"Open the report of {chosen}", icon=":material/description:",
+             query_params={"run": chosen})
