@@ -1,4 +1,4 @@
-"""ExpertFlow benchmark (issue 6): every policy and ablation on an emulated link, the predictor's
+"""ExpertFlow benchmark: every policy and ablation on an emulated link, the predictor's
 held-out quality, the simulator calibrated against the emulated runs, and full-size simulations.
 
     .venv/bin/python benchmarks/expertflow_bench.py [--preset mixtral-tiny] [--budget 2]

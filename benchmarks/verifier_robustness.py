@@ -1,4 +1,4 @@
-"""Done-when item 5: awkward inputs give a clear result or a clear message (JSON on stdout).
+"""Awkward inputs to the verifier give a clear result or a clear message (JSON on stdout).
 
     .venv/bin/python benchmarks/verifier_robustness.py
 

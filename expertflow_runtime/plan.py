@@ -1,6 +1,6 @@
 """The one typed plan between a caching policy and the executor.
 
-An engine step reads as three lines (STYLE.md, vLLM's SchedulerOutput -> runner -> update)::
+An engine step reads as three lines (as vLLM's SchedulerOutput -> runner -> update)::
 
     plan = policy.on_layer(layer, routing, view)    # or on_step_start / on_gate_preview
     result = executor.execute(plan)

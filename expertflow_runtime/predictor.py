@@ -298,7 +298,7 @@ def evaluate_predictor(
     Batch-union metrics group the held-out tokens at random (seeded) into batches of
     `batch_size`, as a decode step batches tokens of unrelated sequences, and compare, layer by
     layer, the union of each token's top-n predicted experts with the union actually routed.
-    top_n defaults to 2*top_k, the setting the ExpertFlow issue asks for.
+    top_n defaults to 2*top_k.
     """
     c = model.config
     top_n = 2 * c.top_k if top_n is None else top_n

@@ -1,8 +1,9 @@
 """Trace-driven discrete-event simulator: the real policies, a cost model instead of tensors.
 
-Only the executor is replaced (STYLE.md): the same policy objects receive the same hooks in the
-same order as in the engine (``on_step_start`` -> per layer ``on_layer`` -> ``update``), with the
-router's choices read from a routing trace. Two resources advance in time:
+Only the executor is replaced, so a simulated result is evidence about the real policies: the
+same policy objects receive the same hooks in the same order as in the engine (``on_step_start``
+-> per layer ``on_layer`` -> ``update``), with the router's choices read from a routing trace.
+Two resources advance in time:
 
 * the **compute stream** runs, per layer, attention/router then the experts of the plan in order;
   a COMPUTE waits until its expert has landed (that wait is stall time);

@@ -1,4 +1,4 @@
-"""`claims` sub-commands (mounted by the lead as ``sovereign claims ...``).
+"""`claims` sub-commands (mounted by the command line as ``sovereign claims ...``).
 
     claims extract FILE|- [--json]
     claims check "CLAIM" --evidence FILE|- [--json]

@@ -1,4 +1,4 @@
-"""Settings of the verifier section; the lead composes this into the root Settings.
+"""Settings of the verifier section; `kernel.settings` composes it into the root Settings.
 
 No environment reading here: the root pydantic-settings object does that.
 """

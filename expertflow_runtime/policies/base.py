@@ -90,7 +90,7 @@ class BasePolicy:
     def update(self, plan: Plan, result: ExecResult) -> None:
         return None
 
-    # -- helpers for subclasses -------------------------------------------------------------
+    # -- shared by subclasses ---------------------------------------------------------------
     def layer_capacity(self, view: CacheView) -> int:
         return view.per_layer_capacity()
 

@@ -1,4 +1,4 @@
-"""A stored run whose claims are the issue's example sentences (shared by the check tests)."""
+"""A stored run whose claims are sentences stating ExpertFlow's paper's figures (shared by the check tests)."""
 
 from __future__ import annotations
 

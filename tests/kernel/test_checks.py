@@ -98,7 +98,7 @@ def test_the_stage_notes_what_it_measured(tmp_path):
     assert note.startswith("Empirical checks (simulated backend): 3 experiments, 1 claims not testable")
 
 
-# -- `sovereign checks ...` (the typer app the lead mounts) ----------------------------------
+# -- `sovereign checks ...` (the typer app the command line mounts) --------------------------
 
 import json  # noqa: E402
 

@@ -1,6 +1,6 @@
-"""Done-when 3: a run whose first panel score is under 6.5 shows two rounds in its report and its
+"""A run whose first panel score is under 6.5 shows two rounds in its report and its
 database, and the revised draft no longer states what the skeptic flagged. Drives the draft,
-tribunal and decide stages directly on a SQLite database (the graph's routing is the lead's)."""
+tribunal and decide stages directly on a SQLite database, without the graph."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Done-when 4: the Markdown, HTML and JSON renderings of one run agree on every claim, verdict
+"""The Markdown, HTML and JSON renderings of one run agree on every claim, verdict
 and number; every reference is a working link; the HTML carries its plots."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Done-when 2 and the LLM backend: a prompt injection in a passage changes no score with either
+"""The LLM backend, and prompt injection: an injection in a passage changes no score with either
 backend (the LLM one tested against a loopback OpenAI-compatible server that obeys injections);
 invalid answers are retried once, then the rubric stands with the failure recorded; the rubric is
 a floor the LLM cannot argue past."""

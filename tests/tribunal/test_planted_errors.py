@@ -1,4 +1,4 @@
-"""Done-when 1: for ten clean/planted draft pairs the panel scores the planted one lower, and the
+"""For ten clean/planted draft pairs the panel scores the planted one lower, and the
 skeptic's findings name the planted claim."""
 
 import pytest

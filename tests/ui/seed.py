@@ -82,7 +82,7 @@ def seed_run(status: str = "waiting_owner", question: str = "How does ExpertFlow
         s.add(check)
         for role, score in (("skeptic", 5.0), ("validator", 6.5), ("synthesizer", 7.1)):
             s.add(Review(run_id=run.id, round=1, role=role, score=score, verdict="revise",
-                         summary=f"{role} summary", findings=[{"claim": c1.id, "issue": f"{role} finding"}]))
+                         summary=f"{role} summary", findings=[{"claim_id": c1.id, "message": f"{role} finding"}]))
         s.add(ReportVersion(run_id=run.id, version=1, round=1, author="drafter",
                             markdown="# ExpertFlow caching\n\n## Abstract\n\nDraft body about expert caching."))
         s.flush()

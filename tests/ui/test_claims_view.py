@@ -1,4 +1,4 @@
-"""The Report page's claim helpers: filters, evidence highlighting, claimed-vs-measured pairs."""
+"""The Report page's claim functions: filters, evidence highlighting, claimed-vs-measured pairs."""
 
 from __future__ import annotations
 
