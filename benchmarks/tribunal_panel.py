@@ -3,7 +3,7 @@ and what drafting, reviewing and rendering cost. Prints one JSON document.
 
     .venv/bin/python benchmarks/tribunal_panel.py [--variants 30]
 
-Planted errors (tests/tribunal/planting.py): a contradicted claim shown as supported, a dropped
+Planted errors (tribunal/planting.py): a contradicted claim shown as supported, a dropped
 baseline, a measured number altered by +30%. "separated" counts pairs where the planted draft
 scores strictly lower AND the skeptic names the planted claim in a critical/major finding.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import reports  # noqa: E402
-from tests.reports.sample_runs import sample_run  # noqa: E402
-from tests.tribunal.planting import PLANTS  # noqa: E402
+from reports.sample_runs import sample_run  # noqa: E402
 from tribunal import review_draft  # noqa: E402
+from tribunal.planting import PLANTS  # noqa: E402
 
 
 def main() -> None:

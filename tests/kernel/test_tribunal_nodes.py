@@ -18,7 +18,7 @@ from kernel.nodes.tribunal import tribunal
 from kernel.settings import Settings
 from reports import findings as fk
 from reports.run_data import RunData
-from tests.reports.sample_runs import sample_run
+from reports.sample_runs import sample_run
 
 
 def _store(ctx: StageContext, data: RunData) -> str:

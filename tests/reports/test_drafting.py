@@ -6,7 +6,7 @@ import reports
 from reports import evidence as ev
 from reports import findings as fk
 from reports.run_data import EmpiricalData, RunData
-from tests.reports.sample_runs import sample_run
+from reports.sample_runs import sample_run
 
 
 def test_claims_table_copies_the_run_verbatim():

@@ -11,7 +11,7 @@ import pytest
 
 import reports
 from reports.refs import numbers_in
-from tests.reports.sample_runs import sample_run
+from reports.sample_runs import sample_run
 
 
 @pytest.fixture(scope="module")

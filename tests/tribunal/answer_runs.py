@@ -6,7 +6,7 @@ the question. Ten variants differ in question, facets, numbers and paper order."
 from __future__ import annotations
 
 from reports.run_data import ClaimData, EmpiricalData, FacetData, PaperData, PassageData, RunData, TextCheckData
-from tests.reports.sample_runs import sample_run
+from reports.sample_runs import sample_run
 
 TWIN = ("2510.26730", "ExpertFlow: Adaptive Expert Scheduling and Memory Coordination for Efficient MoE Inference")
 OFF_TOPIC = ("2412.11557", "Enhancing Healthcare Recommendation Systems with a Multimodal LLMs-based MOE Architecture")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reports
 from reports import findings as fk
-from tests.reports.sample_runs import sample_run
+from reports.sample_runs import sample_run
 from tribunal.checks import number_mismatches, run_gaps, scale_and_fairness, skeptic_findings
 
 

@@ -6,7 +6,7 @@ import pytest
 
 import reports
 from reports.run_data import ReviewData
-from tests.reports.sample_runs import sample_run
+from reports.sample_runs import sample_run
 from tribunal import DecideSettings, PanelResult, decide, review_draft
 
 

@@ -4,9 +4,9 @@ skeptic's findings name the planted claim."""
 import pytest
 
 import reports
-from tests.reports.sample_runs import sample_run
-from tests.tribunal.planting import altered_measurement, contradicted_as_supported, dropped_baseline
+from reports.sample_runs import sample_run
 from tribunal import review_draft
+from tribunal.planting import altered_measurement, contradicted_as_supported, dropped_baseline
 
 PAIRS = [
     (0, contradicted_as_supported, {}), (1, dropped_baseline, {"nth": 0}), (2, altered_measurement, {"nth": 0}),

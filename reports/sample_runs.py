@@ -1,6 +1,6 @@
-"""RunData built in code for the drafting and tribunal tests: a small, realistic run about MoE
-expert offloading (figures in the style of the ExpertFlow paper and its baselines), in variants
-so that ten different drafts can be made."""
+"""Sample RunData built in code, for the drafting and tribunal tests and the panel benchmark: a
+small, realistic run about MoE expert offloading (figures in the style of the ExpertFlow paper
+and its baselines), in variants so that ten different drafts can be made."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Planted errors: edits of a clean draft that a careful reviewer must catch."""
+"""Planted errors: edits of a clean draft that a careful reviewer must catch (the panel's tests and
+its benchmark, `benchmarks/tribunal_panel.py`, measure whether it does)."""
 
 from __future__ import annotations
 
