@@ -101,7 +101,7 @@ def question_check_row(e: EmpiricalData) -> EmpiricalRow:
         check_id=e.id, claim_id=None, facet_id=e.facet_id,
         metric=str(ev.comparisons(e)[0]["label"]) if ev.comparisons(e) else "throughput ratio",
         unit=str(ev.comparisons(e)[0].get("unit", "")) if ev.comparisons(e) else "",
-        measured=ev._num(e.measurements.get("measured")), verdict=MEASURED_FOR_QUESTION,
+        measured=ev.as_number(e.measurements.get("measured")), verdict=MEASURED_FOR_QUESTION,
         backend=e.backend or "", setting=ev.setting_text(e), reason=e.reason or "no paper claims it; "
         "run because the question asks for the comparison", caveats=list(e.caveats), comparisons=ev.comparisons(e))
 

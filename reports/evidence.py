@@ -78,9 +78,9 @@ def measured_pair(emp: EmpiricalData, claim: ClaimData) -> tuple[str, float | No
     """(metric, claimed, measured, unit) of a check; numbers are None when absent."""
     metric = str(emp.claimed.get("quantity") or emp.claimed.get("metric") or claim.metric or "value")
     unit = str(emp.claimed.get("unit") or claim.unit or "")
-    claimed = _num(emp.claimed.get("value", claim.value))
+    claimed = as_number(emp.claimed.get("value", claim.value))
     m = emp.measurements
-    measured = _num(m.get("measured", m.get("value", m.get(metric))))
+    measured = as_number(m.get("measured", m.get("value", m.get(metric))))
     return metric, claimed, measured, unit
 
 
@@ -89,7 +89,8 @@ def comparisons(emp: EmpiricalData) -> list[dict]:
     return [c for c in emp.measurements.get("comparisons", []) if isinstance(c, dict)]
 
 
-def _num(x: object) -> float | None:
+def as_number(x: object) -> float | None:
+    """A stored figure as a float; None for a missing, boolean or non-numeric value."""
     if isinstance(x, bool) or x is None:
         return None
     try:
@@ -240,7 +241,7 @@ def source_numbers(token: str, run: RunData) -> list[float] | None:
     elif kind == "E":
         for e in run.question_checks:  # measured for the question: no claimed number
             if e.id == ident:
-                out = [fmt(_num(e.measurements.get("measured")))] + numbers_in(setting_text(e))
+                out = [fmt(as_number(e.measurements.get("measured")))] + numbers_in(setting_text(e))
                 out += numbers_in(e.reason or "")  # the verdict's reason quotes the repeats' figures
                 out += [n for cav in e.caveats for n in numbers_in(cav)]
                 out += [fmt(p.get("measured")) for p in comparisons(e)]

@@ -219,7 +219,7 @@ def question_rows(d: Draft, run: RunData) -> list[Finding]:
         if row.claim_id is not None:
             continue
         e = checks.get(row.check_id)
-        true = ev._num(e.measurements.get("measured")) if e is not None else None
+        true = ev.as_number(e.measurements.get("measured")) if e is not None else None
         if e is None or (row.measured is None) != (true is None) or (
                 true is not None and row.measured is not None and not ev.same_number(row.measured, true)):
             out.append(Finding(kind=fk.NUMBER_MISMATCH, severity="critical", check_id=row.check_id,
