@@ -17,14 +17,15 @@ from kernel.settings import Settings
 Progress = Callable[[str, str], None]  # (stage, message)
 
 
-def _quiet(stage: str, message: str) -> None:
+def quiet(stage: str, message: str) -> None:
+    """The Progress that reports nothing."""
     return None
 
 
 @dataclass
 class StageContext:
     settings: Settings
-    progress: Progress = _quiet
+    progress: Progress = quiet
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property

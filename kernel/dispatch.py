@@ -15,13 +15,14 @@ from __future__ import annotations
 import os
 import socket
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from kernel.context import Progress, quiet
 from kernel.db import make_engine, retry_locked, session_scope
 from kernel.errors import BadInput, SovereignError
 from kernel.models import CheckStatus, EmpiricalCheck, utcnow
@@ -29,11 +30,6 @@ from kernel.settings import Settings
 
 MAX_ATTEMPTS = 2  # the first try and one retry
 CLUSTERS = ("ray",)
-Progress = Callable[[str, str], None]
-
-
-def _quiet(stage: str, message: str) -> None:
-    return None
 
 
 def node_name() -> str:
@@ -112,7 +108,7 @@ def _error_text(exc: BaseException) -> str:
 
 
 def run_in_process(settings: Settings, checks: Sequence[tuple[int, dict, str]],
-                   progress: Progress = _quiet) -> None:
+                   progress: Progress = quiet) -> None:
     """Run ``(check_id, spec, backend)`` items one after another in this process, after the
     backends have made ready what the items need (the cpu backend's small models, trained side
     by side)."""
@@ -163,7 +159,7 @@ def _ray_init(settings: Settings) -> None:
 
 
 def run_on_ray(settings: Settings, checks: Sequence[tuple[int, dict, str]],
-               progress: Progress = _quiet) -> None:
+               progress: Progress = quiet) -> None:
     """Run the checks as Ray tasks asking for ``settings.empirical.ray_num_gpus`` GPUs each."""
     import ray
 
@@ -213,7 +209,7 @@ def run_on_ray(settings: Settings, checks: Sequence[tuple[int, dict, str]],
 
 
 def dispatch(settings: Settings, checks: Sequence[tuple[int, dict, str]], *, cluster: str | None = None,
-             progress: Progress = _quiet) -> None:
+             progress: Progress = quiet) -> None:
     """Run stored checks in-process (``cluster`` None) or on the Ray cluster (``"ray"``)."""
     if cluster is None:
         return run_in_process(settings, checks, progress)

@@ -11,23 +11,18 @@ report shows the measured ratios, their intervals and the setting.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from kernel import crud
+from kernel.context import Progress, quiet
 from kernel.db import retry_locked, session_scope
 from kernel.dispatch import dispatch
 from kernel.models import CheckStatus, EmpiricalCheck, utcnow
 from kernel.settings import Settings
 
-Progress = Callable[[str, str], None]
 LABEL = "measured for this question"
-
-
-def _quiet(stage: str, message: str) -> None:
-    return None
 
 
 def question_spec(exp: dict[str, Any], batch: int) -> dict[str, Any]:
@@ -74,7 +69,7 @@ def plan_question_checks(settings: Settings, engine: Engine, run_id: str) -> lis
 
 
 def run_question_checks(settings: Settings, run_id: str, *, engine: Engine, cluster: str | None = None,
-                        progress: Progress = _quiet) -> str | None:
+                        progress: Progress = quiet) -> str | None:
     """Plan and run the experiments the question's facets ask for; a note for the report, or
     None when the question asks for none."""
     items = plan_question_checks(settings, engine, run_id)

@@ -12,7 +12,7 @@ from langgraph.types import Command
 from sqlmodel import col, select
 
 from kernel import crud
-from kernel.context import Progress, StageContext, _quiet
+from kernel.context import Progress, StageContext, quiet
 from kernel.db import retry_locked, session_scope
 from kernel.errors import BadInput, NoSourcesError
 from kernel.graph import build_graph, open_checkpointer
@@ -40,7 +40,7 @@ def validate_question(question: str) -> str:
 
 
 class Service:
-    def __init__(self, settings: Settings | None = None, progress: Progress = _quiet) -> None:
+    def __init__(self, settings: Settings | None = None, progress: Progress = quiet) -> None:
         self.settings = settings or Settings()
         self.settings.ensure_home()
         self.ctx = StageContext(self.settings, progress)
