@@ -120,7 +120,8 @@ def _vocabulary(text_lower: str) -> tuple[list[str], list[str], list[str]]:
     return systems, baselines, synonyms
 
 
-def _unique(items: list[str]) -> list[str]:
+def unique_terms(items: list[str]) -> list[str]:
+    """`items` without repeats, in order; two items repeat when their search terms are the same."""
     seen: set[str] = set()
     out = []
     for item in items:
@@ -149,20 +150,20 @@ def plan_queries(question: str, n: int = 4) -> Plan:
     systems, baselines, synonyms = _vocabulary(question.lower())
     name_set = {x.lower() for x in names}
     # The topic: the question's phrases with the names taken out ("predictive expert caching").
-    topic = _unique(
+    topic = unique_terms(
         [" ".join(w for w in p.split() if w.lower() not in name_set) for p in phrases]
     )
     candidates = [
         _cap(phrases, 10),
-        _cap(_unique(systems + names) + topic[:1]),
-        _cap(_unique(synonyms[:3] + topic[:1])),
-        _cap(_unique(baselines)),
+        _cap(unique_terms(systems + names) + topic[:1]),
+        _cap(unique_terms(synonyms[:3] + topic[:1])),
+        _cap(unique_terms(baselines)),
     ]
     candidates += phrases + [f"{s} {t}" for s in systems for t in topic]
-    queries = _unique([q for q in candidates if q.strip()])[:n]
+    queries = unique_terms([q for q in candidates if q.strip()])[:n]
     if not queries:
         queries = [question.strip()]
-    key_terms = _unique(systems + names + phrases + synonyms + baselines)
+    key_terms = unique_terms(systems + names + phrases + synonyms + baselines)
     return Plan(queries=queries, key_terms=key_terms)
 
 
@@ -171,9 +172,9 @@ def with_facets(plan: Plan, facets: list[tuple[str, str]]) -> Plan:
     every named facet becomes a key term, and when no query names a system, model or dataset
     facet, the last query is given over to them (the Answer needs papers on each)."""
     named = [name for kind, name in facets if kind in ("system", "baseline", "model", "dataset", "topic")]
-    key_terms = _unique(plan.key_terms + [name for kind, name in facets if kind != "comparison"])
+    key_terms = unique_terms(plan.key_terms + [name for kind, name in facets if kind != "comparison"])
     queries = list(plan.queries)
     missing = [n for n in named if not any(n.lower() in q.lower() for q in queries)]
     if missing and queries:
         queries[-1] = _cap(missing + ["MoE inference"] if len(missing) < 3 else missing)
-    return Plan(queries=_unique(queries), key_terms=key_terms)
+    return Plan(queries=unique_terms(queries), key_terms=key_terms)

@@ -13,7 +13,7 @@ import json
 import re
 
 from kernel.errors import RetrievalError
-from kernel.retrieval.planning import Plan, _unique, plan_queries
+from kernel.retrieval.planning import Plan, plan_queries, unique_terms
 from kernel.retrieval.prompts import PLAN_SYSTEM
 
 _FENCE_RE = re.compile(r"^```(?:json)?\s*|\s*```$")
@@ -67,6 +67,6 @@ def llm_plan(question: str, n: int, *, base_url: str, model: str | None,
     queries, key_terms = parse_plan(content or "", n)
     base = plan_queries(question, n)
     return Plan(
-        queries=_unique(queries + base.queries)[:n],
-        key_terms=_unique(key_terms + base.key_terms),
+        queries=unique_terms(queries + base.queries)[:n],
+        key_terms=unique_terms(key_terms + base.key_terms),
     )
