@@ -132,7 +132,7 @@ def _top_k_mask(scores: np.ndarray, k: int) -> np.ndarray:
     return mask & (scores > 0)
 
 
-def _delivery_order(demand: dict[ExpertKey, float]) -> list[ExpertKey]:
+def delivery_order(demand: dict[ExpertKey, float]) -> list[ExpertKey]:
     """Keys in the order the link should deliver them: by layer, most demanded first."""
     return sorted(demand, key=lambda k: (k.layer, -demand[k], k.expert))
 
@@ -162,7 +162,7 @@ class ExpertFlow(replay.ReplayPlanner, _Predicting, RecencyPolicy):
     def on_step_start(self, step: StepInfo, view: CacheView) -> Plan:
         preds = self._predict(step.token_ids, step.new_tokens)
         self.score = self._demand(np.concatenate(preds))
-        self.wanted = _delivery_order(self.score)
+        self.wanted = delivery_order(self.score)
         self.ahead = self._next_group(step)
         return Plan(ops=tuple(self._plan(view, [], self.wanted)))
 
@@ -204,7 +204,7 @@ class ExpertFlow(replay.ReplayPlanner, _Predicting, RecencyPolicy):
             return []
         preds = self._predict(step.upcoming, [1] * len(step.upcoming))
         self._cache.update((tuple(c), p) for c, p in zip(step.upcoming, preds))
-        return _delivery_order(self._demand(np.concatenate(preds)))
+        return delivery_order(self._demand(np.concatenate(preds)))
 
 class SchedulerOnly(_Predicting, RecencyPolicy):
     """Ablation: the scheduler regroups by predicted path; the cache is plain per-layer LRU."""

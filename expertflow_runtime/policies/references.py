@@ -42,7 +42,7 @@ from expertflow_runtime.plan import (
 from expertflow_runtime.policies import register_policy
 from expertflow_runtime.policies.base import plan_waves
 from expertflow_runtime.policies.baselines import RecencyPolicy
-from expertflow_runtime.policies.expertflow import ExpertFlow, _delivery_order
+from expertflow_runtime.policies.expertflow import ExpertFlow, delivery_order
 
 
 class SharedTablePolicy(RecencyPolicy):
@@ -194,7 +194,7 @@ class Belady(ExpertFlow):
                 here.append(at)
                 positions += [(at[0], at[1] - i) for i in range(n)]
         self.score = self._merge([self.future.demand(positions, 0)])
-        self.wanted = _delivery_order(self.score)
+        self.wanted = delivery_order(self.score)
         if step.upcoming:
             other = [p for p in map(self.future.position, step.upcoming) if p is not None]
         else:  # the group that ran before this one comes back next, one token on
@@ -206,7 +206,7 @@ class Belady(ExpertFlow):
                 group, offset = (other, (j - 1) // 2) if j % 2 else (here, j // 2)
             else:
                 group, offset = here, j
-            ahead += _delivery_order(self.future.demand(group, offset))
+            ahead += delivery_order(self.future.demand(group, offset))
         self.ahead = ahead
         return Plan(ops=tuple(self._plan(view, [], self.wanted)))
 
