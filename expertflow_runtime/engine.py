@@ -203,9 +203,11 @@ class Engine:
         return dict(peak_device_bytes=peak, peak_expert_bytes=expert, non_expert_bytes=weights,
                     resident_bytes_all=weights + all_experts, memory_source=source)
 
-    def _start_step(self, step: int, phase: Phase, seqs: list[list[int]], new: list[int],
-                    policy: Policy, executor: Executor,
-                    upcoming: tuple[tuple[int, ...], ...] = ()) -> None:
+    def start_step(self, step: int, phase: Phase, seqs: list[list[int]], new: list[int],
+                   policy: Policy, executor: Executor,
+                   upcoming: tuple[tuple[int, ...], ...] = ()) -> None:
+        """Open engine step ``step``: clear the recorded routes, begin forced routes and run the
+        policy's step-start plan (the grouped ExpertFlow decoder opens its steps through it too)."""
         executor.step = step
         info = StepInfo(step, phase, tuple(map(tuple, seqs)), tuple(new), upcoming)
         self.runtime.step_routes.clear()
@@ -234,7 +236,7 @@ class Engine:
         rt = self.runtime
         t0 = time.perf_counter()
         # ---- prefill (step 0)
-        self._start_step(0, Phase.PREFILL, seqs, [len(s) for s in seqs], policy, executor)
+        self.start_step(0, Phase.PREFILL, seqs, [len(s) for s in seqs], policy, executor)
         rt.token_mask = mask.reshape(-1).bool()
         if switch:
             enc = self.model.get_encoder()(input_ids=ids, attention_mask=mask)
@@ -262,7 +264,7 @@ class Engine:
                 seqs[b].append(toks[b])
             if step == max_new_tokens:
                 break
-            self._start_step(step, Phase.DECODE, seqs, [1] * B, policy, executor)
+            self.start_step(step, Phase.DECODE, seqs, [1] * B, policy, executor)
             if switch:
                 out = self.model(encoder_outputs=enc, attention_mask=mask,
                                  decoder_input_ids=nxt[:, None], past_key_values=cache,

@@ -9,8 +9,8 @@ keys/values), the attention masks, positions, pending tokens and the output book
 inside the timed region. Every policy runs the same G x B workload, so throughput compares like
 with like; policies without ``regroup`` simply keep their groups.
 
-This drives R1's ``Engine`` (model, offloaded layers, executor, link) through its per-step hook
-``_start_step``; the metrics are the engine's ``RunMetrics`` plus the predictor's and
+This drives the ``Engine`` (model, offloaded layers, executor, link) through its per-step hook
+``start_step``; the metrics are the engine's ``RunMetrics`` plus the predictor's and
 scheduler's own time per step and the KV regrouping time.
 
 Legend: P pool sequences, G groups, B = P / G, S padded prompt length, L layers.
@@ -101,8 +101,8 @@ def _loop(engine, prompts, max_new_tokens, policy, executor, B, G):
     t0 = time.perf_counter()
     for g in range(G):  # prefill every micro-batch
         sl = slice(g * B, (g + 1) * B)
-        engine._start_step(step, Phase.PREFILL, [seqs[i] for i in order[sl]],
-                           [len(prompts[i]) for i in order[sl]], policy, executor)
+        engine.start_step(step, Phase.PREFILL, [seqs[i] for i in order[sl]],
+                          [len(prompts[i]) for i in order[sl]], policy, executor)
         rt.token_mask = mask[sl].reshape(-1).bool()
         out = model(input_ids=ids[sl], attention_mask=mask[sl], position_ids=pos[sl],
                     use_cache=True, logits_to_keep=1)
@@ -141,8 +141,8 @@ def _loop(engine, prompts, max_new_tokens, policy, executor, B, G):
             # the next micro-batch of this round: its tokens are known (the first micro-batch
             # of the next round is not: it waits for the regroup, which needs this one's tokens)
             upcoming = tuple(tuple(seqs[i]) for i in order[sl.stop : sl.stop + B])
-            engine._start_step(step, Phase.DECODE, [seqs[i] for i in order[sl]], [1] * B,
-                               policy, executor, upcoming)
+            engine.start_step(step, Phase.DECODE, [seqs[i] for i in order[sl]], [1] * B,
+                              policy, executor, upcoming)
             out = model(input_ids=nxt[sl, None], attention_mask=mask[sl], position_ids=pos[sl],
                         past_key_values=caches[g], use_cache=True)
             caches[g] = out.past_key_values
