@@ -31,7 +31,7 @@ from verifier.types import PassageRef  # noqa: E402
 def _timed(fn, embedder, repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
-        embedder._cache.clear()
+        embedder.clear_cache()
         t0 = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - t0)
@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> dict:
     dense_pairs = [(i, j) for i in range(len(claims)) for j in range(len(texts))]
     t_dense = _timed(lambda: checker.score_pairs(claims, texts, dense_pairs), emb, args.repeat)
     own_refs = [own[c["passage_id"]] for c in data["claims"]]
-    n_batch_pairs = sum(len(js) for js in checker._candidates(claims, passages, [passages.index(o) for o in own_refs]))
+    own_idx = [passages.index(o) for o in own_refs]
+    n_batch_pairs = sum(len(js) for js in checker.candidates(claims, passages, own_idx))
     t_batch = _timed(lambda: checker.check_batch(claims, passages, own=own_refs), emb, args.repeat)
     out = {
         "command": "benchmarks/verifier_speed.py --threads %d" % args.threads,

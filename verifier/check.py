@@ -135,7 +135,7 @@ class TextChecker:
             ensure_text(p.text)
         texts = [c.text if isinstance(c, ExtractedClaim) else c for c in claims]
         floor = self.settings.min_relevance if min_relevance is None else min_relevance
-        candidates = self._candidates(texts, pool, own_idx, floor)
+        candidates = self.candidates(texts, pool, own_idx, floor)
         pairs = [(i, j) for i, js in enumerate(candidates) for j in js]
         feats, probs, verdicts = self.score_pairs(claims, [p.text for p in pool], pairs)
         if self.nli is not None and pairs:
@@ -168,9 +168,11 @@ class TextChecker:
         probs = nli[:, [NLI_LABELS.index(as_class[c]) for c in self.combiner.classes]]
         return probs, [self.combiner.classes[k] for k in np.argmax(probs, axis=1)]
 
-    def _candidates(self, texts: list[str], pool: list[PassageRef], own_idx: list[int | None],
-                    floor: float) -> list[list[int]]:
-        """The top_k independent passages of each claim by whole-passage cosine (≥ min_relevance)."""
+    def candidates(self, texts: list[str], pool: list[PassageRef], own_idx: list[int | None],
+                   floor: float | None = None) -> list[list[int]]:
+        """The top_k independent passages of each claim by whole-passage cosine (≥ `floor`,
+        min_relevance by default): the pairs a batch check scores."""
+        floor = self.settings.min_relevance if floor is None else floor
         eligible = [[j for j, p in enumerate(pool) if j != o and independent_of(pool[o] if o is not None else None, p)]
                     for o in own_idx]
         if not any(eligible):

@@ -65,6 +65,10 @@ class MiniLMEmbedder:
         self._cache: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
 
+    def clear_cache(self) -> None:
+        """Forget every cached vector (timings then include encoding)."""
+        self._cache.clear()
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if todo:
