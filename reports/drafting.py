@@ -148,7 +148,9 @@ def abstract(run: RunData, heads: list[ClaimData]) -> list[Sentence]:
     ]
     quoted: set[str] = set()  # a sentence holding several claims is quoted once
     for c in heads:
-        if c.text.strip() in quoted:
+        # a contradicted claim is not quoted: the Answer's lead already says it failed, and a quote
+        # in the abstract would read as a finding
+        if c.text.strip() in quoted or ev.verdict(c) == "CONTRADICTED":
             continue
         quoted.add(c.text.strip())
         out.extend(claim_sentences(c, run)[:1])

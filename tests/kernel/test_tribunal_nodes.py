@@ -1,5 +1,6 @@
-"""A run whose first panel score is under 6.5 shows two rounds in its report and its
-database, and the revised draft no longer states what the skeptic flagged. Drives the draft,
+"""A run whose first panel score is under the revision threshold (raised here to 9, so that a
+draft quoting an unverified claim in its abstract is revised) shows two rounds in its report and
+its database, and the revised draft no longer states what the skeptic flagged. Drives the draft,
 tribunal and decide stages directly on a SQLite database, without the graph."""
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def _store(ctx: StageContext, data: RunData) -> str:
 
 def test_a_low_first_score_gives_two_rounds_and_the_revision_drops_what_was_flagged(sovereign_home):
     settings = Settings()
+    settings.tribunal.revision_threshold = 9.0
     settings.ensure_home()
     ctx = StageContext(settings=settings)
     rt = Runtime(context=ctx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reports
 from reports import evidence as ev
 from reports import findings as fk
+from reports.drafting import claim_sentences
 from reports.run_data import EmpiricalData, RunData
 from reports.sample_runs import sample_run
 
@@ -54,6 +55,8 @@ def test_revision_withdraws_contradicted_and_qualifies_unverified_claims():
     run = sample_run(0, bad_headlines=True)
     d = reports.draft(run)
     contradicted, unverified = run.claims[0].id, run.claims[1].id
+    assert contradicted not in d.stated_claim_ids(("abstract",))  # the drafter never quotes it
+    d.abstract += claim_sentences(run.claims[0], run)[:1]  # a drafter (an LLM, say) that does
     assert {contradicted, unverified} <= d.stated_claim_ids(("abstract",))
     findings = [
         fk.Finding(kind=fk.CONTRADICTED_STATED, severity="critical", claim_id=contradicted, message="x"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import reports
+from reports.drafting import claim_sentences
 from reports.run_data import ReviewData
 from reports.sample_runs import sample_run
 from tribunal import DecideSettings, PanelResult, decide, review_draft
@@ -43,7 +44,9 @@ def test_thresholds_come_from_settings(clean):
 def test_a_contradicted_claim_in_the_abstract_escalates_whatever_the_score():
     run = sample_run(0, bad_headlines=True)
     d = reports.draft(run)
-    contradicted = next(c.id for c in run.claims if c.text_check.verdict == "CONTRADICTED")
+    bad = next(c for c in run.claims if c.text_check.verdict == "CONTRADICTED")
+    contradicted = bad.id
+    d.abstract += claim_sentences(bad, run)[:1]  # a drafter (an LLM, say) that quotes it
     assert contradicted in d.stated_claim_ids(("abstract",))
     for score in (10.0, 1.0):
         out = decide(run, d, _panel(score))

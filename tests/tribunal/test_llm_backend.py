@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import reports
+from reports.drafting import claim_sentences
 from reports.sample_runs import sample_run
 from tribunal import TribunalSettings, review_draft
 
@@ -119,8 +120,10 @@ def test_an_injection_that_gets_through_cannot_lift_a_score_above_the_rubric(llm
 def test_an_llm_cannot_clear_a_contradicted_claim(llm):
     run = sample_run(0, injected=INJECTION, bad_headlines=True)
     d = reports.draft(run)
+    bad = next(c for c in run.claims if c.text_check.verdict == "CONTRADICTED")
+    d.abstract += claim_sentences(bad, run)[:1]  # a drafter that quotes the contradicted claim
     panel = review_draft(d, run, 1, llm)
-    contradicted = next(c.id for c in run.claims if c.text_check.verdict == "CONTRADICTED")
+    contradicted = bad.id
     skeptic = next(r for r in panel.reviews if r.role == "skeptic")
     assert any(f["claim_id"] == contradicted and f["kind"] == "contradicted_stated" for f in skeptic.findings)
     assert not any(f["claim_id"] == contradicted and f["severity"] == "ok" for f in skeptic.findings)
