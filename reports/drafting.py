@@ -146,11 +146,11 @@ def abstract(run: RunData, heads: list[ClaimData]) -> list[Sentence]:
                       "their authors' word alone.",
                  refs=["S:claims"]),
     ]
-    quoted: set[str] = set()  # a sentence holding several claims is quoted once
+    # A sentence holding several claims is quoted once, and never when one of its claims is
+    # contradicted: the Answer's lead already says that claim failed, and the quote would restate it.
+    quoted = {c.text.strip() for c in run.claims if ev.verdict(c) == "CONTRADICTED"}
     for c in heads:
-        # a contradicted claim is not quoted: the Answer's lead already says it failed, and a quote
-        # in the abstract would read as a finding
-        if c.text.strip() in quoted or ev.verdict(c) == "CONTRADICTED":
+        if c.text.strip() in quoted:
             continue
         quoted.add(c.text.strip())
         out.extend(claim_sentences(c, run)[:1])
