@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -20,6 +20,9 @@ from torch import nn
 from expertflow_runtime.executor import Executor
 from expertflow_runtime.plan import ExecResult, ExpertKey, LayerRouting, Plan, PlanError
 from expertflow_runtime.policies.base import Policy
+
+if TYPE_CHECKING:
+    from expertflow_runtime.forced_routes import ForcedRoutes
 
 
 @dataclass
@@ -76,7 +79,7 @@ class LayerRuntime:
     step_routes: dict[int, torch.Tensor] = field(default_factory=dict)  # layer -> [T, K] cpu
     record_weights: bool = False
     step_weights: dict[int, torch.Tensor] = field(default_factory=dict)
-    forced: Any = None  # forced_routes.ForcedRoutes: recorded real routes replace the router's
+    forced: ForcedRoutes | None = None  # recorded real routes in place of the router's
 
     def execute(self, plan: Plan, compute=None) -> ExecResult:
         assert self.executor is not None and self.policy is not None
@@ -102,19 +105,19 @@ class LayerRuntime:
                                             if any(e < E for e in row)))
         policy = self.policy
         assert policy is not None and self.executor is not None
-        if policy.wants_gate_preview and self.forced is not None and layer in self.next_router:
-            # the true next-layer routes stand in for the gate's preview (an upper bound)
-            nidx = self.forced.index(layer + 1, index.shape[0], self.token_mask)
-            preview = LayerRouting(layer + 1, tuple(tuple(r) for r in nidx.tolist() if r[0] >= 0))
-            self.execute(policy.on_gate_preview(layer + 1, preview, self.executor.view()))
-        elif policy.wants_gate_preview and layer in self.next_router:
-            router, switch = self.next_router[layer]
-            from expertflow_runtime.adapters import route  # local: adapters imports this module
+        if policy.wants_gate_preview and layer in self.next_router:
+            if self.forced is not None:
+                # the true next-layer routes stand in for the gate's preview (an upper bound)
+                nidx = self.forced.index(layer + 1, index.shape[0], self.token_mask)  # [T, K]
+                nidx = nidx[nidx[:, 0] >= 0]  # padding rows route nowhere
+            else:
+                router, switch = self.next_router[layer]
+                from expertflow_runtime.adapters import route  # local: adapters imports this module
 
-            with torch.no_grad():
-                nidx, _ = route(router, hidden, switch)  # [T, K] predicted for layer + 1
-            if self.token_mask is not None and self.token_mask.numel() == nidx.shape[0]:
-                nidx = nidx[self.token_mask.to(nidx.device)]
+                with torch.no_grad():
+                    nidx, _ = route(router, hidden, switch)  # [T, K] predicted for layer + 1
+                if self.token_mask is not None and self.token_mask.numel() == nidx.shape[0]:
+                    nidx = nidx[self.token_mask.to(nidx.device)]
             preview = LayerRouting(layer + 1, tuple(map(tuple, nidx.cpu().tolist())))
             self.execute(policy.on_gate_preview(layer + 1, preview, self.executor.view()))
 

@@ -82,7 +82,7 @@ def test_every_policy_decodes_like_all_resident_on_forced_routes():
     for t in range(len(ex)):  # the trace holds exactly the imposed routes
         for layer in range(ref.trace.num_layers):
             assert sorted(ex[t, layer]) == sorted(stream[W + t % W, layer])
-    for name in ("lru", "lfu", "belady"):
+    for name in ("lru", "lfu", "belady", "pregated"):  # pregated previews the forced next layer
         kw = {"oracle_trace": ref.trace} if name == "belady" else {}
         out = engine.generate(ps, 4, policy=make_policy(name, **kw), capacity=cap)
         assert out.tokens == ref.tokens, name
