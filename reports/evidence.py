@@ -198,11 +198,10 @@ def empirical_line(claim: ClaimData, run: RunData) -> str:
     assert emp is not None
     metric, claimed, measured, unit = measured_pair(emp, claim)
     if claimed is None and metric == "ordering":  # "X is faster than Y": no figure to compare
-        pairs = comparisons(emp)
-        label = pairs[0].get("label", "ratio") if pairs else "ratio"
+        pair = (comparisons(emp) or [{}])[0]
         said = emp.claimed.get("as_written") or "an order"
-        return (f"{emp.verdict}: claimed an ordering (“{said}”), measured {label} "
-                f"{fmt(measured, pairs[0].get('unit', '') if pairs else '')}")
+        return (f"{emp.verdict}: claimed an ordering (“{said}”), measured {pair.get('label', 'ratio')} "
+                f"{fmt(measured, pair.get('unit', ''))}")
     return f"{emp.verdict}: {metric} claimed {fmt(claimed, unit)}, measured {fmt(measured, unit)}"
 
 

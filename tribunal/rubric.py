@@ -227,10 +227,11 @@ def answer_cap(d: Draft, run: RunData) -> tuple[float, str]:
 
 
 def scale_cap(run: RunData) -> tuple[float, str] | None:
-    """SCALE_CAP when the run measured something but nothing on a GPU; None otherwise."""
+    """SCALE_CAP when the run measured something but nothing at the papers' scale
+    (`reports.evidence.is_small_scale`); None otherwise."""
     measured = [e for e in run.question_checks if ev.comparisons(e)]
     measured += [c.empirical for c in run.claims if c.empirical is not None and ev.was_measured(c.empirical)]
-    if measured and not any(e.backend == "cuda" for e in measured):
+    if measured and all(ev.is_small_scale(e) for e in measured):
         return SCALE_CAP, ("every measurement ran on a small variant or in simulation, none at the "
                            "papers' scale on a GPU (`sovereign checks rerun RUN --cluster ray`)")
     return None
