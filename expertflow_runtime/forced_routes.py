@@ -36,9 +36,9 @@ class ForcedRoutes:
     def __init__(self, routes: list[np.ndarray], prompts: Sequence[Sequence[int]],
                  num_experts: int, top_k: int) -> None:
         full = [r[np.all(r[:, :, 0] >= 0, axis=1)] for r in routes]  # tokens with every layer
-        stream = np.concatenate([r for r in full if len(r)]) if any(len(r) for r in full) else None
-        if stream is None:
+        if not any(len(r) for r in full):
             raise RuntimeInputError("the recorded routes hold no token with every layer recorded")
+        stream = np.concatenate(full)
         if stream.shape[2] != top_k or int(stream.max()) >= num_experts:
             raise RuntimeInputError(
                 f"the recorded routes pick {stream.shape[2]} of {int(stream.max()) + 1}+ experts; "

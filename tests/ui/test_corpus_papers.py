@@ -11,16 +11,22 @@ def texts(elements) -> str:
     return " ".join(str(e.value) for e in elements)
 
 
-def test_corpus_page_adds_a_folder_of_papers_and_names_each_bad_file(app, tmp_path):
-    folder = tmp_path / "mine"
-    folder.mkdir()
-    paper_pdf(folder / "cacheflow.pdf")
-    image_only_pdf(folder / "scan.pdf")
+def add_folder(app, folder):
+    """The Corpus page with `folder` given to "Add papers"; the AppTest after the click."""
     at = app()
     at.switch_page("views/corpus.py").run()
     at.text_input(key="papers_path").input(str(folder))
     at.button(key="papers_add").click()
     at.run()
+    return at
+
+
+def test_corpus_page_adds_a_folder_of_papers_and_names_each_bad_file(app, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    paper_pdf(folder / "cacheflow.pdf")
+    image_only_pdf(folder / "scan.pdf")
+    at = add_folder(app, folder)
     assert not at.exception
     assert "1 added, 0 merged with an arXiv record, 0 already present, 1 skipped" in texts(at.success)
     (warning,) = at.warning
@@ -41,11 +47,7 @@ def test_corpus_page_says_when_nothing_could_be_read(app, tmp_path):
     folder = tmp_path / "scans"
     folder.mkdir()
     image_only_pdf(folder / "scan.pdf")
-    at = app()
-    at.switch_page("views/corpus.py").run()
-    at.text_input(key="papers_path").input(str(folder))
-    at.button(key="papers_add").click()
-    at.run()
+    at = add_folder(app, folder)
     assert not at.exception
     assert "none of the 1 files could be read" in texts(at.error)
     assert "no text layer" in texts(at.warning)
