@@ -454,7 +454,18 @@ def answer_abstract(run: RunData, entries: list[AnswerFacet]) -> list[Sentence]:
     for cid in failed:
         c = claims[cid]
         what = ("contradicted by independent evidence" if claim_status(c, run) == "contradicted"
-                else "not reproduced by our runtime")
+                else "not reproduced by our runtime" + _assumed(c))
         label = paper_label(next((p for p in run.papers if p.id == c.paper_id), None), c.paper_id)
         out.append(Sentence(text=f"{label}'s claim of {_fact(c)} is {what}.", refs=_claim_refs(c, run)))
     return out
+
+
+def _assumed(c: ClaimData) -> str:
+    """What the experiment had to assume because the claim does not state it ("model not named:
+    Mixtral-8x7B (...)" in the check's spec), said beside a verdict that rests on it."""
+    spec = c.empirical.spec if c.empirical is not None else {}
+    things = [str(a).split(" not ", 1)[0] for a in spec.get("assumed") or [] if " not " in str(a)]
+    if not things:
+        return ""
+    listed = ", ".join(things[:-1]) + (" and " if len(things) > 1 else "") + things[-1]
+    return f" (at an assumed {listed}: the claim does not state {'them' if len(things) > 1 else 'it'})"

@@ -84,3 +84,17 @@ def test_each_claim_and_experiment_is_stated_under_one_facet_and_pointed_to_else
         for a in d.answer:  # a facet whose rows are stated elsewhere still cites them
             if a.status == "answered":
                 assert any(t[0] in "CE" for s in a.sentences for t in s.refs), a.facet
+
+
+def test_a_failed_check_resting_on_assumed_settings_says_so_in_the_abstract():
+    """A verdict the experiment reached only by assuming what the claim leaves out (its model, its
+    batch size) is named in the abstract with those assumptions beside it."""
+    run = answer_run(0)
+    c = next(c for c in run.claims if c.id == 11)
+    c.empirical.verdict = "NOT_REPRODUCED"
+    c.empirical.spec["assumed"] = ["model not named: Mixtral-8x7B (hand-written setup)",
+                                   "batch size not stated: 32 (hand-written setup)"]
+    assert claim_status(c, run) == "not_reproduced"
+    lead = [s.text for s in reports.draft(run).abstract if "not reproduced" in s.text]
+    assert lead and lead[0].endswith("is not reproduced by our runtime (at an assumed model and batch size: "
+                                     "the claim does not state them).")
