@@ -3,20 +3,23 @@ retrieval's reranking and the textual checks) and the textual checker."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kernel.context import StageContext
 
+if TYPE_CHECKING:  # the checker's import pulls in scikit-learn: only when it is built
+    from verifier.check import TextChecker
+    from verifier.embedder import Embedder
 
-def embedder(ctx: StageContext) -> Any:
+
+def embedder(ctx: StageContext) -> Embedder:
     """The embedder named by `settings.retrieval.embedder` (local files only by default)."""
-    from kernel.retrieval.embedders import as_embedder, make_embedder
+    from kernel.retrieval.embedders import make_embedder
 
-    cfg = ctx.settings.retrieval
-    return as_embedder(ctx.client("embedder", lambda: make_embedder(cfg)), cfg.embedder)
+    return ctx.client("embedder", lambda: make_embedder(ctx.settings.retrieval))
 
 
-def text_checker(ctx: StageContext) -> Any:
+def text_checker(ctx: StageContext) -> TextChecker:
     """`verifier.TextChecker` over the shared embedder."""
     from verifier.check import TextChecker
 

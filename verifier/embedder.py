@@ -15,10 +15,18 @@ import numpy as np
 
 from verifier.errors import ModelUnavailableError
 
+MINILM = "all-MiniLM-L6-v2"
+
 
 @runtime_checkable
 class Embedder(Protocol):
-    def encode(self, texts: list[str]) -> np.ndarray:
+    """What retrieval and the checks both use. ``name`` keys the on-disk vector cache, so
+    vectors of two models never mix; ``query`` lets an endpoint that embeds queries and
+    passages differently (e.g. NVIDIA NIM retrieval models) tell them apart."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
         """``[len(texts), D]`` float32, rows L2-normalised."""
         ...
 
@@ -42,10 +50,12 @@ class MiniLMEmbedder:
 
     ``threads`` caps torch's intra-op threads (None leaves torch's default).
     Embeddings of texts seen before are memoised (bounded by ``cache_size`` entries).
+    ``name`` is the bundled model's name, or the local directory's name.
     """
 
     def __init__(self, path: str | Path | None = None, *, batch_size: int = 64,
                  threads: int | None = None, cache_size: int = 50_000) -> None:
+        self.name = Path(path).name if path else MINILM
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: never reach the hub
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         model_dir = Path(path) if path else minilm_model_path()
@@ -69,7 +79,8 @@ class MiniLMEmbedder:
         """Forget every cached vector (timings then include encoding)."""
         self._cache.clear()
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
+        """Queries and passages are embedded alike by this model (``query`` is ignored)."""
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if todo:
             # Sorting by length keeps padding (and so time) low inside each batch.

