@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from domain.claims import ClaimFields
 from kernel import crud
 from kernel.db import make_engine, retry_locked, session_scope
 from kernel.dispatch import dispatch
@@ -65,10 +66,9 @@ def candidate(claim: Claim) -> bool:
             and claim.metric in PERFORMANCE_METRICS | QUALITY_METRICS)
 
 
-def _as_extracted(claim: Claim):
-    from verifier.types import ExtractedClaim
-
-    return ExtractedClaim.model_validate(claim.model_dump(include=set(ExtractedClaim.model_fields)))
+def _as_extracted(claim: Claim) -> ClaimFields:
+    """The row's claim fields, validated as the verifier reads them (a table row is not)."""
+    return ClaimFields.model_validate(claim.model_dump())
 
 
 def valid_backend(settings: Settings) -> str:

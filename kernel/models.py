@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from domain.claims import ClaimFields
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -121,25 +123,7 @@ class PaperSetupRow(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class ClaimBase(SQLModel):
-    text: str = Field(sa_column=Column(Text, nullable=False))
-    kind: str = Field(default="method", description="quantitative | comparison | setup | method")
-    system: str | None = None
-    metric: str | None = None
-    value: float | None = None
-    value_high: float | None = None
-    unit: str | None = None
-    direction: str | None = None
-    baseline: str | None = None
-    model: str | None = None
-    hardware: str | None = None
-    dataset: str | None = None
-    setting: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    start: int = Field(default=0, description="character span of the claim inside its passage")
-    end: int = 0
-
-
-class Claim(ClaimBase, table=True):
+class Claim(ClaimFields, table=True):
     __table_args__ = (UniqueConstraint("run_id", "passage_id", "ordinal"),)
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="run.id", index=True)

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.claims import ClaimFields
+
 
 class PaperData(BaseModel):
     id: str  # versionless arXiv id
@@ -62,23 +64,10 @@ class EmpiricalData(BaseModel):
     error: str | None = None
 
 
-class ClaimData(BaseModel):
+class ClaimData(ClaimFields):
     id: int
     paper_id: str
     passage_id: int
-    text: str
-    kind: str = "method"
-    system: str | None = None
-    metric: str | None = None
-    value: float | None = None
-    value_high: float | None = None
-    unit: str | None = None
-    direction: str | None = None
-    baseline: str | None = None
-    model: str | None = None
-    hardware: str | None = None
-    dataset: str | None = None
-    setting: dict[str, Any] = Field(default_factory=dict)
     text_check: TextCheckData | None = None
     empirical: EmpiricalData | None = None
 

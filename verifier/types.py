@@ -1,9 +1,5 @@
-"""Domain types of the verifier (pydantic v2): claims, passages, verdicts.
-
-Character spans are half-open ``[start, end)`` offsets into the text the claim was
-extracted from. Names in ``system``, ``baseline``, ``model``, ``hardware`` and
-``dataset`` are canonical (see :mod:`verifier.aliases`).
-"""
+"""The domain types the verifier takes and returns: claims, passages, verdicts (declared in
+:mod:`domain`)."""
 
 from __future__ import annotations
 
@@ -11,35 +7,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-ClaimKind = Literal["quantitative", "comparison", "setup", "method"]
-Direction = Literal["higher", "lower"]
+from domain.claims import ClaimFields
+
+# The verifier's name for a claim it extracted: the one claim type of `domain`.
+ExtractedClaim = ClaimFields
 VerdictLabel = Literal["SUPPORTED", "CONTRADICTED", "UNVERIFIED"]
 VERDICTS: tuple[VerdictLabel, ...] = ("SUPPORTED", "CONTRADICTED", "UNVERIFIED")
 # Does the claim's own passage state it with these fields? A check of extraction, never of truth.
 AttributionLabel = Literal["ATTRIBUTED", "MISATTRIBUTED", "UNCHECKED"]
 # What passages of other papers (other authors) say about the same quantity.
 EvidenceLabel = Literal["CORROBORATED", "CONTRADICTED", "RELATED", "NONE"]
-
-
-class ExtractedClaim(BaseModel):
-    """One claim sentence with its structured fields (all optional but ``text``/``kind``)."""
-
-    text: str = Field(description="the claim sentence as it appears in the source")
-    kind: ClaimKind = Field(description="quantitative result, comparison, setup fact or method statement")
-    system: str | None = Field(default=None, description="canonical name of the system the claim is about")
-    metric: str | None = Field(default=None, description="throughput, latency, memory, hit rate, accuracy, ...")
-    value: float | None = Field(default=None, description="the headline number (low end of a range)")
-    value_high: float | None = Field(default=None, description="high end when the claim gives a range")
-    unit: str | None = Field(default=None, description="×, %, GB, tokens/s, ms, ...")
-    direction: Direction | None = Field(default=None, description="whether the metric went up or down")
-    baseline: str | None = Field(default=None, description="canonical name of what it is compared against")
-    model: str | None = Field(default=None, description="canonical model name, e.g. Mixtral-8x7B")
-    hardware: str | None = Field(default=None, description="canonical hardware name, e.g. A40")
-    dataset: str | None = Field(default=None, description="dataset or workload name")
-    setting: dict[str, float | str] = Field(default_factory=dict,
-                                            description="e.g. {'cache_size': 16, 'batch_size': 32}")
-    start: int = Field(default=0, ge=0, description="span start in the given text")
-    end: int = Field(default=0, ge=0, description="span end (exclusive) in the given text")
 
 
 class PassageRef(BaseModel):

@@ -10,13 +10,14 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from domain.claims import ClaimFields
 from kernel import crud
 from kernel.clients import text_checker
 from kernel.context import StageContext
 from kernel.db import retry_locked, session_scope
 from kernel.models import Passage, TextCheck
 from kernel.state import RunState
-from verifier import ExtractedClaim, PassageRef
+from verifier import PassageRef
 
 
 def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
@@ -40,9 +41,7 @@ def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
     own_refs = {p.id: ref(p) for p in sources}
     refs = {pid: r for pid, r in own_refs.items() if pid in pooled}
     checker = text_checker(ctx)
-    fields = [
-        ExtractedClaim.model_validate(c.model_dump(include=set(ExtractedClaim.model_fields))) for c in claims
-    ]
+    fields = [ClaimFields.model_validate(c.model_dump()) for c in claims]  # a row is not validated
     verdicts = []
     step = 32  # batches keep progress visible; passages are encoded once (memoised embedder)
     for i in range(0, len(claims), step):
