@@ -28,7 +28,7 @@ from kernel.nodes.read import read
 from kernel.nodes.retrieve import retrieve
 from kernel.nodes.tribunal import tribunal
 from kernel.settings import Settings
-from kernel.state import RunState
+from kernel.state import STAGES, RunState
 
 Stage = Callable[[RunState, Runtime[StageContext]], dict[str, Any]]
 
@@ -88,24 +88,15 @@ def build_graph(settings: Settings, checkpointer: BaseCheckpointSaver | None) ->
         return {"round": state.get("round", 1) + 1}
 
     g = StateGraph(RunState, context_schema=StageContext)
-    stages: list[tuple[str, Stage]] = [
-        ("frame", frame),
-        ("plan", plan),
-        ("retrieve", retrieve),
-        ("read", read),
-        ("extract", extract),
-        ("check_text", check_text),
-        ("check_runs", check_runs),
-        ("draft", draft),
-        ("tribunal", tribunal),
-        ("decide", decide),
-        ("owner", owner),
-    ]
-    for name, fn in stages:
-        g.add_node(name, _stage(name, fn))
+    nodes: dict[str, Stage] = {"frame": frame, "plan": plan, "retrieve": retrieve, "read": read,
+                               "extract": extract, "check_text": check_text, "check_runs": check_runs,
+                               "draft": draft, "tribunal": tribunal, "decide": decide, "owner": owner}
+    for name in STAGES:
+        g.add_node(name, _stage(name, nodes[name]))
     g.add_node("revise", revise)
     g.add_edge(START, "frame")
-    for (a, _), (b, _) in zip(stages[:8], stages[1:9]):
+    linear = STAGES[:STAGES.index("tribunal") + 1]  # frame … tribunal, one after another
+    for a, b in zip(linear, linear[1:]):
         g.add_edge(a, b)
     g.add_conditional_edges("tribunal", route_after_tribunal, {"revise": "revise", "decide": "decide"})
     g.add_edge("revise", "draft")

@@ -23,6 +23,8 @@ class RunState(TypedDict, total=False):
     decision: dict[str, Any] | None  # the owner's decision once given
 
 
+# The stages in the order a run meets them; the graph (`kernel/graph.py`) is built from this list
+# and the app draws its progress from it.
 STAGES = (
     "frame",
     "plan",

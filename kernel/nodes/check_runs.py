@@ -23,7 +23,7 @@ def check_runs(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
     ctx = runtime.context
     run_id = state["run_id"]
     settings = ctx.settings
-    ctx.enter(run_id, "check_runs", "re-measuring performance claims")
+    ctx.progress("check_runs", "re-measuring performance claims")
     if state.get("empirical") is False or not settings.empirical.enabled:
         why = "disabled with --no-empirical" if state.get("empirical") is False else \
             "disabled in settings (empirical.enabled = false)"

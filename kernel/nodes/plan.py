@@ -22,7 +22,6 @@ from kernel.state import RunState
 
 def plan(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     ctx = runtime.context
-    ctx.enter(state["run_id"], "plan")
     n = ctx.settings.retrieval.queries
     llm = ctx.settings.tribunal
     notes: list[str] = []

@@ -67,7 +67,6 @@ def _rows(paper_id: str, kind: str, spans: list[Span]) -> list[dict[str, Any]]:
 def read(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     ctx = runtime.context
     run_id = state["run_id"]
-    ctx.enter(run_id, "read")
     offline = bool(state.get("offline") or ctx.settings.offline)
     with session_scope(ctx.engine) as s:
         ids = crud.run_paper_ids(s, run_id=run_id)

@@ -82,7 +82,6 @@ def _write(ctx: StageContext, run_id: str, ranked: list[Ranked]) -> None:
 def retrieve(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     ctx = runtime.context
     run_id = state["run_id"]
-    ctx.enter(run_id, "retrieve")
     cfg = ctx.settings.retrieval
     queries, key_terms = state.get("queries"), state.get("key_terms")
     if not queries:  # a state from before the plan stage existed: plan here, the same way
