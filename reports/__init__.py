@@ -1,13 +1,12 @@
 """reports: the Draft type, drafting from run data, revision on review findings, rendering to
 Markdown, HTML and JSON."""
 
-import importlib
-
 # Each renderer shares its name with its module, so it is bound here once (they are light): a
 # lazy name would be replaced by the module as soon as anything imported the module.
 from reports.render_html import render_html
 from reports.render_json import render_json
 from reports.render_markdown import render_markdown
+from verifier.lazy import lazy_getattr
 
 # name -> module that defines it; imported on first use, so importing the package is cheap
 _EXPORTS = {
@@ -22,14 +21,7 @@ _EXPORTS = {
     "revise": "reports.revision",
 }
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = importlib.import_module(module)
-    return value if module.endswith("." + name) else getattr(value, name)
-
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 __all__ = [
     "ClaimRow", "Draft", "EmpiricalRow", "Figure", "Finding", "ReportError", "Sentence",

@@ -2,7 +2,7 @@
 evidence — by a deterministic rubric, or an OpenAI-compatible LLM held to the rubric as a floor —
 and `decide` turns the panel's result into READY, ESCALATE_TO_OWNER or REJECT."""
 
-import importlib
+from verifier.lazy import lazy_getattr
 
 # name -> module that defines it; imported on first use, so importing the package is cheap
 _EXPORTS = {
@@ -21,14 +21,7 @@ _EXPORTS = {
     "TribunalSettings": "tribunal.settings",
 }
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = importlib.import_module(module)
-    return value if module.endswith("." + name) else getattr(value, name)
-
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 __all__ = [
     "ROLES", "ChatBackend", "DecideSettings", "OpenAIChat", "Outcome", "PanelResult", "ReviewerFailed",

@@ -11,7 +11,7 @@ Public API::
 Heavy pieces (torch, sentence-transformers) load only when a checker/embedder is built.
 """
 
-import importlib
+from verifier.lazy import lazy_getattr
 
 # name -> module that defines it; imported on first use, so importing the package is cheap (the
 # checker and embedders pull in torch and sentence-transformers, the baseline scikit-learn)
@@ -37,14 +37,7 @@ _EXPORTS = {
     "Embedder": "verifier.embedder",
 }
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = importlib.import_module(module)
-    return value if module.endswith("." + name) else getattr(value, name)
-
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 __all__ = [
     "BadInputError", "Corroboration", "Embedder", "EvidenceItem", "ExtractedClaim", "MiniLMEmbedder",
