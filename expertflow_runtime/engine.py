@@ -8,19 +8,19 @@ One ``Engine`` holds the model once (experts moved to the host store); every ``g
 arms a fresh policy and executor (slot pool of ``capacity`` experts), so a benchmark compares
 policies on the same weights. The timed region starts after the policy's warm start and covers
 planning, copies, stalls and compute; it ends when the last token exists and no copy is in flight.
+
+The decode itself is the step driver's (``step_driver.decode_rounds``, shared with the grouped
+decoder and the simulator) over this model's forwards (``forwards.ModelForwards``).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 
 import torch
 
 from expertflow_runtime import emulation
 from expertflow_runtime.adapters import (
-    BOS_ID,
-    PAD_ID,
     expert_layout,
     load_model,
     moe_sites,
@@ -29,11 +29,13 @@ from expertflow_runtime.adapters import (
 )
 from expertflow_runtime.errors import BudgetError
 from expertflow_runtime.executor import Executor
+from expertflow_runtime.forwards import ModelForwards
 from expertflow_runtime.links import CudaLink, EmulatedLink, Link, LinkSpec, parse_link
-from expertflow_runtime.moe_layer import LayerRuntime, RunCounters
-from expertflow_runtime.plan import CacheSpec, Phase, StepInfo
+from expertflow_runtime.moe_layer import LayerRuntime
+from expertflow_runtime.plan import CacheSpec
 from expertflow_runtime.policies.base import Policy
 from expertflow_runtime.presets import ModelPreset
+from expertflow_runtime.step_driver import Rounds, StepDriver, decode_rounds
 from expertflow_runtime.store import ExpertStore
 from expertflow_runtime.trace import RoutingTrace
 from expertflow_runtime.tracing import StepRecorder
@@ -128,10 +130,10 @@ class Engine:
             return EmulatedLink(self.link_spec.profile, self.seconds_per_byte)
         return Link()
 
-    def bind(self, policy: Policy, capacity: int, *, record_weights: bool = False) -> Executor:
-        """Give ``policy`` a slot table of ``capacity`` slots, carry out its warm start, and make
-        it and a fresh executor the ones the offloaded layers call; counters start at zero.
-        Every decode loop (plain or grouped) starts here and ends with ``unbind``."""
+    def bind(self, policy: Policy, capacity: int, *, record_weights: bool = False) -> StepDriver:
+        """Give ``policy`` a slot table of ``capacity`` slots and a fresh executor, carry out its
+        warm start, and make the step driver of the two the one the offloaded layers call;
+        counters start at zero. Every decode starts here and ends with ``unbind``."""
         if getattr(policy, "needs_full_budget", False):
             capacity = max(capacity, self.num_layers * self.preset.num_experts)
         if capacity < self.num_layers:
@@ -141,47 +143,55 @@ class Engine:
                             self.num_layers, self.preset.num_experts)
         policy.attach(CacheSpec(self.num_layers, self.preset.num_experts, self.preset.top_k,
                                 capacity, self.layout.nbytes))
-        rt = self.runtime
-        rt.policy, rt.executor, rt.counters = policy, executor, RunCounters()
-        rt.record_weights = record_weights
+        driver = StepDriver(policy, executor)
+        self.runtime.driver = driver
+        self.runtime.record_weights = record_weights
         try:
-            executor.execute(policy.warm_start(executor.view()))
-            executor.drain()
+            driver.warm_start()
             if self.device.type == "cuda":
                 torch.cuda.synchronize(self.device)
                 torch.cuda.reset_peak_memory_stats(self.device)
         except BaseException:
-            self.unbind(executor)
+            self.unbind(driver)
             raise
-        rt.counters = RunCounters()
-        return executor
+        return driver
 
-    def unbind(self, executor: Executor) -> None:
-        executor.close()
-        self.runtime.policy = self.runtime.executor = None
+    def unbind(self, driver: StepDriver) -> None:
+        driver.executor.close()
+        self.runtime.driver = None
+
+    def decode(self, prompts: list[list[int]], max_new_tokens: int, *, policy: Policy,
+               capacity: int, groups: int = 1, recorder: StepRecorder | None = None
+               ) -> tuple[StepDriver, ModelForwards, Rounds]:
+        """One timed decode of ``prompts`` in ``groups`` micro-batches through the step driver."""
+        driver = self.bind(policy, capacity, record_weights=recorder is not None)
+        try:
+            forwards = ModelForwards(self, prompts, len(prompts) // groups, driver.executor,
+                                     recorder)
+            with torch.inference_mode():
+                rounds = decode_rounds(driver, forwards, groups=groups,
+                                       batch=len(prompts) // groups, new_tokens=max_new_tokens)
+        finally:
+            self.unbind(driver)
+        return driver, forwards, rounds
 
     def generate(self, prompts: list[list[int]], max_new_tokens: int, *, policy: Policy,
                  capacity: int, record_trace: bool = False) -> GenerationResult:
         """Greedy-decode ``max_new_tokens`` after each prompt, all prompts in one batch."""
-        rt = self.runtime
         recorder = StepRecorder(self.preset, self.sites, len(prompts)) if record_trace else None
-        executor = self.bind(policy, capacity, record_weights=record_trace)
-        try:
-            tokens, ttft, total = self._decode_loop(prompts, max_new_tokens, policy, executor,
-                                                    recorder)
-        finally:
-            self.unbind(executor)
-        c = rt.counters
+        driver, run, _ = self.decode(prompts, max_new_tokens, policy=policy, capacity=capacity,
+                                     recorder=recorder)
         n_new = len(prompts) * max_new_tokens
+        executor = driver.executor
         metrics = RunMetrics(
             policy=getattr(policy, "name", type(policy).__name__),
-            tokens_per_s=n_new / total, ttft_s=ttft,
-            tpot_s=(total - ttft) / max(1, max_new_tokens - 1), total_s=total,
-            **c.cache_metrics(), peak_slots=executor.peak_slots, capacity=capacity,
+            tokens_per_s=n_new / run.total_s, ttft_s=run.ttft_s,
+            tpot_s=(run.total_s - run.ttft_s) / max(1, max_new_tokens - 1), total_s=run.total_s,
+            **driver.counters.cache_metrics(), peak_slots=executor.peak_slots, capacity=capacity,
             **self.memory_metrics(executor))
         trace = recorder.finish() if recorder else None
         overheads = policy.overheads() if hasattr(policy, "overheads") else None
-        return GenerationResult(tokens, metrics, trace, overheads)
+        return GenerationResult(run.tokens, metrics, trace, overheads)
 
     def device_weight_bytes(self) -> int:
         """Bytes of the parameters and buffers the offloaded model keeps on the device."""
@@ -202,84 +212,3 @@ class Engine:
             peak, source = weights + expert, "tensor bytes held (weights + occupied slots)"
         return dict(peak_device_bytes=peak, peak_expert_bytes=expert, non_expert_bytes=weights,
                     resident_bytes_all=weights + all_experts, memory_source=source)
-
-    def start_step(self, step: int, phase: Phase, seqs: list[list[int]], new: list[int],
-                   policy: Policy, executor: Executor,
-                   upcoming: tuple[tuple[int, ...], ...] = ()) -> None:
-        """Open engine step ``step``: clear the recorded routes, begin forced routes and run the
-        policy's step-start plan (the grouped ExpertFlow decoder opens its steps through it too)."""
-        executor.step = step
-        info = StepInfo(step, phase, tuple(map(tuple, seqs)), tuple(new), upcoming)
-        self.runtime.step_routes.clear()
-        self.runtime.step_weights.clear()
-        if self.runtime.forced is not None:
-            self.runtime.forced.begin_step(seqs, new)
-        self.runtime.execute(policy.on_step_start(info, executor.view()))
-
-    @torch.inference_mode()
-    def _decode_loop(self, prompts, max_new_tokens, policy, executor, recorder):
-        B = len(prompts)
-        S = max(len(p) for p in prompts)
-        dev = self.device
-        ids = torch.full((B, S), PAD_ID if self.preset.tiny else 0, dtype=torch.long)
-        mask = torch.zeros((B, S), dtype=torch.long)
-        for b, p in enumerate(prompts):  # left padding: the last column is every prompt's end
-            ids[b, S - len(p):] = torch.tensor(p)
-            mask[b, S - len(p):] = 1
-        ids, mask = ids.to(dev), mask.to(dev)
-        switch = self.preset.family == "switch"
-        # what each step's StepInfo shows a policy: for encoder-decoder, the prompt, then the
-        # decoder's start token (it runs at step 0), then the generated tokens — the token
-        # sequence a recorded trace holds (tracing.record_prefill), so the oracle's lookups match
-        seqs = [list(p) + [BOS_ID] if switch else list(p) for p in prompts]
-        out_tokens: list[list[int]] = [[] for _ in range(B)]
-        rt = self.runtime
-        t0 = time.perf_counter()
-        # ---- prefill (step 0)
-        self.start_step(0, Phase.PREFILL, seqs, [len(s) for s in seqs], policy, executor)
-        rt.token_mask = mask.reshape(-1).bool()
-        if switch:
-            enc = self.model.get_encoder()(input_ids=ids, attention_mask=mask)
-            dec_in = torch.full((B, 1), self.model.config.decoder_start_token_id, device=dev)
-            rt.token_mask = None  # decoder tokens are never padding
-            out = self.model(encoder_outputs=enc, attention_mask=mask, decoder_input_ids=dec_in,
-                             use_cache=True)
-            pos = None
-        else:
-            pos = (mask.cumsum(-1) - 1).clamp(min=0)
-            out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
-                             logits_to_keep=1)
-        rt.token_mask = None
-        nxt = out.logits[:, -1].argmax(-1)  # [B]
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-        ttft = time.perf_counter() - t0
-        if recorder:
-            recorder.record_prefill(0, rt, prompts, mask.cpu(), switch)
-        cache = out.past_key_values
-        for step in range(1, max_new_tokens + 1):
-            toks = nxt.tolist()
-            for b in range(B):
-                out_tokens[b].append(toks[b])
-                seqs[b].append(toks[b])
-            if step == max_new_tokens:
-                break
-            self.start_step(step, Phase.DECODE, seqs, [1] * B, policy, executor)
-            if switch:
-                out = self.model(encoder_outputs=enc, attention_mask=mask,
-                                 decoder_input_ids=nxt[:, None], past_key_values=cache,
-                                 use_cache=True)
-            else:
-                mask = torch.cat([mask, mask.new_ones((B, 1))], dim=1)
-                pos = pos[:, -1:] + 1
-                out = self.model(input_ids=nxt[:, None], attention_mask=mask, position_ids=pos,
-                                 past_key_values=cache, use_cache=True)
-            cache = out.past_key_values
-            nxt = out.logits[:, -1].argmax(-1)
-            if recorder:
-                recorder.record_decode(step, rt, toks)
-        executor.drain()
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-        total = time.perf_counter() - t0
-        return out_tokens, ttft, total

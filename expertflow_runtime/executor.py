@@ -53,6 +53,15 @@ class Executor:
                          self.step)
 
     # -- carrying out a plan ----------------------------------------------------------------
+    def begin_step(self, step: int, tokens: int) -> None:
+        """An engine step starts (its forward's time is the model's own: nothing to add)."""
+        self.step = step
+
+    def warm(self, plan: Plan) -> None:
+        """Carry out a warm start and wait for its copies."""
+        self.execute(plan)
+        self.drain()
+
     def _take_slot(self, key: ExpertKey) -> int:
         if not self._free:
             raise PlanError(f"no free slot for {tuple(key)}: {self.capacity} slots all in use")

@@ -17,62 +17,22 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from expertflow_runtime.executor import Executor
-from expertflow_runtime.plan import ExecResult, ExpertKey, LayerRouting, Plan, PlanError
-from expertflow_runtime.policies.base import Policy
+from expertflow_runtime.plan import ExpertKey, LayerRouting, PlanError
+from expertflow_runtime.step_driver import StepDriver
 
 if TYPE_CHECKING:
     from expertflow_runtime.forced_routes import ForcedRoutes
 
 
 @dataclass
-class RunCounters:
-    """Sums over every executed plan of one run."""
-
-    hits: int = 0
-    misses: int = 0
-    loaded: int = 0
-    prefetched: int = 0
-    wasted: int = 0
-    bytes_moved: int = 0
-    stall_s: float = 0.0
-    late_prefetch_waits: int = 0
-    plans: int = 0
-
-    def add(self, r: ExecResult) -> None:
-        self.hits += len(r.hits)
-        self.misses += len(r.misses)
-        self.loaded += len(r.loaded)
-        self.prefetched += len(r.prefetched)
-        self.wasted += len(r.wasted)
-        self.bytes_moved += r.bytes_moved
-        self.stall_s += r.stall_s
-        self.late_prefetch_waits += r.late_prefetch_waits
-        self.plans += 1
-
-    def cache_metrics(self) -> dict[str, float | int]:
-        """The run's cache figures, as both decoding loops report them. ``hit_rate`` counts a
-        prefetch still in flight when its expert is computed as a hit; ``on_time_hit_rate``
-        counts only copies that had landed (no wait); ``in_flight_hits`` are the hits left out of
-        it (their copy was still in flight when the compute came, so it waited)."""
-        computed = max(1, self.hits + self.misses)
-        return dict(hit_rate=self.hits / computed,
-                    on_time_hit_rate=(self.hits - self.late_prefetch_waits) / computed,
-                    in_flight_hits=self.late_prefetch_waits,
-                    hits=self.hits, misses=self.misses, experts_loaded=self.loaded + self.prefetched,
-                    bytes_moved=self.bytes_moved, stall_s=self.stall_s, wasted_prefetches=self.wasted)
-
-
-@dataclass
 class LayerRuntime:
-    """Shared by all offloaded layers of one model; re-armed per run with a policy/executor."""
+    """Shared by all offloaded layers of one model; re-armed per run with a step driver (the
+    policy and the executor of that run)."""
 
     num_experts: int
     act: Callable[[torch.Tensor], torch.Tensor]
     gated: bool
-    policy: Policy | None = None
-    executor: Executor | None = None
-    counters: RunCounters = field(default_factory=RunCounters)
+    driver: StepDriver | None = None
     # next_router[l] = (router module, is_switch) of the MoE layer run after layer l
     next_router: dict[int, tuple[nn.Module, bool]] = field(default_factory=dict)
     token_mask: torch.Tensor | None = None  # [T] bool: False = padding, routes nowhere
@@ -80,13 +40,6 @@ class LayerRuntime:
     record_weights: bool = False
     step_weights: dict[int, torch.Tensor] = field(default_factory=dict)
     forced: ForcedRoutes | None = None  # recorded real routes in place of the router's
-
-    def execute(self, plan: Plan, compute=None) -> ExecResult:
-        assert self.executor is not None and self.policy is not None
-        result = self.executor.execute(plan, compute)
-        self.policy.update(plan, result)
-        self.counters.add(result)
-        return result
 
     def run_layer(self, layer: int, hidden: torch.Tensor, index: torch.Tensor,
                   weights: torch.Tensor) -> torch.Tensor:
@@ -103,9 +56,12 @@ class LayerRuntime:
         routing = LayerRouting(layer, tuple(tuple(e for e in row if e < E)
                                             for row in index_cpu.tolist()
                                             if any(e < E for e in row)))
-        policy = self.policy
-        assert policy is not None and self.executor is not None
-        if policy.wants_gate_preview and layer in self.next_router:
+        assert self.driver is not None
+
+        def preview() -> LayerRouting | None:
+            """Layer + 1's routes for these tokens, before layer + 1 runs."""
+            if layer not in self.next_router:
+                return None
             if self.forced is not None:
                 # the true next-layer routes stand in for the gate's preview (an upper bound)
                 nidx = self.forced.index(layer + 1, index.shape[0], self.token_mask)  # [T, K]
@@ -118,8 +74,7 @@ class LayerRuntime:
                     nidx, _ = route(router, hidden, switch)  # [T, K] predicted for layer + 1
                 if self.token_mask is not None and self.token_mask.numel() == nidx.shape[0]:
                     nidx = nidx[self.token_mask.to(nidx.device)]
-            preview = LayerRouting(layer + 1, tuple(map(tuple, nidx.cpu().tolist())))
-            self.execute(policy.on_gate_preview(layer + 1, preview, self.executor.view()))
+            return LayerRouting(layer + 1, tuple(map(tuple, nidx.cpu().tolist())))
 
         # Token lists per expert: sort once, slice by counts.
         flat = index.reshape(-1)  # [T*K]
@@ -145,8 +100,7 @@ class LayerRuntime:
             y = nn.functional.linear(h.to(second.dtype), second)  # [n, H]
             outputs[e] = (tok, y * weights[tok, pos, None])
 
-        plan = policy.on_layer(layer, routing, self.executor.view())
-        self.execute(plan, compute)
+        self.driver.layer(layer, routing, compute, preview)
         required = set(routing.experts)
         if set(outputs) != required:
             raise PlanError(f"layer {layer}: plan computed {sorted(outputs)}, router chose "

@@ -1,8 +1,9 @@
 """Trace-driven discrete-event simulator: the real policies, a cost model instead of tensors.
 
 Only the executor is replaced, so a simulated result is evidence about the real policies: the
-same policy objects receive the same hooks in the same order as in the engine (``on_step_start``
--> per layer ``on_layer`` -> ``update``), with the router's choices read from a routing trace.
+decode loop and every policy hook are the engine's own (``step_driver``), with the router's
+choices read from a routing trace (``TraceForwards``) and plans carried out on a clock
+(``SimExecutor``, the cost model).
 Two resources advance in time:
 
 * the **compute stream** runs, per layer, attention/router then the experts of the plan in order;
@@ -22,7 +23,6 @@ a policy with ``wants_regroup`` may permute the pool at the start of each decode
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from dataclasses import asdict, dataclass
 
@@ -35,12 +35,11 @@ from expertflow_runtime.plan import (
     ExpertKey,
     LayerRouting,
     OpKind,
-    Phase,
     Plan,
     PlanError,
-    StepInfo,
 )
 from expertflow_runtime.simulator_cost import CostModel
+from expertflow_runtime.step_driver import HookTime, StepDriver, decode_rounds
 from expertflow_runtime.trace import DECODE, RoutingTrace
 
 
@@ -96,6 +95,17 @@ class SimExecutor:
         return CacheView(self.capacity, self.num_layers, self.num_experts,
                          frozenset(self.resident), frozenset(self.in_flight), self.step)
 
+    def begin_step(self, step: int, tokens: int) -> None:
+        """A forward of ``tokens`` tokens starts: its non-layer work passes on the clock."""
+        self.step = step
+        self.now += self.cost.forward_s(tokens)
+
+    def warm(self, plan: Plan) -> None:
+        """A warm start, before the timed run as in the engine: its copies land for free."""
+        for k in plan.prefetches:
+            self.resident.add(k)
+        self.peak = len(self.resident)
+
     def _land(self) -> None:
         self.link.advance(self.now)
         for k in [k for k in self.in_flight if self.link.landing.get(k, np.inf) <= self.now]:
@@ -115,6 +125,8 @@ class SimExecutor:
         return waited
 
     def execute(self, plan: Plan, tokens_per_expert: dict[int, int] | None = None) -> ExecResult:
+        """Carry out ``plan``; ``tokens_per_expert`` (the layer's routed counts) sizes each
+        COMPUTE's cost (1 token where absent)."""
         result = ExecResult()
         self._land()
         held_at_start = self.resident | self.in_flight
@@ -180,6 +192,8 @@ class SimResult:
     scheduler_s_per_step: float = 0.0
     planning_s_per_step: float = 0.0  # all policy hooks, measured here (charged or not)
     in_flight_hits: int = 0  # hits whose copy was still in flight at the compute (they waited)
+    hits: int = 0
+    misses: int = 0
     # device memory at the full-size shape: the most expert slots the run occupied at once,
     # plus the weights that stay (from the cost model; 0 when it does not know them)
     peak_expert_bytes: int = 0
@@ -208,6 +222,93 @@ def _pool(trace: RoutingTrace, n: int) -> list[tuple[np.ndarray, np.ndarray, int
     return [(ids[: p + gen], ex[: p + gen], p) for ids, ex, p in seqs]
 
 
+class PolicyCharge:
+    """What of a policy's own time the simulated clock is charged, per hook (``simulate``'s
+    ``policy_time`` and ``predictor_call_s``); sums the predictor and scheduler time charged."""
+
+    def __init__(self, executor: SimExecutor, policy_time: str,
+                 predictor_call_s: float | None) -> None:
+        if policy_time not in ("all", "overheads", "none"):
+            raise ValueError(f"policy_time={policy_time!r}; valid: all, overheads, none")
+        self.executor, self.mode, self.call_s = executor, policy_time, predictor_call_s
+        self.predictor_s = self.scheduler_s = 0.0
+
+    def __call__(self, spent: HookTime) -> None:
+        pred = (spent.predictor_calls * self.call_s if self.call_s is not None
+                else spent.predictor_s)
+        self.predictor_s += pred
+        self.scheduler_s += spent.scheduler_s
+        if self.mode == "all":
+            self.executor.now += spent.wall_s - spent.predictor_s + pred
+        elif self.mode == "overheads":
+            self.executor.now += pred + spent.scheduler_s
+
+
+class TraceForwards:
+    """``step_driver.Forwards`` read from a trace: each MoE layer's routes for the tokens a
+    forward feeds, its attention/router cost on the clock, then the driver's layer hooks.
+    ``seqs``: (tokens, experts [T, L, K], prompt length) per pool sequence."""
+
+    def __init__(self, seqs: list[tuple[np.ndarray, np.ndarray, int]], driver: StepDriver,
+                 executor: SimExecutor, cost: CostModel, num_layers: int) -> None:
+        self.seqs, self.driver, self.ex, self.cost, self.L = seqs, driver, executor, cost, num_layers
+        self.extra = 0  # generated tokens in every context
+        self.t0 = executor.now
+        self.ttft_s = 0.0
+
+    def contexts(self, members: list[int]) -> tuple[tuple[int, ...], ...]:
+        """Each member's prompt and its first ``extra`` generated tokens."""
+        return tuple(tuple(int(t) for t in self.seqs[m][0][: self.seqs[m][2] + self.extra])
+                     for m in members)
+
+    def prefill_tokens(self, members: list[int]) -> list[int]:
+        return [self.seqs[m][2] for m in members]
+
+    def prefill(self, group: int, members: list[int]) -> None:
+        self._forward(members, self.prefill_tokens(members))
+
+    def decode(self, group: int, members: list[int]) -> None:
+        self._forward(members, [1] * len(members))
+
+    def prefill_done(self) -> None:
+        self.ttft_s = self.ex.now - self.t0
+
+    def next_round(self) -> None:
+        self.extra += 1
+
+    def permute(self, perm: list[int]) -> None:
+        """Nothing moves: the trace's sequences are read by index."""
+
+    def finish(self) -> None:
+        """No copies to drain: the clock stops at the last compute."""
+
+    def _rows(self, members: list[int], new: list[int], lengths: list[int],
+              layer: int) -> tuple[tuple[int, ...], ...]:
+        rows = (tuple(int(e) for e in self.seqs[m][1][t, layer] if e >= 0)
+                for m, n, c in zip(members, new, lengths) for t in range(c - n, c))
+        return tuple(r for r in rows if r)
+
+    def _forward(self, members: list[int], new: list[int]) -> None:
+        lengths = [self.seqs[m][2] + self.extra for m in members]
+        context = sum(lengths)
+        for layer in range(self.L):
+            rows = self._rows(members, new, lengths, layer)
+            if not rows:  # a layer these tokens never visit (Switch: encoder layers at decode)
+                continue
+            routing = LayerRouting(layer, rows)
+            self.ex.now += self.cost.layer_s(len(rows), context)
+
+            def preview(layer: int = layer) -> LayerRouting | None:
+                # the engine applies layer l+1's gate to layer l's input; here the trace's true
+                # l+1 routes stand in for it (an upper bound for ``pregated``)
+                if layer + 1 >= self.L:
+                    return None
+                ahead = self._rows(members, new, lengths, layer + 1)
+                return LayerRouting(layer + 1, ahead) if ahead else None
+
+            self.driver.layer(layer, routing, routing.counts, preview)
+
+
 def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, batch: int,
              groups: int = 1, max_new_tokens: int | None = None,
              policy_time: str = "all", predictor_call_s: float | None = None) -> SimResult:
@@ -228,141 +329,40 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
     policy.attach(CacheSpec(num_layers=L, num_experts=E, top_k=K, capacity=capacity,
                             expert_bytes=cost.expert_bytes))
     ex = SimExecutor(cost, capacity, L, E)
+    charge = PolicyCharge(ex, policy_time, predictor_call_s)
     seqs = _pool(trace, groups * batch)
     gen = min(len(i) - p for i, _, p in seqs)
     gen = gen if max_new_tokens is None else min(gen, max_new_tokens)
-    totals = ExecResult()
-
-    if policy_time not in ("all", "overheads", "none"):
-        raise ValueError(f"policy_time={policy_time!r}; valid: all, overheads, none")
-    overheads = getattr(policy, "overheads", None)
-    planning = [0.0]
-    own = {"decode_s": 0.0, "decode_steps": 0, "decoding": False}  # the policy's own planning
-    charged = {"predictor_s": 0.0, "scheduler_s": 0.0}
-
-    def spent() -> tuple[float, float, float]:
-        o = overheads() if overheads else {}
-        return o.get("predictor_s", 0.0), o.get("predictor_calls", 0), o.get("scheduler_s", 0.0)
-
-    def hook(fn, *args):
-        before = spent()
-        start = time.perf_counter()
-        out = fn(*args)
-        wall = time.perf_counter() - start
-        after = spent()
-        pred = (after[1] - before[1]) * predictor_call_s if predictor_call_s is not None else after[0] - before[0]
-        sched = after[2] - before[2]
-        charged["predictor_s"] += pred
-        charged["scheduler_s"] += sched
-        planning[0] += wall
-        if own["decoding"]:
-            own["decode_s"] += wall - (after[0] - before[0]) - sched
-        if policy_time == "all":
-            ex.now += wall - (after[0] - before[0]) + pred
-        elif policy_time == "overheads":
-            ex.now += pred + sched
-        return out
-
-    def absorb(r: ExecResult) -> None:
-        totals.hits += r.hits
-        totals.misses += r.misses
-        totals.loaded += r.loaded
-        totals.prefetched += r.prefetched
-        totals.bytes_moved += r.bytes_moved
-        totals.stall_s += r.stall_s
-        totals.late_prefetch_waits += r.late_prefetch_waits
-
-    warm = getattr(policy, "warm_start", None)
-    if warm is not None:  # before the timed run, as in the engine: the copies land for free
-        for k in warm(ex.view()).prefetches:
-            ex.resident.add(k)
-        ex.peak = len(ex.resident)
-    order = list(range(len(seqs)))  # pool position -> sequence index
-
-    def contexts(members: list[int], extra: int) -> tuple[tuple[int, ...], ...]:
-        """Each member's prompt and its first ``extra`` generated tokens."""
-        return tuple(tuple(int(t) for t in seqs[m][0][: seqs[m][2] + extra]) for m in members)
-
-    def forward(members: list[int], extra: int, new: list[int], phase: Phase,
-                upcoming: tuple[tuple[int, ...], ...] = ()) -> None:
-        """One step of ``members``, each fed up to its prompt and ``extra`` generated tokens."""
-        step = StepInfo(ex.step, phase, contexts(members, extra), tuple(new), upcoming)
-        own["decoding"] = phase is Phase.DECODE
-        own["decode_steps"] += own["decoding"]
-        lengths = [seqs[m][2] + extra for m in members]
-        ex.now += cost.forward_s(sum(new))
-        plan = hook(policy.on_step_start, step, ex.view())
-        r = ex.execute(plan)
-        absorb(r)
-        hook(policy.update, plan, r)
-        context = sum(lengths)
-        for layer in range(L):
-            rows = [tuple(int(e) for e in seqs[m][1][t, layer] if e >= 0)
-                    for m, n, c in zip(members, new, lengths) for t in range(c - n, c)]
-            rows = [r for r in rows if r]
-            if not rows:  # a layer these tokens never visit (Switch: encoder layers at decode)
-                continue
-            routing = LayerRouting(layer, tuple(rows))
-            ex.now += cost.layer_s(len(rows), context)
-            if getattr(policy, "wants_gate_preview", False) and layer + 1 < L:
-                # the engine applies layer l+1's gate to layer l's input; here the trace's
-                # true l+1 routes stand in for it (an upper bound for ``pregated``)
-                nrows = [tuple(int(e) for e in seqs[m][1][t, layer + 1] if e >= 0)
-                         for m, n, c in zip(members, new, lengths) for t in range(c - n, c)]
-                if any(nrows):
-                    preview = LayerRouting(layer + 1, tuple(r for r in nrows if r))
-                    plan = hook(policy.on_gate_preview, layer + 1, preview, ex.view())
-                    r = ex.execute(plan)
-                    absorb(r)
-                    hook(policy.update, plan, r)
-            plan = hook(policy.on_layer, layer, routing, ex.view())
-            missing = set(routing.experts) - {k.expert for k in plan.computes if k.layer == layer}
-            if missing:
-                raise PlanError(f"layer {layer}: plan does not compute routed experts {sorted(missing)}")
-            r = ex.execute(plan, routing.counts)
-            absorb(r)
-            hook(policy.update, plan, r)
-        ex.step += 1
-
-    t0 = ex.now
-    for g in range(groups):  # prefill every micro-batch
-        members = order[g * batch : (g + 1) * batch]
-        forward(members, 0, [seqs[m][2] for m in members], Phase.PREFILL)
-    ttft = ex.now - t0
-    for r in range(gen - 1 if gen > 0 else 0):
-        if getattr(policy, "wants_regroup", False) and groups > 1:
-            pool = StepInfo(ex.step, Phase.DECODE, contexts(order, r + 1), tuple([1] * len(order)))
-            perm = hook(policy.regroup, pool, batch)
-            if perm is not None:
-                order = [order[i] for i in perm]
-        for g in range(groups):
-            members = order[g * batch : (g + 1) * batch]
-            upcoming = contexts(order[(g + 1) * batch : (g + 2) * batch], r + 1)  # as the engine
-            forward(members, r + 1, [1] * len(members), Phase.DECODE, upcoming)
-    wall = ex.now - t0
+    driver = StepDriver(policy, ex, charge=charge)
+    driver.warm_start()
+    forwards = TraceForwards(seqs, driver, ex, cost, L)
+    decode_rounds(driver, forwards, groups=groups, batch=batch, new_tokens=gen)
+    wall, ttft, c = ex.now - forwards.t0, forwards.ttft_s, driver.counters
     decode_tokens = len(seqs) * max(gen - 1, 0)
     tokens = len(seqs) * gen  # the first token of each sequence comes out of prefill
-    computed = len(totals.hits) + len(totals.misses)
-    steps = max(ex.step, 1)
+    computed = c.hits + c.misses
+    steps = max(driver.step, 1)
     return SimResult(
         policy=getattr(policy, "name", type(policy).__name__),
         tokens_per_s=tokens / wall if wall > 0 else 0.0,
-        hit_rate=len(totals.hits) / computed if computed else 1.0,
-        on_time_hit_rate=(len(totals.hits) - totals.late_prefetch_waits) / computed if computed else 1.0,
+        hit_rate=c.hits / computed if computed else 1.0,
+        on_time_hit_rate=(c.hits - c.late_prefetch_waits) / computed if computed else 1.0,
         ttft_s=ttft,
         tpot_s=(wall - ttft) / max(gen - 1, 1) if gen > 1 else 0.0,  # one round = one token per sequence
-        experts_loaded=len(totals.loaded) + len(totals.prefetched),
-        bytes_moved=totals.bytes_moved,
-        stall_s=totals.stall_s,
+        experts_loaded=c.loaded + c.prefetched,
+        bytes_moved=c.bytes_moved,
+        stall_s=c.stall_s,
         peak_slots=ex.peak,
-        in_flight_hits=totals.late_prefetch_waits,
+        in_flight_hits=c.late_prefetch_waits,
+        hits=c.hits,
+        misses=c.misses,
         peak_expert_bytes=ex.peak * cost.expert_bytes,
         peak_device_bytes=ex.peak * cost.expert_bytes + cost.non_expert_bytes,
         resident_bytes_all=L * E * cost.expert_bytes + cost.non_expert_bytes,
         wall_s=wall,
         decode_tokens=decode_tokens,
-        predictor_s_per_step=charged["predictor_s"] / steps,
-        scheduler_s_per_step=charged["scheduler_s"] / steps,
-        planning_s_per_step=planning[0] / steps,
-        decode_planning_s_per_step=own["decode_s"] / max(1, own["decode_steps"]),
+        predictor_s_per_step=charge.predictor_s / steps,
+        scheduler_s_per_step=charge.scheduler_s / steps,
+        planning_s_per_step=driver.planning_s / steps,
+        decode_planning_s_per_step=driver.decode_planning_s / max(1, driver.decode_steps),
     )
