@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from kernel.check_pool import Item, Schedule, Task, cores, group_tasks, parse_times, run_pool
 from kernel.context import Progress, quiet
 from kernel.db import make_engine, retry_locked, session_scope
 from kernel.errors import BadInput, SovereignError
@@ -102,18 +103,54 @@ def _tolerances(settings: Settings) -> tuple[float, float]:
     return (settings.empirical.ratio_tolerance, settings.empirical.points_tolerance)
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     last = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return last[:2000]
 
 
-def run_in_process(settings: Settings, checks: Sequence[tuple[int, dict, str]],
-                   progress: Progress = quiet) -> None:
-    """Run ``(check_id, spec, backend)`` items one after another in this process, after the
-    backends have made ready what the items need (the cpu backend's small models, trained side
-    by side)."""
+def run_in_process(settings: Settings, checks: Sequence[Item], progress: Progress = quiet,
+                   workers: int | None = None) -> None:
+    """Run ``(check_id, spec, backend)`` items on this machine, ``workers`` at a time (default:
+    one per core; see ``kernel.check_pool``), after the backends have started what the items
+    need (the cpu backend's small models, trained side by side in the background)."""
+    trainings = _prepare(settings, checks, progress)
+    tasks = group_tasks(checks, trainings)
+    workers = cores() if workers is None else workers
+    if workers < 2 or len(tasks) < 2:  # nothing to run side by side: no worker to start
+        return _run_here(settings, checks, progress)
+    said = lambda message: progress("check_runs", message)  # noqa: E731
+    db_url, total, done = settings.db_url, len(checks), 0
+    schedule = Schedule(tasks, workers, list(dict.fromkeys(t for t in trainings.values() if t)))
+
+    def start(task: Task) -> None:
+        for check_id, _, _ in task.items:
+            _update(db_url, check_id, status=CheckStatus.RUNNING, attempts=task.attempt, started_at=utcnow(),
+                    finished_at=None, error=None)
+
+    def record(task: Task, outcomes: list[dict] | None, died: str | None) -> None:
+        nonlocal done
+        by_id = {o["check_id"]: o for o in outcomes or []}
+        for item in task.items:
+            outcome = by_id.get(item[0], {"error": died})
+            if "fields" in outcome:
+                _update(db_url, item[0], node=outcome["node"], **parse_times(outcome), **outcome["fields"])
+            elif task.attempt < MAX_ATTEMPTS:
+                said(f"check {item[0]} failed ({outcome['error']}); retrying once")
+                schedule.add(Task([item], attempt=task.attempt + 1))
+                continue
+            else:
+                _update(db_url, item[0], status=CheckStatus.FAILED, error=outcome["error"], finished_at=utcnow())
+            done += 1
+            said(f"{done}/{total} experiments")
+
+    said(f"{len(tasks)} experiments, {workers} at a time in worker processes")
+    run_pool(schedule, runtime_dir=str(settings.runtime_dir), train_budget_s=settings.empirical.train_budget_s,
+             tolerances=_tolerances(settings), start=start, record=record, said=said)
+
+
+def _run_here(settings: Settings, checks: Sequence[Item], progress: Progress) -> None:
+    """One check after another in this process (a check waits for its own training, if any)."""
     db_url = settings.db_url
-    _prepare(settings, checks, progress)
     for i, (check_id, spec, backend) in enumerate(checks):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             _update(db_url, check_id, status=CheckStatus.RUNNING, node=node_name(), attempts=attempt,
@@ -123,9 +160,9 @@ def run_in_process(settings: Settings, checks: Sequence[tuple[int, dict, str]],
                                        settings.empirical.train_budget_s, _tolerances(settings))
             except Exception as exc:  # boundary: a failed experiment becomes a recorded status
                 if attempt < MAX_ATTEMPTS:
-                    progress("check_runs", f"check {check_id} failed ({_error_text(exc)}); retrying once")
+                    progress("check_runs", f"check {check_id} failed ({error_text(exc)}); retrying once")
                     continue
-                _update(db_url, check_id, status=CheckStatus.FAILED, error=_error_text(exc),
+                _update(db_url, check_id, status=CheckStatus.FAILED, error=error_text(exc),
                         finished_at=utcnow())
             else:
                 _update(db_url, check_id, finished_at=utcnow(), **fields)
@@ -133,18 +170,24 @@ def run_in_process(settings: Settings, checks: Sequence[tuple[int, dict, str]],
         progress("check_runs", f"{i + 1}/{len(checks)} experiments")
 
 
-def _prepare(settings: Settings, checks: Sequence[tuple[int, dict, str]], progress: Progress) -> None:
+def _prepare(settings: Settings, checks: Sequence[Item], progress: Progress) -> dict[int, Any]:
+    """Per check id, the background training it waits for (the backends' ``prepare``)."""
     from verifier.empirical import prepare_specs
 
+    out: dict[int, Any] = {}
     for backend in dict.fromkeys(b for _, _, b in checks):
+        mine = [(check_id, spec) for check_id, spec, b in checks if b == backend]
         try:
-            prepare_specs([spec for _, spec, b in checks if b == backend], backend=backend,
-                          runtime_dir=settings.runtime_dir,
-                          train_budget_s=settings.empirical.train_budget_s,
-                          progress=lambda message: progress("check_runs", message))
+            waits = prepare_specs([spec for _, spec in mine], backend=backend,
+                                  runtime_dir=settings.runtime_dir,
+                                  train_budget_s=settings.empirical.train_budget_s,
+                                  progress=lambda message: progress("check_runs", message))
         except Exception as exc:  # boundary: each check retries the work and records the error
-            progress("check_runs", f"preparing the {backend} backend failed ({_error_text(exc)}); "
+            progress("check_runs", f"preparing the {backend} backend failed ({error_text(exc)}); "
                      "each check will try again")
+            continue
+        out.update({check_id: w for (check_id, _), w in zip(mine, waits) if w is not None})
+    return out
 
 
 def _ray_init(settings: Settings) -> None:
@@ -199,7 +242,7 @@ def run_on_ray(settings: Settings, checks: Sequence[tuple[int, dict, str]],
                 progress("check_runs", f"check {check_id} failed on its node; retrying once")
                 submit(check_id, spec, backend, attempt + 1)
                 continue
-            _update(db_url, check_id, status=CheckStatus.FAILED, error=_error_text(exc), finished_at=utcnow())
+            _update(db_url, check_id, status=CheckStatus.FAILED, error=error_text(exc), finished_at=utcnow())
         else:
             fields["started_at"] = datetime.fromisoformat(fields["started_at"])
             fields["finished_at"] = datetime.fromisoformat(fields["finished_at"])

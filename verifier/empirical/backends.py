@@ -23,6 +23,7 @@ from verifier.empirical.scales import (
     PROMPT_LEN,
     Backend,
     Scale,
+    Training,
     alternating,
     scaled_budget,
 )
@@ -98,11 +99,13 @@ class CpuBackend(Backend):
             pending.result()  # a failed training raises here, with the child's error
         return ensure_trained(preset, self.runtime_dir, self.train_budget_s)
 
-    def prepare(self, specs: list[ExperimentSpec], progress=None) -> None:
+    def prepare(self, specs: list[ExperimentSpec], progress=None) -> list[Training | None]:
         """Start training the small models the specs need, in the background: the checks that
         need none (full-size simulations) run meanwhile, and a check waits only for its own."""
-        presets = [self.scale(s).preset for s in specs if not self._delegates(s)]
-        self._training.update(start_training(presets, self.runtime_dir, self.train_budget_s, progress))
+        presets = [None if self._delegates(s) else self.scale(s).preset for s in specs]
+        self._training.update(start_training([p for p in presets if p], self.runtime_dir,
+                                             self.train_budget_s, progress))
+        return [Training(p, self._training[p]) if p in self._training else None for p in presets]
 
     def needs_training(self, spec: ExperimentSpec) -> bool:
         """Whether ``spec``'s small scale waits for a small model to be trained."""

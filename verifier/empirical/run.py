@@ -20,7 +20,7 @@ from pathlib import Path
 from verifier.empirical.backends import Backend, make_backend
 from verifier.empirical.errors import ExperimentError
 from verifier.empirical.measures import ScaleOutcome, judge_scale, label
-from verifier.empirical.scales import REPEATS, Scale
+from verifier.empirical.scales import REPEATS, Scale, Training
 from verifier.empirical.setups import PaperSetup
 from verifier.empirical.spec import plan_experiment
 from verifier.empirical.types import EmpiricalResult, ExperimentSpec, NotTestable, ScaleVerdict
@@ -132,11 +132,12 @@ def check_claim(claim: ExtractedClaim, *, backend: str = "cpu", runtime_dir: str
 
 
 def prepare_specs(specs: list[dict], *, backend: str, runtime_dir: str | Path,
-                  train_budget_s: float = EMPIRICAL_TRAIN_BUDGET_S, progress=None) -> None:
+                  train_budget_s: float = EMPIRICAL_TRAIN_BUDGET_S, progress=None) -> list[Training | None]:
     """Ready ``backend`` for the stored specs before the first runs: the cpu backend starts
     training its missing small models in background processes and returns; a check waits only
-    for its own model, and the checks that need none run meanwhile."""
-    make_backend(backend, str(runtime_dir), train_budget_s).prepare(
+    for its own model, and the checks that need none run meanwhile. Per spec, the training its
+    run waits for (None: it can run now), so a dispatcher can hold it back until then."""
+    return make_backend(backend, str(runtime_dir), train_budget_s).prepare(
         [ExperimentSpec.model_validate(s) for s in specs], progress)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,6 +24,14 @@ NEW_TOKENS = 8  # greedy decode steps per run: five repeats of every policy at t
 REPEATS = 5  # interleaved repeats per policy and scale (the verdict's median and interval)
 MAX_CPU_BATCH = 16  # per micro-batch on the cpu backend (and the small simulated variant)
 GROUPS = 2  # micro-batches per round: ExpertFlow's scheduler merges two consecutive batches
+
+
+@dataclass(frozen=True)
+class Training:
+    """A small model training in a background process: ``done`` resolves when it is trained."""
+
+    preset: str
+    done: Future
 
 
 @dataclass(frozen=True)
@@ -91,9 +100,11 @@ class Backend(ABC):
     def full_size(self) -> Backend:
         """The backend that runs the full-size scale of a check (the simulator)."""
 
-    def prepare(self, specs: list[ExperimentSpec], progress=None) -> None:
+    def prepare(self, specs: list[ExperimentSpec], progress=None) -> list[Training | None]:
         """Make ready, before the first experiment, what the experiments of ``specs`` need
-        (the cpu backend trains its small models, side by side); nothing by default."""
+        (the cpu backend starts training its small models, side by side); per spec, the
+        background training its run waits for (None: it can run now). Nothing by default."""
+        return [None] * len(specs)
 
     def measure(self, scale: Scale, policies: list[str], repeats: int = REPEATS) -> dict[str, list[dict]]:
         """Per policy, one result row (tokens_per_s, hit_rate, peak_slots, ...) per repeat."""
