@@ -68,7 +68,7 @@ def candidate(claim: Claim) -> bool:
 
 def _as_extracted(claim: Claim) -> ClaimFields:
     """The row's claim fields, validated as the verifier reads them (a table row is not)."""
-    return ClaimFields.model_validate(claim.model_dump())
+    return ClaimFields.model_validate(claim)
 
 
 def valid_backend(settings: Settings) -> str:

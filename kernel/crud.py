@@ -226,19 +226,8 @@ def load_run_data(session: Session, *, run_id: str) -> RunData:
     )
     has_fulltext = {p.paper_id for p in passages if p.kind == "fulltext"}
     papers = [
-        PaperData(
-            id=p.id,
-            version=p.version,
-            title=p.title,
-            authors=p.authors or [],
-            year=(p.published.year if p.published else None),
-            source=p.source,
-            pdf_url=p.pdf_url,
-            rank=rp.rank,
-            score=rp.score,
-            query=rp.query,
-            fulltext=p.id in has_fulltext,
-        )
+        PaperData.model_validate(p, update={"year": p.published.year if p.published else None, "rank": rp.rank,
+                                            "score": rp.score, "query": rp.query, "fulltext": p.id in has_fulltext})
         for rp, p in rows
     ]
     claims = run_claims(session, run_id=run_id)

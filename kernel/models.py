@@ -18,6 +18,8 @@ from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.claims import ClaimFields
+from domain.papers import PaperFields
+from domain.passages import PassageFields
 
 
 def utcnow() -> datetime:
@@ -65,23 +67,7 @@ class Run(RunBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class PaperBase(SQLModel):
-    version: str | None = None
-    title: str = Field(sa_column=Column(Text, nullable=False))
-    authors: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    abstract: str = Field(default="", sa_column=Column(Text))
-    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    published: datetime | None = None
-    updated: datetime | None = None
-    pdf_url: str | None = None
-    source: str = Field(default="arxiv", description="arxiv | corpus:<file> | file:<name> | cache")
-    file_sha256: str | None = Field(
-        default=None, index=True,
-        description="sha256 of the researcher's file the text came from (`sovereign corpus add`)",
-    )
-
-
-class Paper(PaperBase, table=True):
+class Paper(PaperFields, table=True):
     id: str = Field(primary_key=True, description="versionless arXiv id, e.g. 2410.17954")
 
 
@@ -95,19 +81,10 @@ class RunPaper(SQLModel, table=True):
     score: float = 0.0
 
 
-class Passage(SQLModel, table=True):
+class Passage(PassageFields, table=True):
     __table_args__ = (UniqueConstraint("paper_id", "kind", "start", "end"),)
     id: int | None = Field(default=None, primary_key=True)
     paper_id: str = Field(foreign_key="paper.id", index=True)
-    kind: str = Field(default="abstract", description="abstract | fulltext | table")
-    section: str = Field(default="Abstract", description='the heading as written, or "Table 3"')
-    section_kind: str | None = Field(
-        default=None, description="normalised section: abstract | introduction | background | related_work | "
-        "method | implementation | evaluation | results | discussion | conclusion | appendix | body | front",
-    )
-    text: str = Field(sa_column=Column(Text, nullable=False))
-    start: int = 0
-    end: int = 0
 
 
 class PaperSetupRow(SQLModel, table=True):

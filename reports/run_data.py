@@ -11,30 +11,23 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.claims import ClaimFields
+from domain.papers import PaperFields
+from domain.passages import PassageFields
 
 
-class PaperData(BaseModel):
+class PaperData(PaperFields):
+    """A paper of the run, with how the run found it."""
+
     id: str  # versionless arXiv id
-    version: str | None = None
-    title: str
-    authors: list[str] = Field(default_factory=list)
     year: int | None = None
-    source: str = "arxiv"  # arxiv | corpus:<file> | cache
-    pdf_url: str | None = None
     rank: int = 0
     score: float = 0.0
     query: str = ""
     fulltext: bool = False  # False: only the abstract was read
 
 
-class PassageData(BaseModel):
+class PassageData(PassageFields):
     id: int
-    paper_id: str
-    kind: str = "abstract"  # abstract | fulltext
-    section: str = "Abstract"
-    text: str
-    start: int = 0
-    end: int = 0
 
 
 class TextCheckData(BaseModel):

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from domain.claims import ClaimFields
+from domain.passages import PassageRef
 
 # The verifier's name for a claim it extracted: the one claim type of `domain`.
 ExtractedClaim = ClaimFields
@@ -17,17 +18,6 @@ VERDICTS: tuple[VerdictLabel, ...] = ("SUPPORTED", "CONTRADICTED", "UNVERIFIED")
 AttributionLabel = Literal["ATTRIBUTED", "MISATTRIBUTED", "UNCHECKED"]
 # What passages of other papers (other authors) say about the same quantity.
 EvidenceLabel = Literal["CORROBORATED", "CONTRADICTED", "RELATED", "NONE"]
-
-
-class PassageRef(BaseModel):
-    """A passage the claim may be checked against."""
-
-    id: int | str
-    paper_id: str
-    text: str
-    section: str | None = None
-    title: str | None = Field(default=None, description="the paper's title: tells homonymous systems apart")
-    authors: list[str] = Field(default_factory=list, description="the paper's authors, when known")
 
 
 class EvidenceItem(BaseModel):
@@ -63,3 +53,7 @@ class TextVerdict(BaseModel):
     independent: EvidenceLabel = Field(default="NONE", description="CORROBORATED | CONTRADICTED | RELATED | NONE")
     attribution: AttributionLabel = Field(default="UNCHECKED", description="own passage states it with these fields")
     attribution_reasons: list[str] = Field(default_factory=list)
+
+
+__all__ = ["AttributionLabel", "ClaimFields", "Corroboration", "EvidenceItem", "EvidenceLabel", "ExtractedClaim",
+           "PassageRef", "TextVerdict", "VERDICTS", "VerdictLabel"]

@@ -11,13 +11,13 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from domain.claims import ClaimFields
+from domain.passages import PassageRef
 from kernel import crud
 from kernel.clients import text_checker
 from kernel.context import StageContext
 from kernel.db import retry_locked, session_scope
 from kernel.models import Passage, TextCheck
 from kernel.state import RunState
-from verifier import PassageRef
 
 
 def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
@@ -35,13 +35,13 @@ def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
 
     def ref(p: Passage) -> PassageRef:
         paper = papers.get(p.paper_id)
-        return PassageRef(id=p.id, paper_id=p.paper_id, text=p.text, section=p.section,
-                          title=paper.title if paper else None, authors=list(paper.authors or []) if paper else [])
+        return PassageRef(**p.model_dump(), title=paper.title if paper else None,
+                          authors=list(paper.authors or []) if paper else [])
 
     own_refs = {p.id: ref(p) for p in sources}
     refs = {pid: r for pid, r in own_refs.items() if pid in pooled}
     checker = text_checker(ctx)
-    fields = [ClaimFields.model_validate(c.model_dump()) for c in claims]  # a row is not validated
+    fields = [ClaimFields.model_validate(c) for c in claims]  # a table row is not validated
     verdicts = []
     step = 32  # batches keep progress visible; passages are encoded once (memoised embedder)
     for i in range(0, len(claims), step):
