@@ -9,8 +9,9 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from kernel.db import make_engine, retry_locked, session_scope
+from kernel.db import make_engine, transact
 from kernel.models import Run, utcnow
 from kernel.settings import Settings
 
@@ -41,13 +42,12 @@ class StageContext:
     def enter(self, run_id: str, stage: str, message: str = "") -> None:
         """Record that `stage` is running for `run_id` and tell whoever is watching."""
 
-        def write() -> None:
-            with session_scope(self.engine) as s:
-                run = s.get(Run, run_id)
-                if run is not None:
-                    run.stage = stage
-                    run.updated_at = utcnow()
-                    s.add(run)
+        def write(s: Session) -> None:
+            run = s.get(Run, run_id)
+            if run is not None:
+                run.stage = stage
+                run.updated_at = utcnow()
+                s.add(run)
 
-        retry_locked(write)
+        transact(self.engine, write)
         self.progress(stage, message or "started")

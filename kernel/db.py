@@ -120,6 +120,17 @@ def retry_locked(fn: Callable[[], T], attempts: int = 8) -> T:
     raise AssertionError("unreachable")
 
 
+def transact(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run ``work(session)`` as one committed unit of work; run it again, whole, while SQLite
+    says the database is locked (see `retry_locked`)."""
+
+    def once() -> T:
+        with session_scope(engine) as session:
+            return work(session)
+
+    return retry_locked(once)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on error."""

@@ -12,9 +12,10 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
+from sqlmodel import Session
 
 from kernel.context import StageContext
-from kernel.db import retry_locked, session_scope
+from kernel.db import retry_locked, transact
 from kernel.models import Run, utcnow
 from kernel.nodes.check_runs import check_runs
 from kernel.nodes.check_text import check_text
@@ -45,19 +46,18 @@ def _stage(name: str, fn: Stage) -> Stage:
         update = fn(state, runtime) or {}
         notes = list(state.get("notes", [])) + list(update.get("notes", []))
 
-        def mirror() -> None:
-            with session_scope(ctx.engine) as s:
-                run = s.get(Run, state["run_id"])
-                if run is None:
-                    return
-                for key in _MIRRORED:
-                    if key in update:
-                        setattr(run, key, update[key])
-                run.notes = notes
-                run.updated_at = utcnow()
-                s.add(run)
+        def mirror(s: Session) -> None:
+            run = s.get(Run, state["run_id"])
+            if run is None:
+                return
+            for key in _MIRRORED:
+                if key in update:
+                    setattr(run, key, update[key])
+            run.notes = notes
+            run.updated_at = utcnow()
+            s.add(run)
 
-        retry_locked(mirror)
+        transact(ctx.engine, mirror)
         ctx.progress(name, "done")
         return update
 

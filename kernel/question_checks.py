@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from kernel import crud
 from kernel.context import Progress, quiet
-from kernel.db import retry_locked, session_scope
+from kernel.db import session_scope, transact
 from kernel.dispatch import dispatch
 from kernel.models import CheckStatus, EmpiricalCheck, utcnow
 from kernel.settings import Settings
@@ -57,15 +58,14 @@ def plan_question_checks(settings: Settings, engine: Engine, run_id: str) -> lis
                 row.status, row.error, row.finished_at = CheckStatus.FAILED, f"spec not accepted: {exc}", utcnow()
             rows.append(row)
 
-    def write() -> list[tuple[int, dict, str]]:
-        with session_scope(engine) as s:
-            crud.clear_facet_checks(s, run_id=run_id)
-            s.flush()
-            s.add_all(rows)
-            s.flush()
-            return [(r.id, r.spec, r.backend) for r in rows if r.status == CheckStatus.QUEUED]
+    def write(s: Session) -> list[tuple[int, dict, str]]:
+        crud.clear_facet_checks(s, run_id=run_id)
+        s.flush()
+        s.add_all(rows)
+        s.flush()
+        return [(r.id, r.spec, r.backend) for r in rows if r.status == CheckStatus.QUEUED]
 
-    return retry_locked(write)
+    return transact(engine, write)
 
 
 def run_question_checks(settings: Settings, run_id: str, *, engine: Engine, cluster: str | None = None,

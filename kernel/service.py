@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.types import Command
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from kernel import crud
 from kernel.context import Progress, StageContext, quiet
-from kernel.db import retry_locked, session_scope
+from kernel.db import session_scope, transact
 from kernel.errors import BadInput, NoSourcesError
 from kernel.graph import build_graph, open_checkpointer
 from kernel.models import Decision, Run, RunStatus
@@ -83,14 +83,13 @@ class Service:
             run_opts["papers"] = chosen
         settings = self.settings.public() | {"run": run_opts}
 
-        def create() -> str:
-            with session_scope(self.engine) as s:
-                run = Run(question=q, offline=offline, settings=settings, status=RunStatus.QUEUED)
-                s.add(run)
-                s.flush()
-                return run.id
+        def create(s: Session) -> str:
+            run = Run(question=q, offline=offline, settings=settings, status=RunStatus.QUEUED)
+            s.add(run)
+            s.flush()
+            return run.id
 
-        return retry_locked(create)
+        return transact(self.engine, create)
 
     def import_corpora(self, paths: Sequence[Path | str]) -> Any:
         from kernel.retrieval.corpus import import_snapshot
@@ -175,21 +174,20 @@ class Service:
             raise BadInput(f"run {run_id} is {run.status}, not waiting for the owner; nothing to decide")
         who = owner or self.settings.owner.name
 
-        def record() -> None:
-            with session_scope(self.engine) as s:
-                crud.add_decision(s, run_id=run_id, owner=who, action=action, comment=comment)
-                if edited is not None:
-                    last = crud.latest_report(s, run_id=run_id)
-                    crud.save_report_version(
-                        s,
-                        run_id=run_id,
-                        round=last.round if last else 1,
-                        author=f"owner:{who}",
-                        markdown=edited,
-                        draft=last.draft if last else {},
-                    )
+        def record(s: Session) -> None:
+            crud.add_decision(s, run_id=run_id, owner=who, action=action, comment=comment)
+            if edited is not None:
+                last = crud.latest_report(s, run_id=run_id)
+                crud.save_report_version(
+                    s,
+                    run_id=run_id,
+                    round=last.round if last else 1,
+                    author=f"owner:{who}",
+                    markdown=edited,
+                    draft=last.draft if last else {},
+                )
 
-        retry_locked(record)
+        transact(self.engine, record)
         return self._invoke(run_id, Command(resume={"action": action, "owner": who, "comment": comment}))
 
     def _invoke(self, run_id: str, payload: Any) -> Run:
@@ -218,11 +216,10 @@ class Service:
         return run
 
     def _set(self, run_id: str, **fields: Any) -> Run:
-        def write() -> Run:
-            with session_scope(self.engine) as s:
-                return crud.update_run(s, run_id=run_id, **fields)
+        def write(s: Session) -> Run:
+            return crud.update_run(s, run_id=run_id, **fields)
 
-        return retry_locked(write)
+        return transact(self.engine, write)
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 import reports
 from kernel import crud
 from kernel.context import StageContext
-from kernel.db import retry_locked, session_scope
+from kernel.db import session_scope, transact
 from kernel.models import Claim, Facet, ReportVersion
 from kernel.settings import Settings
 from kernel.state import RunState
@@ -57,23 +57,22 @@ def store(ctx: StageContext, d: reports.Draft, *, mark_abstract: bool = False) -
     """Store `d` as its round's version (replacing an earlier copy) and write its files."""
     markdown = reports.render_markdown(d)
 
-    def write() -> None:
-        with session_scope(ctx.engine) as s:
-            crud.save_report_version(s, run_id=d.run_id, round=d.round, author=d.author, markdown=markdown,
-                                     draft=reports.render_json(d))
-            for a in d.answer:  # the facet's status as this draft answers it
-                f = s.get(Facet, a.facet_id)
-                if f is not None and (f.status, f.status_reason) != (a.status, a.gap):
-                    f.status, f.status_reason = a.status, a.gap
-                    s.add(f)
-            if mark_abstract:
-                stated = d.stated_claim_ids(("abstract",))
-                for c in s.exec(select(Claim).where(Claim.run_id == d.run_id)).all():
-                    if c.in_abstract != (c.id in stated):
-                        c.in_abstract = c.id in stated
-                        s.add(c)
+    def write(s: Session) -> None:
+        crud.save_report_version(s, run_id=d.run_id, round=d.round, author=d.author, markdown=markdown,
+                                 draft=reports.render_json(d))
+        for a in d.answer:  # the facet's status as this draft answers it
+            f = s.get(Facet, a.facet_id)
+            if f is not None and (f.status, f.status_reason) != (a.status, a.gap):
+                f.status, f.status_reason = a.status, a.gap
+                s.add(f)
+        if mark_abstract:
+            stated = d.stated_claim_ids(("abstract",))
+            for c in s.exec(select(Claim).where(Claim.run_id == d.run_id)).all():
+                if c.in_abstract != (c.id in stated):
+                    c.in_abstract = c.id in stated
+                    s.add(c)
 
-    retry_locked(write)
+    transact(ctx.engine, write)
     write_files(ctx.settings, d, markdown)
 
 

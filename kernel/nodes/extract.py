@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
+from sqlmodel import Session
 
 from kernel import crud
 from kernel.context import StageContext
-from kernel.db import retry_locked, session_scope
+from kernel.db import session_scope, transact
 from kernel.models import Claim
 from kernel.state import RunState
 from verifier import extract_claims
@@ -46,10 +47,9 @@ def extract(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
         found = sorted(by_paper.get(pid, []), key=lambda c: (_KIND_ORDER.get(c.kind, 9), c.passage_id, c.ordinal))
         claims.extend(found[:cap])
 
-    def write() -> int:
-        with session_scope(ctx.engine) as s:
-            return len(crud.replace_claims(s, run_id=run_id, claims=[c.model_copy() for c in claims]))
+    def write(s: Session) -> int:
+        return len(crud.replace_claims(s, run_id=run_id, claims=[c.model_copy() for c in claims]))
 
-    n = retry_locked(write)
+    n = transact(ctx.engine, write)
     ctx.progress("extract", f"{n} claims from {len(by_paper)} of {len(paper_ids)} papers")
     return {}

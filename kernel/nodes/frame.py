@@ -17,10 +17,11 @@ import re
 from typing import Any
 
 from langgraph.runtime import Runtime
+from sqlmodel import Session
 
 from kernel import crud
 from kernel.context import StageContext
-from kernel.db import retry_locked, session_scope
+from kernel.db import transact
 from kernel.models import Facet
 from kernel.state import RunState
 
@@ -204,11 +205,10 @@ def frame(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     run_id = state["run_id"]
     facets = frame_question(state["question"])
 
-    def write() -> None:
-        with session_scope(ctx.engine) as s:
-            crud.replace_facets(s, run_id=run_id, facets=[Facet(run_id=run_id, ordinal=i, **f)
-                                                          for i, f in enumerate(facets)])
+    def write(s: Session) -> None:
+        crud.replace_facets(s, run_id=run_id, facets=[Facet(run_id=run_id, ordinal=i, **f)
+                                                      for i, f in enumerate(facets)])
 
-    retry_locked(write)
+    transact(ctx.engine, write)
     ctx.progress("frame", f"{len(facets)} facets: " + "; ".join(f"{f['kind']} {f['text']}" for f in facets))
     return {}

@@ -7,10 +7,11 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
+from sqlmodel import Session
 
 from kernel import crud
 from kernel.context import StageContext
-from kernel.db import retry_locked, session_scope
+from kernel.db import transact
 from kernel.models import RunStatus
 from kernel.state import RunState
 
@@ -34,9 +35,8 @@ def owner(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     if action not in ACTIONS:
         raise ValueError(f"owner decision {decision!r} has no valid action ({', '.join(sorted(ACTIONS))})")
 
-    def write() -> None:
-        with session_scope(runtime.context.engine) as s:
-            crud.update_run(s, run_id=state["run_id"], status=ACTIONS[action])
+    def write(s: Session) -> None:
+        crud.update_run(s, run_id=state["run_id"], status=ACTIONS[action])
 
-    retry_locked(write)
+    transact(runtime.context.engine, write)
     return {"decision": decision}

@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
-from sqlmodel import delete
+from sqlmodel import Session, delete
 
 from kernel.clients import embedder
 from kernel.context import StageContext
-from kernel.db import retry_locked, session_scope
+from kernel.db import session_scope, transact
 from kernel.errors import NoSourcesError, RetrievalError
 from kernel.models import Run, RunPaper
 from kernel.retrieval import has_local_papers
@@ -69,14 +69,13 @@ def chosen_papers(ctx: StageContext, run_id: str) -> list[str]:
 
 
 def _write(ctx: StageContext, run_id: str, ranked: list[Ranked]) -> None:
-    def write() -> None:
-        with session_scope(ctx.engine) as s:
-            s.exec(delete(RunPaper).where(RunPaper.run_id == run_id))
-            for rank, r in enumerate(ranked, start=1):
-                s.add(RunPaper(run_id=run_id, paper_id=r.paper_id, query=r.query or CHOSEN,
-                               rank=rank, score=round(r.score, 6)))
+    def write(s: Session) -> None:
+        s.exec(delete(RunPaper).where(RunPaper.run_id == run_id))
+        for rank, r in enumerate(ranked, start=1):
+            s.add(RunPaper(run_id=run_id, paper_id=r.paper_id, query=r.query or CHOSEN,
+                           rank=rank, score=round(r.score, 6)))
 
-    retry_locked(write)
+    transact(ctx.engine, write)
 
 
 def retrieve(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
+from sqlmodel import Session
 
 import tribunal as panel
 from kernel import crud
 from kernel.context import StageContext
-from kernel.db import retry_locked, session_scope
+from kernel.db import session_scope, transact
 from kernel.errors import SovereignError
 from kernel.nodes.draft import stored_draft
 from kernel.state import RunState
@@ -33,12 +34,11 @@ def tribunal(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     backend = ctx.client("tribunal-llm", lambda: panel.make_backend(settings))
     result = panel.review_draft(d, run, rnd, settings, backend=backend)
 
-    def write() -> None:
-        with session_scope(ctx.engine) as s:
-            crud.save_reviews(s, run_id=run_id, round=rnd, reviews=result.reviews)
-            crud.update_run(s, run_id=run_id, panel_score=result.score)
+    def write(s: Session) -> None:
+        crud.save_reviews(s, run_id=run_id, round=rnd, reviews=result.reviews)
+        crud.update_run(s, run_id=run_id, panel_score=result.score)
 
-    retry_locked(write)
+    transact(ctx.engine, write)
     failed = [r.role for r in result.reviews if r.error]
     ctx.progress("tribunal", f"round {rnd}: panel score {result.score:.1f}"
                  + (f" (LLM failed for {', '.join(failed)}; rubric used)" if failed else ""))

@@ -28,9 +28,9 @@ from typing import Any
 from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from kernel.db import retry_locked, session_scope
+from kernel.db import retry_locked, session_scope, transact
 from kernel.errors import BadInput
 from kernel.models import Paper
 from kernel.retrieval.arxiv_ids import pdf_url
@@ -151,31 +151,30 @@ def _store(engine: Engine, store: FulltextStore, path: Path, shown: str, sha: st
     pid = doc.arxiv_id or f"local:{sha[:12]}"
     source = f"file:{path.name}"
 
-    def write() -> FileOutcome:
-        with session_scope(engine) as s:
-            paper = s.get(Paper, pid)
-            if paper is not None and doc.arxiv_id:
-                detail = f"arXiv id from the {doc.id_from}"
-                if paper.file_sha256 and paper.source.startswith("file:"):
-                    detail += f"; its text replaces the one from {paper.source[5:]}"
-                paper.abstract = paper.abstract or doc.abstract or _opening(doc.text, doc.title)
-                outcome = FileOutcome(shown, "merged", pid, paper.title, detail)
-            else:  # a new paper (a local id is its file's hash, so it is new here too)
-                paper = paper or Paper(id=pid, title=doc.title)
-                paper.title = doc.title
-                paper.authors = doc.authors
-                paper.abstract = doc.abstract or _opening(doc.text, doc.title)
-                paper.version = doc.version
-                paper.pdf_url = pdf_url(pid) if doc.arxiv_id else None
-                detail = f"arXiv id from the {doc.id_from}; no metadata record yet" if doc.arxiv_id else ""
-                outcome = FileOutcome(shown, "added", pid, doc.title, detail)
-            paper.file_sha256 = sha
-            paper.source = source
-            store.store(pid, doc.text)  # before the commit: a committed row always has its text
-            s.add(paper)
-            return outcome
+    def write(s: Session) -> FileOutcome:
+        paper = s.get(Paper, pid)
+        if paper is not None and doc.arxiv_id:
+            detail = f"arXiv id from the {doc.id_from}"
+            if paper.file_sha256 and paper.source.startswith("file:"):
+                detail += f"; its text replaces the one from {paper.source[5:]}"
+            paper.abstract = paper.abstract or doc.abstract or _opening(doc.text, doc.title)
+            outcome = FileOutcome(shown, "merged", pid, paper.title, detail)
+        else:  # a new paper (a local id is its file's hash, so it is new here too)
+            paper = paper or Paper(id=pid, title=doc.title)
+            paper.title = doc.title
+            paper.authors = doc.authors
+            paper.abstract = doc.abstract or _opening(doc.text, doc.title)
+            paper.version = doc.version
+            paper.pdf_url = pdf_url(pid) if doc.arxiv_id else None
+            detail = f"arXiv id from the {doc.id_from}; no metadata record yet" if doc.arxiv_id else ""
+            outcome = FileOutcome(shown, "added", pid, doc.title, detail)
+        paper.file_sha256 = sha
+        paper.source = source
+        store.store(pid, doc.text)  # before the commit: a committed row always has its text
+        s.add(paper)
+        return outcome
 
-    return retry_locked(write)
+    return transact(engine, write)
 
 
 def add_file(engine: Engine, store: FulltextStore, path: Path, shown: str | None = None,
