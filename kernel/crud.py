@@ -11,6 +11,9 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from domain.reviews import ReviewFields
+from domain.run_data import ClaimData, DecisionData, PaperData, RunData
+from domain.verdicts import TextCheckFields
 from kernel.errors import RunNotFound
 from kernel.models import (
     Claim,
@@ -25,17 +28,6 @@ from kernel.models import (
     RunPaper,
     TextCheck,
     utcnow,
-)
-from reports.run_data import (
-    ClaimData,
-    DecisionData,
-    EmpiricalData,
-    FacetData,
-    PaperData,
-    PassageData,
-    ReviewData,
-    RunData,
-    TextCheckData,
 )
 
 
@@ -79,13 +71,17 @@ def run_papers(session: Session, *, run_id: str) -> list[Paper]:
     return list(session.exec(q).all())
 
 
+def _passages_of(session: Session, *, paper_ids: list[str]) -> list[Passage]:
+    """Every stored passage of the papers, in id order."""
+    if not paper_ids:
+        return []
+    return list(session.exec(select(Passage).where(col(Passage.paper_id).in_(paper_ids)).order_by(Passage.id)).all())
+
+
 def run_passages(session: Session, *, run_id: str) -> list[Passage]:
     """The passages a run reads: a paper's full text (prose and tables) when it has one (its own
     Abstract section included), else its abstract — never both, so no claim is read twice."""
-    paper_ids = run_paper_ids(session, run_id=run_id)
-    if not paper_ids:
-        return []
-    rows = session.exec(select(Passage).where(col(Passage.paper_id).in_(paper_ids)).order_by(Passage.id)).all()
+    rows = _passages_of(session, paper_ids=run_paper_ids(session, run_id=run_id))
     with_fulltext = {p.paper_id for p in rows if p.kind == "fulltext"}
     # Once a paper is read with section kinds, a full-text row without one is from an older
     # split of the same text (rows are never deleted): reading it too would count claims twice.
@@ -160,7 +156,7 @@ def replace_facets(session: Session, *, run_id: str, facets: Iterable[Facet]) ->
     return _add_to_run(session, run_id=run_id, rows=facets)
 
 
-def save_reviews(session: Session, *, run_id: str, round: int, reviews: Iterable[ReviewData]) -> None:
+def save_reviews(session: Session, *, run_id: str, round: int, reviews: Iterable[ReviewFields]) -> None:
     """Replace the reviews of one round."""
     session.exec(delete(Review).where(Review.run_id == run_id, Review.round == round))
     for r in reviews:
@@ -213,74 +209,32 @@ def add_decision(session: Session, *, run_id: str, owner: str, action: str, comm
 
 
 def load_run_data(session: Session, *, run_id: str) -> RunData:
-    """Everything stored about a run, in the shape `reports` and `tribunal` read."""
+    """Everything stored about a run, in the shape `reports` and `tribunal` read. Rows become
+    domain types by validation (a row whose class extends the type is copied, never shared)."""
     run = get_run(session, run_id=run_id)
     rows = session.exec(
         select(RunPaper, Paper).join(Paper).where(RunPaper.run_id == run_id).order_by(RunPaper.rank)
     ).all()
-    paper_ids = [p.id for _, p in rows]
-    passages = (
-        session.exec(select(Passage).where(col(Passage.paper_id).in_(paper_ids)).order_by(Passage.id)).all()
-        if paper_ids
-        else []
-    )
+    passages = _passages_of(session, paper_ids=[p.id for _, p in rows])
     has_fulltext = {p.paper_id for p in passages if p.kind == "fulltext"}
-    papers = [
-        PaperData.model_validate(p, update={"year": p.published.year if p.published else None, "rank": rp.rank,
-                                            "score": rp.score, "query": rp.query, "fulltext": p.id in has_fulltext})
-        for rp, p in rows
-    ]
     claims = run_claims(session, run_id=run_id)
-    ids = [c.id for c in claims]
-    text_checks = (
-        {t.claim_id: t for t in session.exec(select(TextCheck).where(col(TextCheck.claim_id).in_(ids))).all()}
-        if ids
-        else {}
-    )
+    text_checks = {t.claim_id: TextCheckFields.model_validate(t) for t in session.exec(
+        select(TextCheck).where(col(TextCheck.claim_id).in_([c.id for c in claims]))).all()}
     empirical = {e.claim_id: e for e in run_checks(session, run_id=run_id)}
-    claim_data = []
-    for c in claims:
-        t = text_checks.get(c.id)
-        e = empirical.get(c.id)
-        claim_data.append(
-            ClaimData(
-                **c.model_dump(exclude={"run_id", "start", "end", "in_abstract"}),
-                text_check=TextCheckData(**t.model_dump(exclude={"id", "claim_id"})) if t else None,
-                empirical=EmpiricalData(
-                    **e.model_dump(exclude={"claim_id", "attempts", "started_at", "finished_at"})
-                )
-                if e
-                else None,
-            )
-        )
-    facets = [FacetData(**f.model_dump(exclude={"run_id", "ordinal"})) for f in run_facets(session, run_id=run_id)]
-    question_checks = [EmpiricalData(**e.model_dump(exclude={"claim_id", "attempts", "started_at", "finished_at"}))
-                       for e in facet_checks(session, run_id=run_id)]
-    reviews = session.exec(
-        select(Review).where(Review.run_id == run_id).order_by(Review.round, Review.role)
-    ).all()
-    decisions = session.exec(
-        select(Decision).where(Decision.run_id == run_id).order_by(Decision.created_at)
-    ).all()
+    reviews = session.exec(select(Review).where(Review.run_id == run_id).order_by(Review.round, Review.role)).all()
+    decisions = session.exec(select(Decision).where(Decision.run_id == run_id).order_by(Decision.created_at)).all()
     return RunData(
-        run_id=run.id,
-        question=run.question,
-        status=run.status,
-        offline=run.offline,
-        queries=list(run.queries or []),
-        key_terms=list(run.key_terms or []),
-        notes=list(run.notes or []),
-        papers=papers,
-        passages=[PassageData(**p.model_dump()) for p in passages],
-        claims=claim_data,
-        facets=facets,
-        question_checks=question_checks,
-        reviews=[ReviewData(**r.model_dump(exclude={"id", "run_id"})) for r in reviews],
-        decisions=[
-            DecisionData(owner=d.owner, action=d.action, comment=d.comment, created_at=d.created_at.isoformat())
-            for d in decisions
-        ],
-        panel_score=run.panel_score,
-        outcome=run.outcome,
+        run_id=run.id, question=run.question, status=run.status, offline=run.offline, queries=run.queries or [],
+        key_terms=run.key_terms or [], notes=run.notes or [], panel_score=run.panel_score, outcome=run.outcome,
+        papers=[PaperData.model_validate(p, update={
+            "year": p.published.year if p.published else None, "rank": rp.rank, "score": rp.score,
+            "query": rp.query, "fulltext": p.id in has_fulltext}) for rp, p in rows],
+        passages=passages,
+        claims=[ClaimData.model_validate(c, update={"text_check": text_checks.get(c.id),
+                                                    "empirical": empirical.get(c.id)}) for c in claims],
+        facets=run_facets(session, run_id=run_id),
+        question_checks=facet_checks(session, run_id=run_id),
+        reviews=[ReviewFields.model_validate(r) for r in reviews],
+        decisions=[DecisionData.model_validate(d, update={"created_at": d.created_at.isoformat()}) for d in decisions],
         round=max([r.round for r in reviews], default=1),
     )

@@ -18,8 +18,12 @@ from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.claims import ClaimFields
+from domain.empirical import CheckStatus, EmpiricalFields  # noqa: F401  (kernel modules import CheckStatus here)
+from domain.facets import FacetFields
 from domain.papers import PaperFields
 from domain.passages import PassageFields
+from domain.reviews import DecisionFields, ReviewFields
+from domain.verdicts import TextCheckFields
 
 
 def utcnow() -> datetime:
@@ -110,101 +114,41 @@ class Claim(ClaimFields, table=True):
     in_abstract: bool = Field(default=False, description="stated in the report's abstract")
 
 
-class TextCheck(SQLModel, table=True):
-    """A claim's two textual verdicts: attribution (its own passage, a check of extraction) and
-    independent evidence (other papers' passages). `verdict` rests on the independent evidence
-    only; the headline status adds the reproduction (`verifier.headline`)."""
+class TextCheck(TextCheckFields, table=True):
+    """A claim's two textual verdicts, stored side by side (`domain.verdicts`)."""
 
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int = Field(foreign_key="claim.id", unique=True)
-    verdict: str = Field(description="SUPPORTED | CONTRADICTED | UNVERIFIED, from independent evidence only")
-    confidence: float = 0.0
-    scores: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
-    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    corroboration: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
-    independent: str = Field(default="NONE", description="CORROBORATED | CONTRADICTED | RELATED | NONE")
-    attribution: str = Field(default="UNCHECKED", description="ATTRIBUTED | MISATTRIBUTED | UNCHECKED")
-    attribution_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
 
 
-class CheckStatus:
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    NOT_RUN = "not_run"
-
-
-class EmpiricalCheck(SQLModel, table=True):
+class EmpiricalCheck(EmpiricalFields, table=True):
     """One experiment on the runtime: a claim's re-measurement (``claim_id``), or a comparison a
-    facet of the question asks for that no claim states (``facet_id``, "measured for this
-    question"). Exactly one of the two is set."""
+    facet of the question asks for (``facet_id``). Exactly one of the two is set."""
 
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int | None = Field(default=None, foreign_key="claim.id", unique=True)
     facet_id: int | None = Field(default=None, foreign_key="facet.id", index=True)
-    spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    status: str = Field(default=CheckStatus.QUEUED, index=True)
-    backend: str | None = None
-    node: str | None = None
     attempts: int = 0
-    claimed: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    measurements: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    verdict: str | None = Field(
-        default=None, description="REPRODUCED | PARTIAL | NOT_REPRODUCED | NOT_TESTABLE"
-    )
-    reason: str | None = Field(default=None, sa_column=Column(Text))
-    caveats: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    error: str | None = Field(default=None, sa_column=Column(Text))
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
 
-class FacetBase(SQLModel):
-    """One facet of the question (DESIGN.md, frame): what it asks about and what would answer it."""
-
-    kind: str = Field(description="system | baseline | metric | model | hardware | dataset | condition | comparison")
-    text: str = Field(sa_column=Column(Text, nullable=False), description="the facet as a reader says it")
-    terms: list[str] = Field(default_factory=list, sa_column=Column(JSON),
-                             description="canonical names a claim must mention to address the facet")
-    answerable_by: list[str] = Field(default_factory=list, sa_column=Column(JSON),
-                                     description="literature | experiment (empty: neither)")
-    reason: str = Field(default="", sa_column=Column(Text),
-                        description="why a route cannot answer it (e.g. a quality benchmark the runtime cannot run)")
-    experiment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON),
-                                       description="the runtime comparison a comparison facet asks for")
-    status: str = Field(default="open", description="open | answered | partial | gap")
-    status_reason: str = Field(default="", sa_column=Column(Text))
-
-
-class Facet(FacetBase, table=True):
+class Facet(FacetFields, table=True):
     __table_args__ = (UniqueConstraint("run_id", "ordinal"),)
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="run.id", index=True)
     ordinal: int = 0
 
 
-class Review(SQLModel, table=True):
+class Review(ReviewFields, table=True):
     __table_args__ = (UniqueConstraint("run_id", "round", "role"),)
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="run.id", index=True)
-    round: int = 1
-    role: str = Field(description="skeptic | validator | synthesizer")
-    score: float = 0.0
-    verdict: str = ""
-    findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
-    summary: str = Field(default="", sa_column=Column(Text))
-    backend: str = "rubric"
-    error: str | None = Field(default=None, sa_column=Column(Text))
 
 
-class Decision(SQLModel, table=True):
+class Decision(DecisionFields, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="run.id", index=True)
-    owner: str
-    action: str = Field(description="approve | reject | request_changes")
-    comment: str = Field(default="", sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from domain.run_data import ClaimData, EmpiricalData, FacetData, PaperData, RunData
 from reports import evidence as ev
 from reports.model import AnswerFacet, Sentence
 from reports.refs import check, claim, fmt, passage
-from reports.run_data import ClaimData, EmpiricalData, FacetData, PaperData, RunData
 
 # Facet kinds that pin the question's topic: a paper none of whose claims or title touches one of
 # them is off the question's topic and does not speak in the Answer.

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+from domain.reviews import ReviewFields
+from domain.run_data import ClaimData, EmpiricalData, RunData
 from reports import evidence as ev
 from reports.answer import MEASURED_FOR_QUESTION, answer, answer_abstract, on_topic_papers, results
 from reports.figures import claimed_vs_measured
-from reports.model import ClaimRow, Draft, EmpiricalRow, PaperRef, QuotedPassage, ReviewEntry, Sentence
+from reports.model import ClaimRow, Draft, EmpiricalRow, PaperRef, QuotedPassage, Sentence
 from reports.refs import check, claim, fmt, passage
-from reports.run_data import ClaimData, EmpiricalData, RunData
 from verifier.headline import ONLY_AUTHORS
 
 HEADLINES = 3  # claims the abstract leads with
@@ -256,6 +257,6 @@ def quoted_passages(run: RunData) -> list[QuotedPassage]:
             for p in run.passages if p.id in used]
 
 
-def review_entries(run: RunData) -> list[ReviewEntry]:
-    return [ReviewEntry(round=r.round, role=r.role, score=r.score, verdict=r.verdict, summary=r.summary,
-                        backend=r.backend, findings=r.findings) for r in run.reviews]
+def review_entries(run: RunData) -> list[ReviewFields]:
+    """Every round's reviews, copied so that the draft owns its own."""
+    return [r.model_copy(deep=True) for r in run.reviews]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
+from domain.run_data import ClaimData, EmpiricalData, RunData
 from reports.refs import fmt, numbers_in
-from reports.run_data import ClaimData, EmpiricalData, RunData
 from verifier.headline import Headline, headline
 
 PERFORMANCE_KINDS = ("quantitative", "comparison")

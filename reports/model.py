@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
+from domain.reviews import ReviewFields
+
 
 class Sentence(BaseModel):
     text: str
@@ -105,16 +107,6 @@ class QuotedPassage(BaseModel):
     text: str
 
 
-class ReviewEntry(BaseModel):
-    round: int
-    role: str
-    score: float
-    verdict: str = ""
-    summary: str = ""
-    backend: str = "rubric"
-    findings: list[dict[str, Any]] = Field(default_factory=list)
-
-
 class Draft(BaseModel):
     run_id: str
     round: int = 1
@@ -131,7 +123,7 @@ class Draft(BaseModel):
     uncertainties: list[Sentence] = Field(default_factory=list)
     claims: list[ClaimRow] = Field(default_factory=list)
     revision_notes: list[Sentence] = Field(default_factory=list)
-    reviews: list[ReviewEntry] = Field(default_factory=list)
+    reviews: list[ReviewFields] = Field(default_factory=list)
     references: list[PaperRef] = Field(default_factory=list)
     passages: list[QuotedPassage] = Field(default_factory=list)
     outcome: str | None = Field(None, description="READY | ESCALATE_TO_OWNER | REJECT, once decided")

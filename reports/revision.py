@@ -22,13 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from domain.run_data import ClaimData, RunData
 from reports import drafting
 from reports import evidence as ev
 from reports import findings as fk
 from reports.answer import answer, answer_abstract
 from reports.model import Draft, Sentence
 from reports.refs import check, claim
-from reports.run_data import ClaimData, RunData
 
 STATED = ("abstract", "introduction", "results")
 ACTIONABLE = ("critical", "major", "minor")

@@ -4,7 +4,8 @@ and its baselines), in variants so that ten different drafts can be made."""
 
 from __future__ import annotations
 
-from reports.run_data import ClaimData, EmpiricalData, PaperData, PassageData, RunData, TextCheckData
+from domain.run_data import ClaimData, EmpiricalData, PaperData, PassageData, RunData
+from domain.verdicts import TextCheckFields
 
 PAPERS = [
     ("2410.17954", "ExpertFlow: Optimized Expert Activation and Token Allocation for Efficient MoE Inference"),
@@ -14,12 +15,12 @@ PAPERS = [
 ]
 
 
-def _tc(verdict: str, conf: float, pid: int, text: str) -> TextCheckData:
+def _tc(verdict: str, conf: float, pid: int, text: str) -> TextCheckFields:
     """A textual check whose `verdict` came from another paper's passage (`pid`), as check_text
     stores it: SUPPORTED means corroborated, UNVERIFIED that no other paper states it."""
     independent = {"SUPPORTED": "CORROBORATED", "CONTRADICTED": "CONTRADICTED"}.get(verdict, "NONE")
-    return TextCheckData(verdict=verdict, confidence=conf, independent=independent, attribution="ATTRIBUTED",
-                         evidence=[{"passage_id": pid, "paper_id": "", "text": text[:200], "score": conf}])
+    return TextCheckFields(verdict=verdict, confidence=conf, independent=independent, attribution="ATTRIBUTED",
+                           evidence=[{"passage_id": pid, "paper_id": "", "text": text[:200], "score": conf}])
 
 
 def sample_run(variant: int = 0, *, injected: str = "", bad_headlines: bool = False) -> RunData:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 
+from domain.run_data import ClaimData, RunData
 from reports import answer as ans
 from reports import evidence as ev
 from reports import findings as fk
 from reports.findings import Finding
 from reports.model import AnswerFacet, Draft, Sentence
 from reports.refs import numbers_in
-from reports.run_data import ClaimData, RunData
 
 FAILURE_WORDS = ("contradict", "not reproduced", "did not reproduce", "failed", "unverified")
 OWN_WORD_WORDS = ("only its authors", "authors' own", "their authors", "only the authors")

@@ -8,12 +8,12 @@ not carry, or where the run itself has a gap the draft does not disclose.
 
 from __future__ import annotations
 
+from domain.run_data import ClaimData, RunData
 from reports import evidence as ev
 from reports import findings as fk
 from reports.findings import Finding
 from reports.model import Draft
 from reports.refs import numbers_in
-from reports.run_data import ClaimData, RunData
 from tribunal.answer_checks import ANSWER_CHECKS
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.run_data import RunData
 from reports import evidence as ev
 from reports.model import Draft
-from reports.run_data import RunData
 from tribunal.schema import Outcome, PanelResult
 from tribunal.settings import decide_section
 

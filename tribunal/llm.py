@@ -16,9 +16,9 @@ from typing import Any, Protocol
 import httpx
 from pydantic import ValidationError
 
+from domain.run_data import RunData
 from reports.findings import Finding
 from reports.model import Draft
-from reports.run_data import RunData
 from tribunal import prompts
 from tribunal.errors import ReviewerFailed, TribunalError
 from tribunal.schema import RoleReview, verdict_for

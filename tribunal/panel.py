@@ -9,8 +9,9 @@ from typing import Annotated, Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
+from domain.reviews import ReviewFields
+from domain.run_data import RunData
 from reports.model import Draft
-from reports.run_data import ReviewData, RunData
 from tribunal import llm
 from tribunal.rubric import ROLE_RUBRIC, answer_cap, skeptic, validator
 from tribunal.schema import ROLES, PanelResult
@@ -26,7 +27,7 @@ class PanelState(TypedDict, total=False):
     run: RunData
     round: int
     backend: Any  # a ChatBackend, or None for the rubric
-    reviews: Annotated[list[ReviewData], operator.add]
+    reviews: Annotated[list[ReviewFields], operator.add]
     result: PanelResult
 
 
@@ -52,9 +53,9 @@ def _review(task: RoleTask) -> dict[str, Any]:
         automated = [f.model_dump() for f in skeptic(d, run).findings + validator(d, run).findings]
         review, error = llm.llm_review(role, d, run, rubric, backend, automated)
     used = backend.name if backend is not None and error is None else "rubric"
-    data = ReviewData(round=task["round"], role=role, score=review.score, verdict=review.verdict,
-                      findings=[f.model_dump() for f in review.findings], summary=review.summary,
-                      backend=used, error=error)
+    data = ReviewFields(round=task["round"], role=role, score=review.score, verdict=review.verdict,
+                        findings=[f.model_dump() for f in review.findings], summary=review.summary,
+                        backend=used, error=error)
     return {"reviews": [data]}
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
+from domain.run_data import RunData
 from reports import Draft
 from reports.refs import fmt
-from reports.run_data import RunData
 
 
 def contradicted_as_supported(d: Draft, run: RunData) -> tuple[Draft, int]:

@@ -10,9 +10,9 @@ import json
 import re
 from typing import Any
 
+from domain.run_data import RunData
 from reports import evidence as ev
 from reports.model import Draft
-from reports.run_data import RunData
 from tribunal.schema import RoleReview
 
 ROLE_BRIEF = {

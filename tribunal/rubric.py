@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import re
 
+from domain.run_data import RunData
 from reports import answer as ans
 from reports import evidence as ev
 from reports import findings as fk
 from reports.findings import Finding
 from reports.model import Draft
 from reports.refs import numbers_in
-from reports.run_data import RunData
 from tribunal import answer_checks
 from tribunal.checks import skeptic_findings
 from tribunal.schema import RoleReview, verdict_for

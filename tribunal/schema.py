@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from domain.reviews import ReviewFields
 from reports.findings import Finding
-from reports.run_data import ReviewData
 
 Role = Literal["skeptic", "validator", "synthesizer"]
 ROLES: tuple[Role, ...] = ("skeptic", "validator", "synthesizer")
@@ -26,7 +26,7 @@ class RoleReview(BaseModel):
 class PanelResult(BaseModel):
     round: int
     score: float = Field(description="weighted mean of the three role scores (tribunal.panel.WEIGHTS), 0-10")
-    reviews: list[ReviewData]
+    reviews: list[ReviewFields]
     summary: str
 
     def findings(self, role: str | None = None) -> list[Finding]:

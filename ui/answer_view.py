@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.run_data import RunData
+from domain.run_data import RunData
 
 STATUS_BADGE = {"answered": ":green-badge[answered]", "partial": ":orange-badge[partly answered]",
                 "gap": ":red-badge[not answered]", "open": ":gray-badge[not drafted yet]"}

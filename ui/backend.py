@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from domain.run_data import RunData
 from kernel import crud
 from kernel.db import make_engine, session_scope
 from kernel.models import Decision, EmpiricalCheck, Paper, ReportVersion, Run, RunStatus
 from kernel.settings import Settings
-from reports.run_data import RunData
 
 _SERVICES: dict[str, Any] = {}
 

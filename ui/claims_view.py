@@ -1,6 +1,6 @@
 """The Report page's claims: table rows, filters, evidence lookup, and claimed-vs-measured pairs.
 
-Pure functions over `reports.run_data` types, so they are tested without a browser.
+Pure functions over `domain.run_data` types, so they are tested without a browser.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from domain.run_data import ClaimData, EmpiricalData, PassageData, RunData
 from reports import evidence as ev
-from reports.run_data import ClaimData, EmpiricalData, PassageData, RunData
 
 NO_CHECK = "NOT CHECKED"
 _ANCHOR = re.compile(r'<a id="[^"<>]*"></a>')

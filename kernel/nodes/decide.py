@@ -19,7 +19,7 @@ from kernel.db import retry_locked, session_scope
 from kernel.errors import SovereignError
 from kernel.nodes.draft import store, stored_draft
 from kernel.state import RunState
-from reports.model import ReviewEntry
+from reports.drafting import review_entries
 
 
 def decide(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
@@ -37,8 +37,7 @@ def decide(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     result = panel.PanelResult(round=rnd, score=score, reviews=reviews, summary="")
     outcome = panel.decide(run, d, result, ctx.settings.decide)
 
-    d.reviews = [ReviewEntry(**r.model_dump(include=set(ReviewEntry.model_fields)))
-                 for r in run.reviews]
+    d.reviews = review_entries(run)
     d.outcome, d.outcome_reasons = outcome.outcome, outcome.reasons
     store(ctx, d)
 

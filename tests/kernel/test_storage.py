@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, func, select
 
+from domain.reviews import ReviewFields
 from kernel import crud
 from kernel.db import make_engine, session_scope
 from kernel.models import Claim, Paper, Passage, Review, Run, RunPaper, TextCheck
-from reports.run_data import ReviewData
 
 PG_URL = os.environ.get("SOVEREIGN_TEST_POSTGRES_URL")
 
@@ -53,7 +53,7 @@ def test_a_run_round_trips_through_the_tables(engine):
     with session_scope(engine) as s:
         claim = crud.run_claims(s, run_id=run_id)[0]
         s.add(TextCheck(claim_id=claim.id, verdict="SUPPORTED", confidence=0.9, reasons=["value 1.99× in evidence"]))
-        crud.save_reviews(s, run_id=run_id, round=1, reviews=[ReviewData(round=1, role="skeptic", score=6.0)])
+        crud.save_reviews(s, run_id=run_id, round=1, reviews=[ReviewFields(round=1, role="skeptic", score=6.0)])
     with session_scope(engine) as s:
         data = crud.load_run_data(s, run_id=run_id)
     assert data.papers[0].id == "2410.17954" and data.papers[0].authors == ["A", "B"]
@@ -70,7 +70,7 @@ def test_stage_writes_replace_instead_of_duplicating(engine):
                 Claim(run_id=run_id, paper_id="2410.17954", passage_id=passage_id, text="c", ordinal=0),
                 Claim(run_id=run_id, paper_id="2410.17954", passage_id=passage_id, text="d", ordinal=1),
             ])
-            crud.save_reviews(s, run_id=run_id, round=1, reviews=[ReviewData(round=1, role="skeptic", score=5)])
+            crud.save_reviews(s, run_id=run_id, round=1, reviews=[ReviewFields(round=1, role="skeptic", score=5)])
             crud.save_report_version(s, run_id=run_id, round=1, author="drafter", markdown="# r", draft={})
     with session_scope(engine) as s:
         assert s.exec(select(func.count()).select_from(Claim)).one() == 2

@@ -10,6 +10,7 @@ import json
 from langgraph.runtime import Runtime
 from sqlmodel import select
 
+from domain.run_data import RunData
 from kernel.context import StageContext
 from kernel.db import session_scope
 from kernel.models import Claim, EmpiricalCheck, Paper, Passage, ReportVersion, Review, Run, RunPaper, TextCheck
@@ -18,7 +19,6 @@ from kernel.nodes.draft import draft
 from kernel.nodes.tribunal import tribunal
 from kernel.settings import Settings
 from reports import findings as fk
-from reports.run_data import RunData
 from reports.sample_runs import sample_run
 
 

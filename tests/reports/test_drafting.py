@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import reports
+from domain.run_data import EmpiricalData, RunData
 from reports import evidence as ev
 from reports import findings as fk
 from reports.drafting import claim_sentences
-from reports.run_data import EmpiricalData, RunData
 from reports.sample_runs import sample_run
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from domain.run_data import EmpiricalData
 from reports.evidence import setting_text
-from reports.run_data import EmpiricalData
 
 
 def test_the_setting_shows_the_interval_of_the_repeats_and_the_other_scales_verdict():

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
+from domain.run_data import RunData
 from reports import Draft, Sentence
 from reports.answer import claim_status
 from reports.refs import fmt
-from reports.run_data import RunData
 from tests.tribunal.answer_runs import OFF_TOPIC, TWIN
 
 

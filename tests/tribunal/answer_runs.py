@@ -5,7 +5,8 @@ the question. Ten variants differ in question, facets, numbers and paper order."
 
 from __future__ import annotations
 
-from reports.run_data import ClaimData, EmpiricalData, FacetData, PaperData, PassageData, RunData, TextCheckData
+from domain.run_data import ClaimData, EmpiricalData, FacetData, PaperData, PassageData, RunData
+from domain.verdicts import TextCheckFields
 from reports.sample_runs import sample_run
 
 TWIN = ("2510.26730", "ExpertFlow: Adaptive Expert Scheduling and Memory Coordination for Efficient MoE Inference")
@@ -59,17 +60,17 @@ def answer_run(k: int = 0) -> RunData:
     run.claims += [
         ClaimData(id=cbase + 1, paper_id=TWIN[0], passage_id=pbase + 1, kind="quantitative", system="ExpertFlow",
                   text=twin_text.rstrip("."), metric="latency", value=stall, unit="%",
-                  text_check=TextCheckData(verdict="SUPPORTED", confidence=0.8,
-                                           evidence=[{"passage_id": pbase + 1, "text": twin_text}])),
+                  text_check=TextCheckFields(verdict="SUPPORTED", confidence=0.8,
+                                             evidence=[{"passage_id": pbase + 1, "text": twin_text}])),
         ClaimData(id=cbase + 2, paper_id=OFF_TOPIC[0], passage_id=pbase + 2, kind="quantitative",
                   text=off_text.rstrip("."), metric="accuracy", value=acc, unit="%",
-                  text_check=TextCheckData(verdict="SUPPORTED", confidence=0.9,
-                                           evidence=[{"passage_id": pbase + 2, "text": off_text}])),
+                  text_check=TextCheckFields(verdict="SUPPORTED", confidence=0.9,
+                                             evidence=[{"passage_id": pbase + 2, "text": off_text}])),
     ]
     if k % 3 == 1:  # a claim its text check supports but our runtime did not reproduce
         pg = next(c for c in run.claims if c.system == "Pre-gated MoE")
-        pg.text_check = TextCheckData(verdict="SUPPORTED", confidence=0.7,
-                                      evidence=[{"passage_id": pg.passage_id, "text": pg.text}])
+        pg.text_check = TextCheckFields(verdict="SUPPORTED", confidence=0.7,
+                                        evidence=[{"passage_id": pg.passage_id, "text": pg.text}])
     ratio = round(1.3 + 0.05 * k, 2)
     model, preset = ("Mixtral-8x7B", "mixtral-8x7b") if k % 2 == 0 else ("Mixtral-8x22B", "mixtral-8x22b")
     run.question_checks = [EmpiricalData(

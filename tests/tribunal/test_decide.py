@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 import reports
+from domain.reviews import ReviewFields
 from reports.drafting import claim_sentences
-from reports.run_data import ReviewData
 from reports.sample_runs import sample_run
 from tribunal import DecideSettings, PanelResult, decide, review_draft
 
 
 def _panel(score: float, findings: list[dict] | None = None) -> PanelResult:
-    reviews = [ReviewData(round=1, role=r, score=score, findings=findings or []) for r in
+    reviews = [ReviewFields(round=1, role=r, score=score, findings=findings or []) for r in
                ("skeptic", "validator", "synthesizer")]
     return PanelResult(round=1, score=score, reviews=reviews, summary="")
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from reports.run_data import ClaimData, EmpiricalData, RunData, TextCheckData
+from domain.run_data import ClaimData, EmpiricalData, RunData
+from domain.verdicts import TextCheckFields
 from ui.claims_view import claim_rows, comparison_figure, comparisons, displayable, filter_claims, highlight
 
 
 def claim(i: int, paper: str, independent: str | None) -> ClaimData:
     verdict = {"CORROBORATED": "SUPPORTED", "CONTRADICTED": "CONTRADICTED"}.get(independent or "", "UNVERIFIED")
-    check = TextCheckData(verdict=verdict, confidence=0.5, independent=independent,
-                          attribution="ATTRIBUTED") if independent else None
+    check = TextCheckFields(verdict=verdict, confidence=0.5, independent=independent,
+                            attribution="ATTRIBUTED") if independent else None
     return ClaimData(id=i, paper_id=paper, passage_id=i, text=f"claim {i}", text_check=check)
 
 
@@ -35,7 +36,7 @@ def test_rows_show_the_status_beside_the_three_verdicts():
 
 
 def test_a_claim_its_own_passage_states_is_not_supported_for_that():
-    own_only = ClaimData(id=9, paper_id="A", passage_id=9, text="claim 9", text_check=TextCheckData(
+    own_only = ClaimData(id=9, paper_id="A", passage_id=9, text="claim 9", text_check=TextCheckFields(
         verdict="SUPPORTED", confidence=0.99, independent="NONE", attribution="ATTRIBUTED"))
     row = claim_rows(RunData(run_id="r", question="q", claims=[own_only]), [own_only])[0]
     assert row["verdict"] == "UNVERIFIED" and row["confidence"] is None

@@ -12,8 +12,9 @@ import json
 import pytest
 
 import reports
+from domain.run_data import ClaimData, PaperData, PassageData, RunData
+from domain.verdicts import TextCheckFields
 from reports import evidence as ev
-from reports.run_data import ClaimData, PaperData, PassageData, RunData, TextCheckData
 from tests.verifier.conftest import SHARED
 from verifier import PassageRef, extract_claims
 
@@ -48,7 +49,7 @@ def run(checker) -> RunData:
     verdicts = checker.check_batch(claims, refs, own=own)
     data = [ClaimData(id=n, paper_id=o.paper_id, passage_id=o.id, text=c.text, kind=c.kind, system=c.system,
                       metric=c.metric, value=c.value, value_high=c.value_high, unit=c.unit, baseline=c.baseline,
-                      model=c.model, text_check=TextCheckData(**v.model_dump(mode="json")))
+                      model=c.model, text_check=TextCheckFields(**v.model_dump(mode="json")))
             for n, (c, o, v) in enumerate(zip(claims, own, verdicts), 1)]
     return RunData(run_id="planted", question="How does ExpertFlow compare to LRU expert caches?",
                    papers=papers, passages=passages, claims=data)
