@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from domain.claims import ClaimFields
 from domain.reviews import ReviewFields
 from domain.run_data import ClaimData, EmpiricalData, RunData
 from reports import evidence as ev
@@ -74,10 +75,9 @@ def claim_row(c: ClaimData, run: RunData) -> ClaimRow:
     if c.text_check and c.text_check.evidence:
         snippet = str(c.text_check.evidence[0].get("text", ""))[:SNIPPET]
     return ClaimRow(
-        claim_id=c.id, paper_id=c.paper_id, text=c.text, kind=c.kind, verdict=ev.verdict(c),
-        verdict_reason=ev.headline_reason(c), attribution=ev.attribution(c), independent=ev.independent(c),
-        confidence=ev.confidence(c), baseline=c.baseline, metric=c.metric, model=c.model,
-        value=c.value, value_high=c.value_high, unit=c.unit,
+        **c.model_dump(include=set(ClaimFields.model_fields)), claim_id=c.id, paper_id=c.paper_id,
+        verdict=ev.verdict(c), verdict_reason=ev.headline_reason(c), attribution=ev.attribution(c),
+        independent=ev.independent(c), confidence=ev.confidence(c),
         passage_id=c.passage_id, evidence_passage_id=epid, evidence=snippet,
         empirical=ev.empirical_line(c, run),
         empirical_check_id=c.empirical.id if c.empirical else None,

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
+from domain.claims import ClaimFields
 from domain.reviews import ReviewFields
 
 
@@ -24,23 +25,18 @@ class Sentence(BaseModel):
     )
 
 
-class ClaimRow(BaseModel):
+class ClaimRow(ClaimFields):
+    """A line of the claims table: the claim as the paper states it (quoted, with its fields) and
+    its verdicts."""
+
     claim_id: int
     paper_id: str
-    text: str = Field(description="the claim as the paper states it (quoted)")
-    kind: str = "method"
     verdict: str = Field(description="headline status from the three verdicts (verifier.headline): "
                                      "SUPPORTED | CONTRADICTED | UNVERIFIED | NOT_CHECKED")
     verdict_reason: str = Field("", description="why the headline is what it is, e.g. only its authors' word")
     attribution: str = Field("UNCHECKED", description="own passage states it with these fields (extraction only)")
     independent: str = Field("NONE", description="other papers: CORROBORATED | CONTRADICTED | RELATED | NONE")
     confidence: float | None = Field(None, description="confidence of the independent evidence's verdict")
-    baseline: str | None = None
-    metric: str | None = None
-    model: str | None = None
-    value: float | None = None
-    value_high: float | None = None
-    unit: str | None = None
     passage_id: int = Field(description="the passage the claim was extracted from")
     evidence_passage_id: int | None = Field(None, description="best passage of another paper, if any")
     evidence: str = Field("", description="quoted snippet of that passage")
