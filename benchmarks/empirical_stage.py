@@ -44,6 +44,24 @@ def _cpu_seconds() -> dict[str, float]:
     return {"this_process": own.ru_utime + own.ru_stime, "children": kids.ru_utime + kids.ru_stime}
 
 
+def _span(row, wall0: float) -> list[float] | None:
+    if not (row.started_at and row.finished_at):
+        return None
+    return [round(_epoch(row.started_at) - wall0, 1), round(_epoch(row.finished_at) - wall0, 1)]
+
+
+def _epoch(moment) -> float:
+    """Seconds since the epoch of a stored UTC time (SQLite gives it back without its zone)."""
+    from datetime import timezone
+
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _last_written(model_dir: Path) -> float:
+    """When a trained model was complete: its newest file (the predictor is written last)."""
+    return max(f.stat().st_mtime for f in model_dir.rglob("*") if f.is_file())
+
+
 def trained_presets(runtime_dir: Path) -> list[str]:
     return sorted(p.name for p in runtime_dir.glob("*") if (p / "config.json").is_file())
 
@@ -83,6 +101,7 @@ def main() -> None:
         run_id = run.id
     load_before = list(os.getloadavg())  # the machine is shared: say how busy it was
     cpu_before = _cpu_seconds()
+    wall0 = time.time()
     t0 = time.perf_counter()
     summary = run_empirical(settings, run_id, progress=lambda st, m: print(f"{st}: {m}", file=sys.stderr))
     total = time.perf_counter() - t0
@@ -100,8 +119,11 @@ def main() -> None:
                                "median": (s.get("measured") or {}).get("median")}
                    for s in r.measurements.get("scales", [])},
         "elapsed_s": r.measurements.get("elapsed_s"), "error": r.error,
+        # when it ran, in seconds from the stage's start, and where (a worker's pid)
+        "ran_s": _span(r, wall0), "node": r.node,
     } for r in rows]
     trained_now = sorted(set(trained_presets(settings.runtime_dir)) - set(before))
+    trained_at = {p: round(_last_written(settings.runtime_dir / p) - wall0, 1) for p in trained_now}
     doc = {
         "backend": args.backend, "claims": len(sentences), "testable": summary.planned,
         "stage_seconds": round(total, 1),
@@ -109,7 +131,12 @@ def main() -> None:
         # the training processes' work, apart
         "cpu_seconds": {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_after},
         "cold": bool(trained_now), "trained_during_run": trained_now,
-        "train_budget_s": settings.empirical.train_budget_s, "verdicts": summary.verdicts,
+        "train_budget_s": settings.empirical.train_budget_s,
+        # the critical path of a cold stage: the trainings (in the background, beside the checks
+        # that need no trained model), then the checks that wait for them
+        "trained_at_s": trained_at,
+        "after_training_s": round(total - max(trained_at.values()), 1) if trained_at else None,
+        "verdicts": summary.verdicts,
         "failed": summary.failed, "load_average_before_after": [load_before, list(os.getloadavg())],
         "checks": checks,
     }

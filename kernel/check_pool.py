@@ -102,6 +102,22 @@ def _worker_init() -> None:
     import torch
 
     torch.set_num_threads(1)  # one core per worker: two workers fill two cores, no more
+    # What every check imports, loaded while the first checks or the trainings run
+    import expertflow_runtime.engine  # noqa: F401
+    import expertflow_runtime.simulator  # noqa: F401
+    import verifier.empirical.backends  # noqa: F401
+
+
+def _started() -> int:
+    return os.getpid()
+
+
+def start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Start all ``workers`` processes now: the pool spawns one only when a call finds no idle
+    worker, so a second worker would otherwise start (and import torch) just when the first two
+    trained checks are handed out, on the critical path."""
+    for _ in range(workers):
+        pool.submit(_started)
 
 
 def run_task(items: list[Item], runtime_dir: str, train_budget_s: float,
@@ -135,6 +151,7 @@ def run_pool(schedule: Schedule, *, runtime_dir: str, train_budget_s: float,
     ``record(task, None, error)`` when its worker died (the pool is then started afresh)."""
     ctx = multiprocessing.get_context("spawn")  # a forked child inherits torch's pools unusable
     pool = ProcessPoolExecutor(schedule.workers, mp_context=ctx, initializer=_worker_init)
+    start_workers(pool, schedule.workers)
     running: dict[Future, Task] = {}
     announced: set[str] = set()
     try:
@@ -167,6 +184,7 @@ def run_pool(schedule: Schedule, *, runtime_dir: str, train_budget_s: float,
                 running.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = ProcessPoolExecutor(schedule.workers, mp_context=ctx, initializer=_worker_init)
+                start_workers(pool, schedule.workers)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
