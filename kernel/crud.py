@@ -160,9 +160,7 @@ def save_reviews(session: Session, *, run_id: str, round: int, reviews: Iterable
     """Replace the reviews of one round."""
     session.exec(delete(Review).where(Review.run_id == run_id, Review.round == round))
     for r in reviews:
-        data = r.model_dump() if hasattr(r, "model_dump") else dict(r)
-        data["round"] = round
-        session.add(Review(run_id=run_id, **data))
+        session.add(Review.model_validate(r, update={"run_id": run_id, "round": round}))
 
 
 def save_report_version(
