@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import field_validator
 from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel
 
@@ -22,3 +23,8 @@ class PaperFields(SQLModel):
         default=None, index=True,
         description="sha256 of the researcher's file the text came from (`sovereign corpus add`)",
     )
+
+    @field_validator("authors", "categories", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: list[str] | None) -> list[str]:
+        return [] if value is None else value  # a NULL column of an older row

@@ -6,7 +6,7 @@ never see the database. Ids are the database ids, so a report line can name its 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from sqlmodel import Field
 
 from domain.claims import ClaimFields
 from domain.empirical import EmpiricalFields
@@ -14,6 +14,7 @@ from domain.facets import FacetFields
 from domain.papers import PaperFields
 from domain.passages import PassageFields
 from domain.reviews import DecisionFields, ReviewFields
+from domain.runs import RunFields
 from domain.verdicts import TextCheckFields
 
 
@@ -52,14 +53,8 @@ class DecisionData(DecisionFields):
     created_at: str = ""  # ISO 8601
 
 
-class RunData(BaseModel):
+class RunData(RunFields):
     run_id: str
-    question: str
-    status: str = "running"
-    offline: bool = False
-    queries: list[str] = Field(default_factory=list)
-    key_terms: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)  # how the run was made (offline, …)
     papers: list[PaperData] = Field(default_factory=list)
     passages: list[PassageData] = Field(default_factory=list)
     claims: list[ClaimData] = Field(default_factory=list)
@@ -67,6 +62,4 @@ class RunData(BaseModel):
     question_checks: list[EmpiricalData] = Field(default_factory=list)  # measured for the question
     reviews: list[ReviewFields] = Field(default_factory=list)
     decisions: list[DecisionData] = Field(default_factory=list)
-    panel_score: float | None = None
-    outcome: str | None = None
     round: int = 1

@@ -221,9 +221,8 @@ def load_run_data(session: Session, *, run_id: str) -> RunData:
     empirical = {e.claim_id: e for e in run_checks(session, run_id=run_id)}
     reviews = session.exec(select(Review).where(Review.run_id == run_id).order_by(Review.round, Review.role)).all()
     decisions = session.exec(select(Decision).where(Decision.run_id == run_id).order_by(Decision.created_at)).all()
-    return RunData(
-        run_id=run.id, question=run.question, status=run.status, offline=run.offline, queries=run.queries or [],
-        key_terms=run.key_terms or [], notes=run.notes or [], panel_score=run.panel_score, outcome=run.outcome,
+    return RunData.model_validate(run, update=dict(
+        run_id=run.id,
         papers=[PaperData.model_validate(p, update={
             "year": p.published.year if p.published else None, "rank": rp.rank, "score": rp.score,
             "query": rp.query, "fulltext": p.id in has_fulltext}) for rp, p in rows],
@@ -235,4 +234,4 @@ def load_run_data(session: Session, *, run_id: str) -> RunData:
         reviews=[ReviewFields.model_validate(r) for r in reviews],
         decisions=[DecisionData.model_validate(d, update={"created_at": d.created_at.isoformat()}) for d in decisions],
         round=max([r.round for r in reviews], default=1),
-    )
+    ))

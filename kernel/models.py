@@ -23,6 +23,7 @@ from domain.facets import FacetFields
 from domain.papers import PaperFields
 from domain.passages import PassageFields
 from domain.reviews import DecisionFields, ReviewFields
+from domain.runs import RunFields, RunStatus  # noqa: F401  (the app and the service import RunStatus here)
 from domain.verdicts import TextCheckFields
 
 
@@ -34,39 +35,12 @@ def new_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class RunStatus:
-    """Values of `Run.status`, in the order a run moves through them."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    WAITING_OWNER = "waiting_owner"  # the graph is interrupted at the owner stage
-    READY = "ready"  # decided READY without needing the owner
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    CHANGES_REQUESTED = "changes_requested"
-    FAILED = "failed"
-
-    FINISHED = (READY, APPROVED, REJECTED, CHANGES_REQUESTED, FAILED)
-    ALL = (QUEUED, RUNNING, WAITING_OWNER, READY, APPROVED, REJECTED, CHANGES_REQUESTED, FAILED)
-
-
-class RunBase(SQLModel):
-    question: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = Field(default=RunStatus.QUEUED, index=True)
+class Run(RunFields, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
     stage: str | None = Field(default=None, description="the stage running or last finished")
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     policy: str = Field(default="default", description="the decide policy in force")
-    outcome: str | None = Field(default=None, description="READY | ESCALATE_TO_OWNER | REJECT")
-    panel_score: float | None = None
-    offline: bool = False
-    queries: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    key_terms: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    notes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     error: str | None = Field(default=None, sa_column=Column(Text))
-
-
-class Run(RunBase, table=True):
-    id: str = Field(default_factory=new_id, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
