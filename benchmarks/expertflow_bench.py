@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +28,13 @@ from expertflow_runtime.corpus import prompts as corpus_prompts  # noqa: E402
 from expertflow_runtime.engine import Engine  # noqa: E402
 from expertflow_runtime.expertflow_engine import generate_grouped  # noqa: E402
 from expertflow_runtime.expertflow_sources import PredictorSource, TraceSource  # noqa: E402
+from expertflow_runtime.forwards import time_regroup  # noqa: E402
 from expertflow_runtime.policies import make_policy  # noqa: E402
 from expertflow_runtime.predictor import PREDICTOR_FILE, evaluate_predictor, load_predictor  # noqa: E402
 from expertflow_runtime.predictor_training import fit_from_checkpoint, record_routes, stdlib_chunks  # noqa: E402
 from expertflow_runtime.presets import from_name  # noqa: E402
 from expertflow_runtime.simulator import simulate  # noqa: E402
-from expertflow_runtime.simulator_cost import CostModel  # noqa: E402
+from expertflow_runtime.simulator_cost import CostModel, fit_compute_scale, fit_host_costs  # noqa: E402
 from expertflow_runtime.simulator_run import SimConfig, run_simulation  # noqa: E402
 from expertflow_runtime.trace import DECODE, PREFILL, RoutingTrace  # noqa: E402
 from expertflow_runtime.training import checkpoint_dir  # noqa: E402
@@ -66,6 +70,55 @@ def policy_kwargs(name: str, ckpt: Path, oracle: RoutingTrace, popularity) -> di
     return {}
 
 
+CALIBRATION_POLICIES = ("all-resident", "on-demand", "se-moe")
+
+
+def calibrate(cost: CostModel, sim_one, emulated: dict[str, dict], regroup_s: float = 0.0
+              ) -> tuple[CostModel, list[dict]]:
+    """The simulator against every emulated run. ``cost`` has the compute fitted on
+    all-resident (its terms, then their scale so that all-resident's simulated time is the
+    measured one); the emulated times are paired with all-resident's round by round (below);
+    the host time per copy issued and per blocking wait are fitted on on-demand and se-moe
+    (``fit_host_costs``), a regroup costs ``regroup_s`` (timed apart); every other
+    policy is a prediction the emulated run checks. ``sim_one(cost, name)`` -> SimResult."""
+    # each policy's emulated time, paired with all-resident's of the same round: the median
+    # over rounds of the ratio, times all-resident's median time (a machine whose speed drifts
+    # between rounds moves a ratio less than a time)
+    base = emulated["all-resident"]["total_s_rounds"]
+    paired = {n: statistics.median(t / b for t, b in zip(m["total_s_rounds"], base))
+              * statistics.median(base) for n, m in emulated.items()}
+    tokens = {n: m["tokens_per_s"] * m["total_s"] for n, m in emulated.items()}
+
+    # compared as the time the simulated rate takes for the emulated run's tokens (a recorded
+    # trace may hold one token fewer than the run generated: the last one is never fed)
+    def seconds(name: str, sim) -> float:
+        return tokens[name] / sim.tokens_per_s
+
+    cost = replace(cost, regroup_s=regroup_s, copy_issue_s=0.0, wait_resume_s=0.0)
+    cost = fit_compute_scale(cost, lambda c: seconds("all-resident", sim_one(c, "all-resident")),
+                             paired["all-resident"])
+    if "on-demand" in emulated:
+        cost = fit_host_costs(cost, lambda c, name: seconds(name, sim_one(c, name)), paired,
+                              prefetching="se-moe" if "se-moe" in emulated else None).cost
+    rows = []
+    for name, m in emulated.items():
+        sim = sim_one(cost, name)
+        emulated_tps = tokens[name] / paired[name]
+        rows.append(dict(
+            policy=name, emulated_tokens_per_s=emulated_tps,
+            emulated_median_run_tokens_per_s=m["tokens_per_s"],
+            simulated_tokens_per_s=sim.tokens_per_s,
+            error=sim.tokens_per_s / emulated_tps - 1,
+            fitted_on=name in CALIBRATION_POLICIES,
+            emulated_hit_rate=m["hit_rate"], simulated_hit_rate=sim.hit_rate,
+            emulated_total_s=m["total_s"], simulated_wall_s=sim.wall_s,
+            emulated_stall_s=m["stall_s"], simulated_stall_s=sim.stall_s,
+            copies=m["experts_loaded"], prefetches=m.get("prefetches"),
+            simulated_copies=sim.experts_loaded, simulated_prefetches=sim.prefetches,
+            regroups=m.get("regroups", 0), kv_regroup_s=m.get("kv_regroup_s", 0.0)))
+    return cost, rows
+
+
 def switch_calibration(args, preset_name: str = "switch-tiny") -> dict:
     """Simulator vs emulated engine on an encoder-decoder preset (one batch, the engine's own
     ``generate``): the baselines and ``expertflow-oracle`` (exact routes from the reference run's
@@ -86,14 +139,17 @@ def switch_calibration(args, preset_name: str = "switch-tiny") -> dict:
              "pregated", "belady", "expertflow-oracle"]
     popularity = trace.popularity()
 
-    emulated = {}
+    emulated, all_runs = {}, {name: [] for name in names}
+    for _ in range(args.repeats):  # interleaved, as the mixtral-tiny runs
+        for name in names:
+            kw = policy_kwargs(name, ckpt, trace, popularity)
+            all_runs[name].append(engine.generate(prompts, args.new_tokens, capacity=capacity,
+                                                  policy=make_policy(name, **kw)))
     for name in names:
-        kw = policy_kwargs(name, ckpt, trace, popularity)
-        runs = sorted((engine.generate(prompts, args.new_tokens, policy=make_policy(name, **kw),
-                                       capacity=capacity) for _ in range(args.repeats)),
-                      key=lambda r: r.metrics.tokens_per_s)
+        runs = sorted(all_runs[name], key=lambda r: r.metrics.tokens_per_s)
         run = runs[len(runs) // 2]
-        emulated[name] = dict(run.metrics.as_dict(), identical_to_all_resident=run.tokens == ref.tokens)
+        emulated[name] = dict(run.metrics.as_dict(), identical_to_all_resident=run.tokens == ref.tokens,
+                              total_s_rounds=[r.metrics.total_s for r in all_runs[name]])
         log(f"{preset_name} {name}: {run.metrics.tokens_per_s:.1f} tok/s")
     rm = emulated["all-resident"]
     decode_step = (rm["total_s"] - rm["ttft_s"]) / max(1, args.new_tokens - 1)
@@ -106,27 +162,15 @@ def switch_calibration(args, preset_name: str = "switch-tiny") -> dict:
                          expert_bytes=engine.layout.nbytes, prefill_s=rm["ttft_s"],
                          prefill_tokens=args.batch * args.prompt_len)
 
-    def run_sims(cost):
-        out = {}
-        for name in names:
-            policy = make_policy(name, **policy_kwargs(name, ckpt, trace, popularity))
-            cap = engine.num_layers * preset.num_experts if name == "all-resident" else capacity
-            out[name] = simulate(policy, trace, cost, capacity=cap, batch=args.batch, groups=1)
-        return out
+    def sim_one(cost, name):
+        policy = make_policy(name, **policy_kwargs(name, ckpt, trace, popularity))
+        cap = engine.num_layers * preset.num_experts if name == "all-resident" else capacity
+        return simulate(policy, trace, cost, capacity=cap, batch=args.batch, groups=1)
 
-    sims = run_sims(cost)
-    od = emulated["on-demand"]
-    issue = max(0.0, (od["total_s"] - sims["on-demand"].wall_s) / max(1, sims["on-demand"].experts_loaded))
-    cost = CostModel(**{**cost.__dict__, "copy_issue_s": issue})
-    sims = run_sims(cost)
+    cost, rows = calibrate(cost, sim_one, emulated)
     return {"preset": preset_name, "weights": str(ckpt) if ckpt else "random init",
             "cost_model": cost.__dict__, "emulated": list(emulated.values()),
-            "calibration": [dict(policy=n, emulated_tokens_per_s=emulated[n]["tokens_per_s"],
-                                 simulated_tokens_per_s=sims[n].tokens_per_s,
-                                 error=sims[n].tokens_per_s / emulated[n]["tokens_per_s"] - 1,
-                                 fitted_on=n in ("all-resident", "on-demand"),
-                                 emulated_hit_rate=emulated[n]["hit_rate"],
-                                 simulated_hit_rate=sims[n].hit_rate) for n in names]}
+            "calibration": rows, "load_average": os.getloadavg()}
 
 
 def main() -> None:
@@ -196,11 +240,12 @@ def main() -> None:
                 policy=make_policy(name, **policy_kwargs(name, ckpt, oracle, popularity))))
         log(f"round {rep + 1}/{args.repeats} of {len(names)} policies")
     for name in names:
-        runs = all_runs[name]
-        runs.sort(key=lambda r: r.metrics["tokens_per_s"])
+        rounds = [r.metrics["total_s"] for r in all_runs[name]]  # in round order
+        runs = sorted(all_runs[name], key=lambda r: r.metrics["tokens_per_s"])
         run = runs[len(runs) // 2]  # the median run by throughput
         m = dict(run.metrics)
         m["tokens_per_s_runs"] = [r.metrics["tokens_per_s"] for r in runs]
+        m["total_s_rounds"] = rounds
         m["identical_to_all_resident"] = all(r.tokens == ref.tokens for r in runs)
         results.append(m)
         policies[name] = m
@@ -224,33 +269,21 @@ def main() -> None:
                          experts_per_layer=union, transfer_s=engine.seconds_per_byte * engine.layout.nbytes,
                          expert_bytes=engine.layout.nbytes, prefill_s=rm["ttft_s"] / args.groups,
                          prefill_tokens=args.batch * args.prompt_len)
-    def simulate_all(cost: CostModel) -> dict[str, object]:
-        out = {}
-        for name in policies:
-            kw = policy_kwargs(name, ckpt, oracle, popularity)
-            if "checkpoint_dir" in kw:
-                kw = {"source": PredictorSource(predictor)}
-            policy = make_policy(name, **kw)
-            cap = (engine.num_layers * preset.num_experts if getattr(policy, "needs_full_budget", False)
-                   else capacity)
-            out[name] = simulate(policy, oracle, cost, capacity=cap, batch=args.batch, groups=args.groups)
-        return out
+    def sim_one(cost: CostModel, name: str):
+        kw = policy_kwargs(name, ckpt, oracle, popularity)
+        if "checkpoint_dir" in kw:
+            kw = {"source": PredictorSource(predictor)}
+        policy = make_policy(name, **kw)
+        cap = (engine.num_layers * preset.num_experts if getattr(policy, "needs_full_budget", False)
+               else capacity)
+        return simulate(policy, oracle, cost, capacity=cap, batch=args.batch, groups=args.groups)
 
-    # two-point calibration: all-resident fixes compute, on-demand the host cost of issuing a copy;
-    # every other policy is a prediction the emulated run checks
-    sims = simulate_all(cost)
-    if "on-demand" in policies:
-        od, so = policies["on-demand"], sims["on-demand"]
-        loads = max(1, so.experts_loaded)
-        issue = max(0.0, (od["total_s"] - so.wall_s) / loads)
-        cost = CostModel(**{**cost.__dict__, "copy_issue_s": issue})
-        sims = simulate_all(cost)
-    calibration = [dict(policy=name, emulated_tokens_per_s=m["tokens_per_s"],
-                        simulated_tokens_per_s=sims[name].tokens_per_s,
-                        error=sims[name].tokens_per_s / m["tokens_per_s"] - 1,
-                        fitted_on=name in ("all-resident", "on-demand"),
-                        emulated_hit_rate=m["hit_rate"], simulated_hit_rate=sims[name].hit_rate)
-                   for name, m in policies.items()]
+    # a regroup permutes every attention layer's KV cache of the pool, timed apart at the mean
+    # decode length; the host costs per copy come from calibrate()
+    kv_dim = preset.head_dim or preset.hidden // preset.num_heads
+    regroup_s = time_regroup(preset.num_layers, args.batch, args.groups, preset.num_kv_heads,
+                             kv_dim, args.prompt_len + args.new_tokens // 2, engine.dtype)
+    cost, calibration = calibrate(cost, sim_one, policies, regroup_s)
     full = []
     if not args.skip_full:
         recall = pm["topk_recall"]
@@ -274,7 +307,8 @@ def main() -> None:
            "predictor": dict(heldout=pm, size_mb=predictor.size_bytes() / 1e6,
                              heldout_source=str(held_path) if held_path.is_file() else "stdlib held-out chunks"),
            "results": results, "calibration": calibration,
-           "calibration_cost_model": cost.__dict__, "full_size": full}
+           "calibration_cost_model": cost.__dict__, "calibration_fitted_on": CALIBRATION_POLICIES,
+           "load_average": os.getloadavg(), "full_size": full}
     print(json.dumps(doc, default=float))
 
 

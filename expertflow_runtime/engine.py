@@ -69,6 +69,8 @@ class RunMetrics:
     resident_bytes_all: int = 0  # non-expert weights + every expert: what all-resident holds
     memory_source: str = ""
     in_flight_hits: int = 0  # hits whose copy was still in flight at the compute (they waited)
+    prefetches: int = 0  # of experts_loaded, the background copies
+    evictions: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -161,3 +161,25 @@ class ModelForwards:
         self.executor.drain()
         self._sync()
         self.total_s = time.perf_counter() - self.t0
+
+
+def time_regroup(num_layers: int, batch: int, groups: int, kv_heads: int, head_dim: int,
+                 seq_len: int, dtype: torch.dtype = torch.float32, repeats: int = 7) -> float:
+    """Median seconds of one ``regroup_caches`` of ``groups`` caches, each ``batch`` sequences of
+    ``seq_len`` tokens over ``num_layers`` attention layers: what one regroup of that pool costs
+    on this machine (the simulator's ``regroup_s``)."""
+    from types import SimpleNamespace
+
+    def layer():
+        shape = (batch, kv_heads, seq_len, head_dim)
+        return SimpleNamespace(keys=torch.randn(shape, dtype=dtype),
+                               values=torch.randn(shape, dtype=dtype))
+
+    caches = [SimpleNamespace(layers=[layer() for _ in range(num_layers)]) for _ in range(groups)]
+    perm = torch.randperm(batch * groups, generator=torch.Generator().manual_seed(0))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        regroup_caches(caches, perm, batch)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]

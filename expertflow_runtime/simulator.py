@@ -117,10 +117,11 @@ class SimExecutor:
         waited = 0.0
         if key in self.in_flight:
             t = self.link.land_time(key)
-            if t > self.now:
-                waited = t - self.now
+            if t > self.now:  # the compute path blocks, then takes a while to resume
+                resumed = t + self.cost.wait_resume_s
+                waited = resumed - self.now
                 result.stall_s += waited
-                self.now = t
+                self.now = resumed
             self._land()
         return waited
 
@@ -194,6 +195,7 @@ class SimResult:
     in_flight_hits: int = 0  # hits whose copy was still in flight at the compute (they waited)
     hits: int = 0
     misses: int = 0
+    prefetches: int = 0  # of experts_loaded, the background copies
     # device memory at the full-size shape: the most expert slots the run occupied at once,
     # plus the weights that stay (from the cost model; 0 when it does not know them)
     peak_expert_bytes: int = 0
@@ -277,7 +279,8 @@ class TraceForwards:
         self.extra += 1
 
     def permute(self, perm: list[int]) -> None:
-        """Nothing moves: the trace's sequences are read by index."""
+        """The trace's sequences are read by index: only the KV caches' regroup costs time."""
+        self.ex.now += self.cost.regroup_s
 
     def finish(self) -> None:
         """No copies to drain: the clock stops at the last compute."""
@@ -356,6 +359,7 @@ def simulate(policy, trace: RoutingTrace, cost: CostModel, *, capacity: int, bat
         in_flight_hits=c.late_prefetch_waits,
         hits=c.hits,
         misses=c.misses,
+        prefetches=c.prefetched,
         peak_expert_bytes=ex.peak * cost.expert_bytes,
         peak_device_bytes=ex.peak * cost.expert_bytes + cost.non_expert_bytes,
         resident_bytes_all=L * E * cost.expert_bytes + cost.non_expert_bytes,

@@ -8,14 +8,19 @@ Two ways to get one:
   expert_bytes / achieved link bandwidth. Switch (encoder–decoder) is modelled as a stack of its
   MoE blocks, each carrying the dense blocks between them — an approximation, stated here.
 * ``CostModel.fit(...)``: constants measured from an all-resident run of the real engine (compute
-  only, no copies), plus the copy time the engine's link charges per expert. This is how the
-  simulator is calibrated against emulated runs on tiny presets.
+  only, no copies), plus the copy time the engine's link charges per expert; then
+  ``fit_host_costs`` fits the executor's own host time per operation (per copy issued, per
+  blocking wait on a copy) on two more measured runs: a policy whose every copy is waited for
+  (on-demand) and one whose prefetches mostly land before they are needed (se-moe). This is
+  how the simulator is calibrated against emulated runs on tiny presets; every other policy is
+  then a prediction.
 
 Units: seconds, tokens, bytes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from expertflow_runtime.presets import HardwareProfile, ModelPreset
@@ -27,7 +32,9 @@ class CostModel:
     per MoE layer: ``layer_fixed_s + layer_token_s·T + kv_read_s_per_token·context`` (attention,
     router, shared experts, dense blocks); per computed expert: ``expert_fixed_s +
     expert_token_s·n``; per copied expert: ``transfer_s`` on a single link, plus ``copy_issue_s`` of host time on the
-    compute path to issue it."""
+    compute path to issue it; per wait of the compute path on a copy, ``wait_resume_s`` to resume;
+    per regroup of the pool: ``regroup_s``. The three host terms are 0 for a roofline model and
+    fitted by ``fit_host_costs`` against emulated runs."""
 
     name: str
     step_fixed_s: float
@@ -41,6 +48,10 @@ class CostModel:
     expert_bytes: int
     copy_issue_s: float = 0.0  # host time on the compute path to issue one copy (and wake its waiter)
     non_expert_bytes: int = 0  # weights that stay on the device (0: unknown, e.g. a fitted model)
+    # host time for the compute path to resume once a copy it blocked on has landed (the link
+    # signals, the waiting thread is scheduled again): paid per blocking wait, not per copy
+    wait_resume_s: float = 0.0
+    regroup_s: float = 0.0  # one regroup of the pool's KV caches (grouped decoding)
 
     def forward_s(self, tokens: int) -> float:
         return self.step_fixed_s + self.per_token_s * tokens
@@ -50,6 +61,16 @@ class CostModel:
 
     def expert_s(self, tokens: int) -> float:
         return self.expert_fixed_s + self.expert_token_s * tokens
+
+    def scaled_compute(self, factor: float) -> CostModel:
+        """Every compute term times ``factor`` (copies and host terms unchanged)."""
+        return replace(self, step_fixed_s=self.step_fixed_s * factor,
+                       per_token_s=self.per_token_s * factor,
+                       layer_fixed_s=self.layer_fixed_s * factor,
+                       layer_token_s=self.layer_token_s * factor,
+                       kv_read_s_per_token=self.kv_read_s_per_token * factor,
+                       expert_fixed_s=self.expert_fixed_s * factor,
+                       expert_token_s=self.expert_token_s * factor)
 
     def with_transfer(self, transfer_s: float) -> CostModel:
         return replace(self, transfer_s=transfer_s)
@@ -112,3 +133,100 @@ class CostModel:
             kv_read_s_per_token=0.0, expert_fixed_s=expert_call, expert_token_s=0.0,
             transfer_s=transfer_s, expert_bytes=expert_bytes,
         )
+
+
+@dataclass(frozen=True)
+class HostCostFit:
+    """What ``fit_host_costs`` found: the model and, per calibration run, measured vs simulated."""
+
+    cost: CostModel
+    measured_s: dict[str, float]
+    simulated_s: dict[str, float]
+
+
+def fit_compute_scale(cost: CostModel, simulate: Callable[[CostModel], float], measured_s: float,
+                      tol: float = 1e-3) -> CostModel:
+    """``cost`` with its compute terms scaled so that the simulated wall time of a run without
+    copies (all-resident; ``simulate(cost)`` -> seconds) meets the measured one: the split of
+    one measured step into terms (``fit``) leaves the total to this."""
+    lo, hi = 0.25, 4.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        got = simulate(cost.scaled_compute(mid))
+        if abs(got - measured_s) <= tol * measured_s:
+            break
+        lo, hi = (mid, hi) if got < measured_s else (lo, mid)
+    return cost.scaled_compute(mid)
+
+
+def _bisect(f: Callable[[float], float], target: float, lo: float, hi: float,
+            tol: float) -> float:
+    """x in [lo, hi] where the non-decreasing ``f(x)`` meets ``target``, to ``tol`` of it."""
+    mid = (lo + hi) / 2
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        got = f(mid)
+        if abs(got - target) <= tol * target:
+            break
+        lo, hi = (mid, hi) if got < target else (lo, mid)
+    return mid
+
+
+def _solve(f: Callable[[float], float], target: float, tol: float) -> float:
+    """The x >= 0 at which the non-decreasing ``f(x)`` meets ``target`` (0 when it is above
+    already)."""
+    if f(0.0) >= target:
+        return 0.0
+    hi = 1e-5
+    while f(hi) < target:
+        hi *= 2
+        if hi > 1.0:  # a second of host time per operation: the gap is not per operation
+            return hi / 2
+    return _bisect(f, target, hi / 2, hi, tol)
+
+
+def fit_host_costs(cost: CostModel, simulate: Callable[[CostModel, str], float],
+                   measured_s: dict[str, float], *, every_copy_waited: str = "on-demand",
+                   prefetching: str | None = "se-moe", tol: float = 1e-3) -> HostCostFit:
+    """Fit ``copy_issue_s`` and ``wait_resume_s`` so that the simulated time (``simulate(cost,
+    name)`` -> seconds) of two measured runs (``measured_s[name]``, seconds) meets it.
+
+    On ``every_copy_waited`` (on-demand) each copy is issued and then waited for, so that run
+    fixes their sum; ``prefetching`` (se-moe) waits for fewer copies than it issues, which
+    separates them. Host time on the compute path can hide behind copies still on the link, so
+    the times are not linear in the terms: for each issue cost the wait term that meets the
+    first run is solved for, and the issue cost is solved for on the second run along that
+    line (where its time is monotonic; when it is not met on the line, the nearer end).
+    Evictions are not a term of their own: every copy into a full table evicts one expert, so
+    their cost is inside ``copy_issue_s``.
+    Without a ``prefetching`` run, the first run's time per copy all goes to ``wait_resume_s``
+    (``copy_issue_s`` stays as given).
+    """
+    first = every_copy_waited
+
+    def resume_for(issue: float) -> float:
+        c = replace(cost, copy_issue_s=issue)
+        return _solve(lambda x: simulate(replace(c, wait_resume_s=x), first), measured_s[first],
+                      tol)
+
+    if prefetching is None:
+        cost = replace(cost, wait_resume_s=resume_for(cost.copy_issue_s))
+    else:
+        def second(issue: float) -> float:
+            return simulate(replace(cost, copy_issue_s=issue, wait_resume_s=resume_for(issue)),
+                            prefetching)
+
+        target = measured_s[prefetching]
+        # the issue cost that leaves no wait term: the whole of the first run's time per copy
+        top = _solve(lambda x: simulate(replace(cost, copy_issue_s=x, wait_resume_s=0.0), first),
+                     measured_s[first], tol)
+        low, high = second(0.0), second(top)
+        if (low - target) * (high - target) > 0:  # not between: the nearer end
+            issue = 0.0 if abs(low - target) <= abs(high - target) else top
+        elif low <= high:
+            issue = _bisect(second, target, 0.0, top, tol)
+        else:  # the second run's time falls as issue time replaces wait time
+            issue = _bisect(lambda x: -second(x), -target, 0.0, top, tol)
+        cost = replace(cost, copy_issue_s=issue, wait_resume_s=resume_for(issue))
+    simulated = {name: simulate(cost, name) for name in (first, prefetching) if name}
+    return HostCostFit(cost, {n: measured_s[n] for n in simulated}, simulated)

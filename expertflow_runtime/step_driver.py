@@ -72,7 +72,8 @@ class RunCounters:
                     on_time_hit_rate=(self.hits - self.late_prefetch_waits) / computed,
                     in_flight_hits=self.late_prefetch_waits,
                     hits=self.hits, misses=self.misses, experts_loaded=self.loaded + self.prefetched,
-                    bytes_moved=self.bytes_moved, stall_s=self.stall_s, wasted_prefetches=self.wasted)
+                    bytes_moved=self.bytes_moved, stall_s=self.stall_s, wasted_prefetches=self.wasted,
+                    prefetches=self.prefetched, evictions=self.evictions)
 
 
 @dataclass(frozen=True)

@@ -156,3 +156,48 @@ def test_layers_cut_the_simulated_stack_like_bench_does():
     assert t8 == pytest.approx(2 * t4, rel=0.1)
     bad = runner.invoke(app, ["simulate", "--preset", "mixtral-8x7b", "--layers", "99", "--json"])
     assert bad.exit_code == 2 and "layers 99" in bad.output
+
+
+def test_host_cost_fit_recovers_known_per_operation_costs(mixtral):
+    """Timings made with known host costs per copy issued and per blocking wait: the fit,
+    started from zero on a policy that waits for every copy and one that prefetches, finds
+    them again."""
+    from dataclasses import replace
+
+    from expertflow_runtime.simulator_cost import fit_host_costs
+
+    _, trace, cost = mixtral
+    # copies about as long as a layer's compute, as on the emulated link: a copy's issue time
+    # then shows in the run time (on the A40 link it hides behind the copies in flight)
+    cost = cost.with_transfer(1e-3)
+    truth = replace(cost, copy_issue_s=2e-3, wait_resume_s=5e-3)
+
+    def run(c, name):
+        kw = {"oracle_trace": trace} if name == "expertflow-oracle" else {}
+        return simulate(make_policy(name, **kw), trace, c, capacity=4 * 2, batch=4, groups=2,
+                        policy_time="none").wall_s
+
+    measured = {n: run(truth, n) for n in ("on-demand", "expertflow-oracle")}
+    fit = fit_host_costs(cost, run, measured, prefetching="expertflow-oracle")
+    assert fit.cost.copy_issue_s == pytest.approx(2e-3, rel=0.05)
+    assert fit.cost.wait_resume_s == pytest.approx(5e-3, rel=0.05)
+    assert fit.simulated_s["expertflow-oracle"] == pytest.approx(measured["expertflow-oracle"],
+                                                                 rel=0.01)
+    # without a second run, the first run's whole time per copy goes to the wait term
+    alone = fit_host_costs(cost, run, measured, prefetching=None).cost
+    assert alone.copy_issue_s == 0.0 and alone.wait_resume_s > 0.0
+    assert run(alone, "on-demand") == pytest.approx(measured["on-demand"], rel=0.01)
+
+
+def test_compute_scale_fit_meets_a_measured_all_resident_time(mixtral):
+    from expertflow_runtime.simulator_cost import fit_compute_scale
+
+    _, trace, cost = mixtral
+
+    def wall(c):
+        return simulate(make_policy("all-resident"), trace, c, capacity=4 * 8, batch=4, groups=2,
+                        policy_time="none").wall_s
+
+    fitted = fit_compute_scale(cost, wall, wall(cost.scaled_compute(1.3)))
+    assert fitted.expert_fixed_s == pytest.approx(1.3 * cost.expert_fixed_s, rel=0.01)
+    assert fitted.transfer_s == cost.transfer_s  # copies are not compute
