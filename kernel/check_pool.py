@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 Item = tuple[int, dict, str]  # (check id, stored spec, backend)
+SPARE_CORE = 0.5  # idle cores a second task needs before it starts beside the first
 
 
 def cores() -> int:
@@ -69,12 +70,21 @@ def group_tasks(items: Sequence[Item], trainings: dict[int, Any]) -> list[Task]:
 
 
 class Schedule:
-    """Which task starts next: the first ready one in order, while fewer than the limit run."""
+    """Which task starts next: the first ready one in order, while fewer than the limit run.
 
-    def __init__(self, tasks: list[Task], workers: int, trainings: Sequence[Any]) -> None:
+    ``others`` (optional) says how many cores other programs keep busy: a task beyond the first
+    starts only when that leaves it a core (``SPARE_CORE``), so that on a shared machine the
+    checks do not time each other's contention. Trainings and running tasks take a core each.
+    """
+
+    def __init__(self, tasks: list[Task], workers: int, trainings: Sequence[Any],
+                 others: Callable[[], float] | None = None, machine_cores: int | None = None) -> None:
         self.queue = list(tasks)
         self.workers = workers
         self.trainings = list(trainings)
+        self.others = others
+        self.machine_cores = machine_cores or cores()
+        self.held_back: float | None = None  # others' cores when a ready task last had to wait
 
     def training(self) -> list[Any]:
         return [t for t in self.trainings if not t.done.done()]
@@ -82,11 +92,24 @@ class Schedule:
     def limit(self) -> int:
         return max(1, self.workers - len(self.training()))
 
+    def crowded(self, running: int) -> bool:
+        """Whether one more task would share a core, with what the machine runs now."""
+        if not running or self.others is None:
+            return False
+        busy = self.others()
+        if self.machine_cores - busy - len(self.training()) - running >= SPARE_CORE:
+            self.held_back = None
+            return False
+        self.held_back = busy
+        return True
+
     def next(self, running: int) -> Task | None:
         if running >= self.limit():
             return None
         for task in self.queue:
             if task.ready():
+                if self.crowded(running):
+                    return None
                 self.queue.remove(task)
                 return task
         return None
@@ -154,6 +177,7 @@ def run_pool(schedule: Schedule, *, runtime_dir: str, train_budget_s: float,
     start_workers(pool, schedule.workers)
     running: dict[Future, Task] = {}
     announced: set[str] = set()
+    crowded_said: float | None = None
     try:
         while schedule or running:
             while (task := schedule.next(len(running))) is not None:
@@ -164,10 +188,17 @@ def run_pool(schedule: Schedule, *, runtime_dir: str, train_budget_s: float,
                     announced.add(t.preset)
                     said(f"{t.preset} trained" if t.done.exception() is None else
                          f"training {t.preset} failed; its checks will try again")
+            if (schedule.held_back is None) != (crowded_said is None):
+                crowded_said = schedule.held_back
+                said("a core is free again: checks run side by side" if crowded_said is None else
+                     f"other programs keep about {crowded_said:.1f} of {schedule.machine_cores} cores "
+                     "busy: checks run one at a time until a core is free")
             waiting = [t.done for t in schedule.training()]
             if not running and not waiting:
                 raise RuntimeError("checks left that wait for no training, yet none can start")
-            finished, _ = wait(list(running) + waiting, return_when=FIRST_COMPLETED)
+            # held back for a busy machine: look again in a moment
+            timeout = 2.0 if schedule.held_back is not None else None
+            finished, _ = wait(list(running) + waiting, timeout=timeout, return_when=FIRST_COMPLETED)
             broken = None
             for future in finished:
                 task = running.pop(future, None)

@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from kernel.check_pool import Item, Schedule, Task, cores, group_tasks, parse_times, run_pool
 from kernel.context import Progress, quiet
+from kernel.cpu_load import OtherLoad
 from kernel.db import make_engine, retry_locked, session_scope
 from kernel.errors import BadInput, SovereignError
 from kernel.models import CheckStatus, EmpiricalCheck, utcnow
@@ -110,9 +111,10 @@ def error_text(exc: BaseException) -> str:
 
 def run_in_process(settings: Settings, checks: Sequence[Item], progress: Progress = quiet,
                    workers: int | None = None) -> None:
-    """Run ``(check_id, spec, backend)`` items on this machine, ``workers`` at a time (default:
-    one per core; see ``kernel.check_pool``), after the backends have started what the items
-    need (the cpu backend's small models, trained side by side in the background)."""
+    """Run ``(check_id, spec, backend)`` items on this machine, up to ``workers`` at a time
+    (default: one per core; fewer while trainings or other programs hold cores: see
+    ``kernel.check_pool``), after the backends have started what the items need (the cpu
+    backend's small models, trained side by side in the background)."""
     trainings = _prepare(settings, checks, progress)
     tasks = group_tasks(checks, trainings)
     workers = cores() if workers is None else workers
@@ -120,7 +122,8 @@ def run_in_process(settings: Settings, checks: Sequence[Item], progress: Progres
         return _run_here(settings, checks, progress)
     said = lambda message: progress("check_runs", message)  # noqa: E731
     db_url, total, done = settings.db_url, len(checks), 0
-    schedule = Schedule(tasks, workers, list(dict.fromkeys(t for t in trainings.values() if t)))
+    schedule = Schedule(tasks, workers, list(dict.fromkeys(t for t in trainings.values() if t)),
+                        others=OtherLoad())
 
     def start(task: Task) -> None:
         for check_id, _, _ in task.items:
@@ -143,7 +146,7 @@ def run_in_process(settings: Settings, checks: Sequence[Item], progress: Progres
             done += 1
             said(f"{done}/{total} experiments")
 
-    said(f"{len(tasks)} experiments, {workers} at a time in worker processes")
+    said(f"{len(tasks)} experiments, up to {workers} at a time in worker processes")
     run_pool(schedule, runtime_dir=str(settings.runtime_dir), train_budget_s=settings.empirical.train_budget_s,
              tolerances=_tolerances(settings), start=start, record=record, said=said)
 
