@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from verifier.errors import VerifierError  # noqa: E402
+from verifier.errors import BadInput, VerifierError  # noqa: E402
 from verifier.evidence import check_against_text  # noqa: E402
 from verifier.extract import extract_claims  # noqa: E402
 from verifier.settings import VerifierSettings  # noqa: E402
@@ -31,7 +31,7 @@ def _run(fn) -> dict:
     try:
         value = fn()
         return {"outcome": "result", "value": value, "seconds": round(time.perf_counter() - t0, 2)}
-    except VerifierError as exc:
+    except (VerifierError, BadInput) as exc:
         return {"outcome": "message", "message": str(exc), "seconds": round(time.perf_counter() - t0, 2)}
     except Exception as exc:  # noqa: BLE001 - this script exists to show there are none
         return {"outcome": "crash", "error": f"{type(exc).__name__}: {exc}"}

@@ -29,7 +29,7 @@ import torch
 
 from expertflow_runtime import corpus
 from expertflow_runtime.engine import Engine
-from expertflow_runtime.errors import BudgetError, RuntimeInputError
+from expertflow_runtime.errors import BadInput, BudgetError
 from expertflow_runtime.expertflow_engine import generate_grouped
 from expertflow_runtime.links import measure_h2d_bandwidth
 from expertflow_runtime.policies import NON_PREDICTIVE, make_policy, policy_factory, policy_names
@@ -74,7 +74,7 @@ def resolve_weights(preset: ModelPreset, checkpoint: str | Path | None,
                     weights: str) -> tuple[Path | None, str]:
     """(checkpoint dir or None, label). ``weights``: auto | trained | random."""
     if weights not in ("auto", "trained", "random"):
-        raise RuntimeInputError(f"weights {weights!r}; valid: auto, trained, random")
+        raise BadInput(f"weights {weights!r}; valid: auto, trained, random")
     if checkpoint is not None:
         return require_checkpoint(checkpoint), "checkpoint"
     if weights == "random":
@@ -98,19 +98,19 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
     valid = policy_names()
     for name in policies:
         if name not in valid:
-            raise RuntimeInputError(f"unknown policy {name!r}; valid: {', '.join(valid)}")
+            raise BadInput(f"unknown policy {name!r}; valid: {', '.join(valid)}")
     if not policies:
-        raise RuntimeInputError(f"no policies given; valid: {', '.join(valid)}")
+        raise BadInput(f"no policies given; valid: {', '.join(valid)}")
     if min(batch, prompt_len, new_tokens, repeats) < 1:
-        raise RuntimeInputError("batch, prompt length, new tokens and repeats must be >= 1")
+        raise BadInput("batch, prompt length, new tokens and repeats must be >= 1")
     switch = p.family == "switch"
     groups = (1 if switch else 2) if groups is None else groups
     if groups < 1 or (switch and groups > 1):
-        raise RuntimeInputError(f"groups {groups}; valid: 1 for encoder-decoder presets, >= 1 "
+        raise BadInput(f"groups {groups}; valid: 1 for encoder-decoder presets, >= 1 "
                                 "otherwise")
     if layers is not None:
         if not 2 <= layers <= p.num_layers:
-            raise RuntimeInputError(f"layers {layers} outside [2, {p.num_layers}] for {p.name}")
+            raise BadInput(f"layers {layers} outside [2, {p.num_layers}] for {p.name}")
         p = p.with_layers(layers)
     ckpt, weights_label = resolve_weights(p, checkpoint, weights)
     per_layer = parse_budget(budget, p, p.moe_layers)
@@ -122,7 +122,7 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
     if routes is not None:
         engine.runtime.forced = _forced_routes(routes, p, prompts)
     if recall is not None and not 0.0 <= recall <= 1.0:
-        raise RuntimeInputError(f"recall {recall} outside [0, 1]")
+        raise BadInput(f"recall {recall} outside [0, 1]")
 
     def run(policy) -> tuple[list[list[int]], dict, dict | None]:
         """One timed decode of every prompt: (tokens, metrics, the policy's overheads)."""
@@ -205,7 +205,7 @@ def _forced_routes(routes: str | Path, p: ModelPreset, prompts: list[list[int]])
     from expertflow_runtime.simulator_workload import real_routes
 
     if p.family == "switch":
-        raise RuntimeInputError("--routes: recorded routes are decoder-only; use a decoder-only "
+        raise BadInput("--routes: recorded routes are decoder-only; use a decoder-only "
                                 "preset such as mixtral-8x7b")
     return ForcedRoutes(real_routes(routes), prompts, p.num_experts, p.top_k)
 
@@ -254,7 +254,7 @@ def set_cpu_threads(p: ModelPreset, threads: int | None) -> None:
     shared 2-core machine an OpenMP barrier waiting for a descheduled second thread costs ~30 ms."""
     if threads is not None:
         if threads < 1:
-            raise RuntimeInputError(f"threads {threads}; valid: >= 1")
+            raise BadInput(f"threads {threads}; valid: >= 1")
         torch.set_num_threads(threads)
     elif p.tiny:
         torch.set_num_threads(1)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 
 app = typer.Typer(help="The ExpertFlow MoE offloading runtime.", no_args_is_help=True,
                   add_completion=False)
@@ -72,7 +72,7 @@ def bench_cmd(
                     new_tokens=new_tokens, checkpoint=checkpoint, weights=weights, layers=layers,
                     seed=seed, trace_out=trace_out, threads=threads, repeats=repeats,
                     groups=groups, routes=routes, recall=recall, log=log)
-    except RuntimeInputError as exc:
+    except BadInput as exc:
         _bad_input(exc)
     except (RuntimeError, OSError) as exc:
         _failure(exc)
@@ -103,7 +103,7 @@ def train_cmd(
         report = train(from_name(preset), max_seconds=max_seconds, steps=steps, batch=batch,
                        seq_len=seq_len, lr=lr, out_dir=out, trace_sequences=trace_sequences,
                        threads=threads, log=log)
-    except RuntimeInputError as exc:
+    except BadInput as exc:
         _bad_input(exc)
     except (RuntimeError, OSError) as exc:
         _failure(exc)

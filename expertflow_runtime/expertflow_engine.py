@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 
 
 @dataclass
@@ -37,10 +37,10 @@ def generate_grouped(engine, prompts: list[list[int]], max_new_tokens: int, *, p
     """Greedy-decode every prompt, the pool split into ``groups`` micro-batches per round."""
     P = len(prompts)
     if engine.preset.family == "switch":
-        raise RuntimeInputError("grouped decoding is for decoder-only presets; "
+        raise BadInput("grouped decoding is for decoder-only presets; "
                                 f"{engine.preset.name!r} is encoder-decoder")
     if groups < 1 or P % groups:
-        raise RuntimeInputError(f"{P} prompts cannot split into {groups} equal groups")
+        raise BadInput(f"{P} prompts cannot split into {groups} equal groups")
     driver, run, rounds = engine.decode(prompts, max_new_tokens, policy=policy,
                                         capacity=capacity, groups=groups)
     executor = driver.executor

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 
 CALIBRATION_SHARE = 0.10
 
@@ -37,10 +37,10 @@ class ForcedRoutes:
                  num_experts: int, top_k: int) -> None:
         full = [r[np.all(r[:, :, 0] >= 0, axis=1)] for r in routes]  # tokens with every layer
         if not any(len(r) for r in full):
-            raise RuntimeInputError("the recorded routes hold no token with every layer recorded")
+            raise BadInput("the recorded routes hold no token with every layer recorded")
         stream = np.concatenate(full)
         if stream.shape[2] != top_k or int(stream.max()) >= num_experts:
-            raise RuntimeInputError(
+            raise BadInput(
                 f"the recorded routes pick {stream.shape[2]} of {int(stream.max()) + 1}+ experts; "
                 f"this model routes {top_k} of {num_experts}: record routes of the same model")
         self.top_k, self.num_layers = top_k, stream.shape[1]
@@ -48,10 +48,10 @@ class ForcedRoutes:
         measured, self._cal = stream[: len(stream) - n_cal], stream[len(stream) - n_cal:]
         keys = [tuple(p) for p in prompts]
         if len(set(keys)) != len(keys):
-            raise RuntimeInputError("forced routes need distinct prompts")
+            raise BadInput("forced routes need distinct prompts")
         self.window = len(measured) // max(1, len(keys))
         if self.window < 1:
-            raise RuntimeInputError(f"{len(measured)} recorded tokens cannot give {len(keys)} "
+            raise BadInput(f"{len(measured)} recorded tokens cannot give {len(keys)} "
                                     "sequences a window each: fewer sequences")
         self._windows = {k: measured[i * self.window:(i + 1) * self.window]
                          for i, k in enumerate(keys)}
@@ -78,16 +78,16 @@ class ForcedRoutes:
     def index(self, layer: int, rows: int, mask: torch.Tensor | None) -> torch.Tensor:
         """[rows, K] expert ids for ``layer``; rows masked out (padding) route nowhere (E)."""
         if self._rows is None:
-            raise RuntimeInputError("forced routes: a forward ran before its step began")
+            raise BadInput("forced routes: a forward ran before its step began")
         ids = torch.from_numpy(self._rows[:, layer % self.num_layers].astype(np.int64))
         if mask is None or mask.numel() != rows:
             if ids.shape[0] != rows:
-                raise RuntimeInputError(f"forced routes: the forward holds {rows} tokens, the step "
+                raise BadInput(f"forced routes: the forward holds {rows} tokens, the step "
                                         f"announced {ids.shape[0]}")
             return ids
         keep = mask.to("cpu", torch.bool)
         if int(keep.sum()) != ids.shape[0]:
-            raise RuntimeInputError(f"forced routes: {int(keep.sum())} unmasked tokens, the step "
+            raise BadInput(f"forced routes: {int(keep.sum())} unmasked tokens, the step "
                                     f"announced {ids.shape[0]}")
         out = torch.full((rows, ids.shape[1]), -1, dtype=torch.int64)
         out[keep] = ids

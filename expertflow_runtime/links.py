@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from expertflow_runtime.errors import RuntimeInputError, UnknownNameError
+from expertflow_runtime.errors import BadInput, UnknownNameError
 from expertflow_runtime.presets import PROFILES, HardwareProfile, profile_from_name
 
 LINK_KINDS = ("none", "cuda", "emulated:<profile>")
@@ -42,7 +42,7 @@ def parse_link(spec: str) -> LinkSpec:
     """``none`` | ``cuda`` | ``emulated:<profile>``; bad input raises with the valid forms."""
     if spec in ("none", "cuda"):
         if spec == "cuda" and not torch.cuda.is_available():
-            raise RuntimeInputError("link 'cuda' needs a CUDA device; valid here: none, "
+            raise BadInput("link 'cuda' needs a CUDA device; valid here: none, "
                                     + ", ".join(f"emulated:{p}" for p in PROFILES))
         return LinkSpec(spec)
     if spec.startswith("emulated:"):

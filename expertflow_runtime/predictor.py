@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 
 PREDICTOR_FILE = "predictor.pt"
 
@@ -40,7 +40,7 @@ def single_thread():
         torch.set_num_threads(before)
 
 
-class PredictorError(RuntimeInputError):
+class PredictorError(BadInput):
     """Bad predictor input or a missing predictor file; the message says what to do."""
 
 

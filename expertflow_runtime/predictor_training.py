@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 from expertflow_runtime.predictor import (
     PredictorConfig,
     evaluate_predictor,
@@ -50,7 +50,7 @@ def record_routes(preset_name: str, checkpoint: Path | None, prompts: list[list[
 
     preset = from_name(preset_name)
     if len({len(p) for p in prompts}) != 1:
-        raise RuntimeInputError("record_routes needs prompts of one length (chunks of text)")
+        raise BadInput("record_routes needs prompts of one length (chunks of text)")
     model = load_model(preset, checkpoint)
     rows: list[np.ndarray] = []
     with torch.inference_mode():
@@ -83,17 +83,17 @@ def fit_from_checkpoint(preset_name: str, checkpoint: Path | None, *, traces: li
         default = checkpoint_dir(preset_name)
         checkpoint = default if (default / "config.json").is_file() else None
     if checkpoint is not None and not Path(checkpoint).is_dir():
-        raise RuntimeInputError(f"checkpoint directory {str(checkpoint)!r} does not exist; train a "
+        raise BadInput(f"checkpoint directory {str(checkpoint)!r} does not exist; train a "
                                 "model with `sovereign runtime train` or omit --checkpoint")
     if preset.family == "switch":
-        raise RuntimeInputError(f"preset {preset_name!r} is encoder-decoder; the predictor is "
+        raise BadInput(f"preset {preset_name!r} is encoder-decoder; the predictor is "
                                 "trained on decoder-only presets (mixtral-tiny, qwen-moe-tiny, ...)")
     t0 = time.perf_counter()
     recorded = Path(checkpoint) / "traces" if checkpoint is not None else None
     if traces:
         missing = [str(p) for p in traces if not Path(p).is_file()]
         if missing:
-            raise RuntimeInputError(f"trace file(s) not found: {', '.join(missing)}")
+            raise BadInput(f"trace file(s) not found: {', '.join(missing)}")
         full = RoutingTrace.concat([RoutingTrace.load(p) for p in traces])
         seqs = _sequences(full)
         cut = max(1, len(seqs) // 10)

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 
 
-class SchedulerError(RuntimeInputError):
+class SchedulerError(BadInput):
     """Pool shape the scheduler cannot split (e.g. not divisible into equal groups)."""
 
 

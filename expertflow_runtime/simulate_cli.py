@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 
 app = typer.Typer(help="ExpertFlow: routing-path predictor training and the trace simulator.")
 
@@ -48,7 +48,7 @@ def train_predictor_cmd(
     try:
         report = fit_from_checkpoint(preset, checkpoint, traces=trace or None, seconds=seconds,
                                      window=window, train_chunks=chunks)
-    except RuntimeInputError as exc:
+    except BadInput as exc:
         _fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report))
@@ -98,7 +98,7 @@ def simulate_cmd(
         _fail(f"error: policy-time {policy_time!r}; valid: all, overheads, none")
     try:
         doc = run_simulation(cfg)
-    except RuntimeInputError as exc:
+    except BadInput as exc:
         _fail(str(exc))
     if as_json:
         typer.echo(json.dumps(doc))

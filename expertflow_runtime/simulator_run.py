@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from expertflow_runtime.errors import BudgetError, RuntimeInputError
+from expertflow_runtime.errors import BadInput, BudgetError
 from expertflow_runtime.expertflow_sources import NoisyTraceSource, TraceSource
 from expertflow_runtime.policies import make_policy
 from expertflow_runtime.presets import from_name, profile_from_name
@@ -130,7 +130,7 @@ def sim_preset(cfg: SimConfig):
     if cfg.layers is None:
         return preset
     if not 2 <= cfg.layers <= preset.num_layers:
-        raise RuntimeInputError(f"layers {cfg.layers} outside [2, {preset.num_layers}] for "
+        raise BadInput(f"layers {cfg.layers} outside [2, {preset.num_layers}] for "
                                 f"{preset.name}")
     return preset.with_layers(cfg.layers)
 
@@ -159,7 +159,7 @@ def run_simulation(cfg: SimConfig, cost: CostModel | None = None,
         raise BudgetError(f"budget {cfg.budget} experts per layer is outside [1, "
                           f"{preset.num_experts}] for {preset.name}")
     if cfg.batch < 1 or cfg.groups < 1:
-        raise RuntimeInputError(f"batch={cfg.batch} and groups={cfg.groups} must be >= 1")
+        raise BadInput(f"batch={cfg.batch} and groups={cfg.groups} must be >= 1")
     trace = trace or build_trace(cfg)
     cost = cost or CostModel.from_preset(preset, hw)
     L = trace.num_layers

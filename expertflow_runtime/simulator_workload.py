@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 from expertflow_runtime.presets import ModelPreset
 from expertflow_runtime.trace import DECODE, PREFILL, RoutingTrace
 
@@ -30,7 +30,7 @@ def synthetic_trace(preset: ModelPreset, *, sequences: int, prompt_len: int, gen
                     zipf: float = 1.0, stickiness: float = 0.3, seed: int = 0) -> RoutingTrace:
     """A trace of ``sequences`` sequences of prompt_len + gen_len tokens on ``preset``'s shape."""
     if not (0.0 <= stickiness <= 1.0) or zipf < 0:
-        raise RuntimeInputError(f"stickiness={stickiness} must be in [0, 1] and zipf={zipf} >= 0")
+        raise BadInput(f"stickiness={stickiness} must be in [0, 1] and zipf={zipf} >= 0")
     L, E, K = preset.moe_layers, preset.num_experts, preset.top_k
     rng = np.random.default_rng(seed)
     weights = 1.0 / np.arange(1, E + 1) ** zipf
@@ -62,7 +62,7 @@ def synthetic_trace(preset: ModelPreset, *, sequences: int, prompt_len: int, gen
 def map_trace(trace: RoutingTrace, preset: ModelPreset) -> RoutingTrace:
     """Tile a tiny model's trace over ``preset``'s MoE layers (same E and K required)."""
     if (trace.num_experts, trace.top_k) != (preset.num_experts, preset.top_k):
-        raise RuntimeInputError(
+        raise BadInput(
             f"trace of {trace.preset} has E={trace.num_experts}, K={trace.top_k}; {preset.name} needs "
             f"E={preset.num_experts}, K={preset.top_k}: use a synthetic trace for it instead"
         )
@@ -86,7 +86,7 @@ def real_routes(path: str | Path) -> list[np.ndarray]:
     path = Path(path)
     files = sorted(path.glob("*_routing.jsonl")) if path.is_dir() else [path]
     if not files or not all(f.is_file() for f in files):
-        raise RuntimeInputError(f"no routing files at {path}: give a *_routing.jsonl file or a "
+        raise BadInput(f"no routing files at {path}: give a *_routing.jsonl file or a "
                                 "directory of them")
     rows: dict[tuple[str, int], dict[tuple[int, int], list[int]]] = {}
     for f in files:
@@ -98,7 +98,7 @@ def real_routes(path: str | Path) -> list[np.ndarray]:
                     rows.setdefault(key, {})[(int(r["token_idx"]), int(r["layer"]))] = \
                         [int(e) for e in r["experts"]]
                 except (ValueError, KeyError, TypeError) as exc:
-                    raise RuntimeInputError(f"{f}:{n}: not a routing record ({exc})") from None
+                    raise BadInput(f"{f}:{n}: not a routing record ({exc})") from None
     out = []
     for key in sorted(rows):
         cells = rows[key]
@@ -120,19 +120,19 @@ def trace_from_routes(routes: list[np.ndarray], preset: ModelPreset, *, sequence
     recording has none), so every context is distinct. The shape must match ``preset``."""
     L, K = routes[0].shape[1:]
     if (L, K) != (preset.moe_layers, preset.top_k) or max(int(r.max()) for r in routes) >= preset.num_experts:
-        raise RuntimeInputError(f"routes have {L} layers x top-{K}; {preset.name} needs "
+        raise BadInput(f"routes have {L} layers x top-{K}; {preset.name} needs "
                                 f"{preset.moe_layers} x top-{preset.top_k} over {preset.num_experts} experts")
     total = sum(len(r) for r in routes)
     window = total // sequences
     while window > 0 and sum(len(r) // window for r in routes) < sequences:
         window -= 1  # windows never straddle two texts
     if window < prompt_len + 2:
-        raise RuntimeInputError(f"{total} recorded tokens cannot make {sequences} sequences of "
+        raise BadInput(f"{total} recorded tokens cannot make {sequences} sequences of "
                                 f"more than {prompt_len + 1} tokens; ask for fewer sequences")
     windows = [r[i : i + window] for r in routes for i in range(0, len(r) - window + 1, window)]
     windows = windows[:sequences]
     if len(windows) < sequences:
-        raise RuntimeInputError(f"the routes give {len(windows)} windows of {window} tokens; "
+        raise BadInput(f"the routes give {len(windows)} windows of {window} tokens; "
                                 f"{sequences} sequences asked")
     experts = np.concatenate(windows)
     n = len(experts)

@@ -24,7 +24,7 @@ import torch
 
 from expertflow_runtime.adapters import BOS_ID, load_model
 from expertflow_runtime.corpus import load_bytes, prompts
-from expertflow_runtime.errors import CheckpointError, RuntimeInputError
+from expertflow_runtime.errors import BadInput, CheckpointError
 from expertflow_runtime.presets import ModelPreset
 
 
@@ -72,11 +72,11 @@ def train(preset: ModelPreset, *, max_seconds: float = 180.0, steps: int = 0, ba
           trace_sequences: int = 64, threads: int | None = None, log=None) -> TrainReport:
     """Train until ``steps`` (if > 0) or ``max_seconds``, whichever comes first; save; record."""
     if not preset.tiny:
-        raise RuntimeInputError(f"preset {preset.name!r} is full-size; train a tiny one "
+        raise BadInput(f"preset {preset.name!r} is full-size; train a tiny one "
                                 "(mixtral-tiny, qwen-moe-tiny, olmoe-tiny, deepseek-tiny, "
                                 "switch-tiny, qwen3-moe-tiny)")
     if max_seconds <= 0 and steps <= 0:
-        raise RuntimeInputError("give --steps > 0 or --max-seconds > 0")
+        raise BadInput("give --steps > 0 or --max-seconds > 0")
     from expertflow_runtime.bench import set_cpu_threads
 
     set_cpu_threads(preset, threads)

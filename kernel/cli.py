@@ -191,16 +191,8 @@ def _mount() -> None:
     app.command("worker")(worker)
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from expertflow_runtime.errors import RuntimeInputError
-    from verifier.errors import BadInputError
-
-    return (BadInput, RuntimeInputError, BadInputError)
-
-
 def main() -> None:
     _mount()
-    user_errors = _user_errors()
     try:
         # Without standalone mode click returns an Exit's code instead of raising it.
         code = app(standalone_mode=False)
@@ -208,7 +200,7 @@ def main() -> None:
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         raise SystemExit(code or 0)
-    except user_errors as exc:
+    except BadInput as exc:
         _fail(str(exc), 2)
     except SovereignError as exc:
         _fail(str(exc), exc.exit_code)

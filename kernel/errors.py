@@ -1,16 +1,19 @@
-"""The kernel's exceptions. Each carries a message a user can act on."""
+"""The kernel's exceptions. Each carries a message a user can act on.
+
+Bad input is :class:`BadInput` (exit status 2), the one bad-input type every package shares
+(declared by the runtime, re-exported here); `SovereignError` is the base of the kernel's own
+failures. `USER_ERRORS` is what a command or a page catches to show one line."""
+
+from expertflow_runtime.errors import BadInput
+
+__all__ = ["USER_ERRORS", "BadInput", "NoSourcesError", "RetrievalError", "RunNotFound", "SovereignError",
+           "StorageError"]
 
 
 class SovereignError(Exception):
-    """Base of the kernel's errors; `str(err)` is the one line shown to the user."""
+    """Base of the kernel's failures; `str(err)` is the one line shown to the user."""
 
     exit_code = 1
-
-
-class BadInput(SovereignError):
-    """The user gave something we cannot use (exit status 2)."""
-
-    exit_code = 2
 
 
 class StorageError(SovereignError):
@@ -29,3 +32,6 @@ class NoSourcesError(RetrievalError, BadInput):
 
 class RunNotFound(BadInput):
     """A run id that is not in the database."""
+
+
+USER_ERRORS = (SovereignError, BadInput)

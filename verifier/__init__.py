@@ -22,7 +22,7 @@ _EXPORTS = {
     "canonical_metric": "verifier.aliases",
     "canonical_model": "verifier.aliases",
     "canonical_system": "verifier.aliases",
-    "BadInputError": "verifier.errors",
+    "BadInput": "verifier.errors",
     "ModelUnavailableError": "verifier.errors",
     "VerifierError": "verifier.errors",
     "extract_claims": "verifier.extract",
@@ -40,7 +40,7 @@ _EXPORTS = {
 __getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 __all__ = [
-    "BadInputError", "Corroboration", "Embedder", "EvidenceItem", "ExtractedClaim", "MiniLMEmbedder",
+    "BadInput", "Corroboration", "Embedder", "EvidenceItem", "ExtractedClaim", "MiniLMEmbedder",
     "ModelUnavailableError", "PassageRef", "TextChecker", "TextVerdict", "VerifierError", "VerifierSettings",
     "baseline", "canonical_dataset", "canonical_hardware", "canonical_metric", "canonical_model",
     "canonical_system", "extract_claims",

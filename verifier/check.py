@@ -33,7 +33,7 @@ from verifier.attribution import attribute
 from verifier.combiner import Combiner
 from verifier.compare import PassageFacts
 from verifier.embedder import Embedder
-from verifier.errors import BadInputError
+from verifier.errors import BadInput
 from verifier.extract import ensure_text
 from verifier.features import FEATURES, PairFeatures, claim_views, content_words, pair_features
 from verifier.settings import VerifierSettings
@@ -79,12 +79,12 @@ class TextChecker:
     def _claim(self, claim: ExtractedClaim | str) -> ExtractedClaim | str:
         text = claim.text if isinstance(claim, ExtractedClaim) else claim
         if not isinstance(text, str):
-            raise BadInputError(f"claim must be text, got {type(text).__name__}")
+            raise BadInput(f"claim must be text, got {type(text).__name__}")
         ensure_text(text)
         if not text.strip():
-            raise BadInputError("claim is empty; give the sentence to check")
+            raise BadInput("claim is empty; give the sentence to check")
         if len(text) > self.settings.max_claim_chars:
-            raise BadInputError(f"claim has {len(text)} characters; the limit is {self.settings.max_claim_chars} "
+            raise BadInput(f"claim has {len(text)} characters; the limit is {self.settings.max_claim_chars} "
                                 "— give one claim sentence, or extract claims from the text first")
         return claim
 
@@ -114,7 +114,7 @@ class TextChecker:
         claims = [self._claim(c) for c in claims]
         own = list(own) if own is not None else [None] * len(claims)
         if len(own) != len(claims):
-            raise BadInputError(f"own has {len(own)} entries for {len(claims)} claims; give one (or None) per claim")
+            raise BadInput(f"own has {len(own)} entries for {len(claims)} claims; give one (or None) per claim")
         pool: list[PassageRef] = list(passages)
         key = {(p.paper_id, str(p.id)): k for k, p in enumerate(pool)}
         own_idx: list[int | None] = []
@@ -130,7 +130,7 @@ class TextChecker:
             own_idx.append(k)
         for p in pool:
             if len(p.text) > self.settings.max_evidence_chars:
-                raise BadInputError(f"passage {p.id} has {len(p.text):,} characters; the limit is "
+                raise BadInput(f"passage {p.id} has {len(p.text):,} characters; the limit is "
                                     f"{self.settings.max_evidence_chars:,}")
             ensure_text(p.text)
         texts = [c.text if isinstance(c, ExtractedClaim) else c for c in claims]

@@ -22,7 +22,7 @@ from typing import Callable
 
 import typer
 
-from verifier.errors import BadInputError, VerifierError
+from verifier.errors import BadInput, VerifierError
 from verifier.extract import ensure_text, extract_claims
 from verifier.settings import VerifierSettings
 
@@ -32,7 +32,7 @@ def _read(source: str) -> bytes:
         return sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
     path = Path(source)
     if not path.is_file():
-        raise BadInputError(f"no such file: {source!r}; give a readable text file or - for stdin")
+        raise BadInput(f"no such file: {source!r}; give a readable text file or - for stdin")
     return path.read_bytes()
 
 
@@ -48,24 +48,24 @@ def parse_claims(raw: bytes, source: str) -> list[str]:
             try:
                 item = json.loads(line)
             except ValueError as exc:
-                raise BadInputError(f"{source} line {n} is not valid JSON ({exc.msg}); give one claim a line "
+                raise BadInput(f"{source} line {n} is not valid JSON ({exc.msg}); give one claim a line "
                                     'or JSON lines with a "text" field') from None
             if not isinstance(item.get("text"), str) or not item["text"].strip():
-                raise BadInputError(f'{source} line {n} has no "text" string; give each JSON line a "text" field')
+                raise BadInput(f'{source} line {n} has no "text" string; give each JSON line a "text" field')
             line = item["text"].strip()
         out.append(line)
     if not out:
-        raise BadInputError(f"{source} holds no claims; give one claim a line or JSON lines with a \"text\" field")
+        raise BadInput(f"{source} holds no claims; give one claim a line or JSON lines with a \"text\" field")
     return out
 
 
 def _claims_given(claim: str | None, claims_file: str | None, evidence: str) -> list[str]:
     if (claim is None) == (claims_file is None):
-        raise BadInputError("give either one CLAIM or --claims FILE, not both and not neither")
+        raise BadInput("give either one CLAIM or --claims FILE, not both and not neither")
     if claims_file is None:
         return [claim]
     if claims_file == "-" and evidence == "-":
-        raise BadInputError("--claims and --evidence cannot both read stdin; give one of them as a file")
+        raise BadInput("--claims and --evidence cannot both read stdin; give one of them as a file")
     return parse_claims(_read(claims_file), "stdin" if claims_file == "-" else claims_file)
 
 
@@ -81,7 +81,7 @@ def _checker(settings: VerifierSettings):
 
 
 def _fail(exc: Exception) -> None:
-    code = 2 if isinstance(exc, BadInputError) else 1
+    code = 2 if isinstance(exc, BadInput) else 1
     msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(code)
@@ -98,7 +98,7 @@ def build_app(get_settings: Callable[[], VerifierSettings] = VerifierSettings) -
         """Print the claims found in FILE with their structured fields."""
         try:
             claims = extract_claims(_read(file))
-        except (VerifierError, OSError) as exc:
+        except (VerifierError, BadInput, OSError) as exc:
             _fail(exc)
             return
         if as_json:
@@ -125,7 +125,7 @@ def build_app(get_settings: Callable[[], VerifierSettings] = VerifierSettings) -
             checker = _checker(get_settings())
             verdicts = check_claims_against_text(checker, claims, text,
                                                  paper_id=Path(evidence).name if evidence != "-" else "stdin")
-        except (VerifierError, OSError) as exc:
+        except (VerifierError, BadInput, OSError) as exc:
             _fail(exc)
             return
         except Exception as exc:  # boundary: an unexpected failure is exit 1 with one line, not a trace

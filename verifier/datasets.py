@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from verifier.errors import BadInputError
+from verifier.errors import BadInput
 
 MOE_SET = Path(__file__).resolve().parent / "data" / "moe_claims.json"
 CF_LABELS = {"SUPPORTS": "SUPPORTED", "REFUTES": "CONTRADICTED", "NOT_ENOUGH_INFO": "UNVERIFIED"}
@@ -36,7 +36,7 @@ def default_shared_dir() -> Path:
 
 def _check_split(split: str) -> None:
     if split not in SPLITS + ("all",):
-        raise BadInputError(f"unknown split {split!r}; valid: train, test, all")
+        raise BadInput(f"unknown split {split!r}; valid: train, test, all")
 
 
 def climate_fever_split(claim_id: str) -> str:

@@ -1,17 +1,18 @@
-"""Exceptions of the verifier package; each says what the caller can do about it."""
+"""Exceptions of the verifier package; each says what the caller can do about it.
+
+Bad input (an empty, binary or too large text, a malformed claims file...) raises
+:class:`BadInput`, the one bad-input type, declared by the runtime at the right end of the
+import direction and shared by every package."""
 
 from __future__ import annotations
 
+from expertflow_runtime.errors import BadInput
+
+__all__ = ["BadInput", "ModelUnavailableError", "VerifierError"]
+
 
 class VerifierError(Exception):
-    """Base of every error the verifier raises on purpose."""
-
-
-class BadInputError(VerifierError, ValueError):
-    """The text or claim given cannot be checked as it is (empty, binary, too large...).
-
-    The message is one line naming the bad value and what is accepted instead.
-    """
+    """Base of every failure the verifier raises on purpose (bad input is `BadInput`)."""
 
 
 class ModelUnavailableError(VerifierError):

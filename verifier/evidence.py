@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from verifier.baseline import tfidf_cosines
 from verifier.check import TextChecker
-from verifier.errors import BadInputError
+from verifier.errors import BadInput
 from verifier.extract import ensure_text
 from verifier.sentences import split_sentences
 from verifier.types import ExtractedClaim, PassageRef, TextVerdict
@@ -50,11 +50,11 @@ _ANY = -1.0
 def evidence_passages(text: str | bytes, *, paper_id: str = "evidence") -> list[PassageRef]:
     """``text`` cut into passages the way the pipeline cuts a paper's text.
 
-    Raises BadInputError for empty, binary or oversized evidence.
+    Raises BadInput for empty, binary or oversized evidence.
     """
     text = ensure_text(text)
     if not text.strip():
-        raise BadInputError("evidence text is empty; give the passage or paper text to check against")
+        raise BadInput("evidence text is empty; give the passage or paper text to check against")
     return [PassageRef(id=k, paper_id=paper_id, text=c) for k, c in enumerate(chunk_text(text))]
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from verifier.aliases import Mention, canonical_model, find_mentions
-from verifier.errors import BadInputError
+from verifier.errors import BadInput
 from verifier.numbers import RESULT_UNITS, Quantity, find_quantities, find_settings
 from verifier.sentences import split_sentences
 from verifier.tables import parse as parse_table
@@ -96,23 +96,23 @@ class Fact:
 
 
 def ensure_text(text: str | bytes) -> str:
-    """Return ``text`` as str or raise BadInputError for binary or oversized input."""
+    """Return ``text`` as str or raise BadInput for binary or oversized input."""
     if isinstance(text, bytes):
         if b"\x00" in text[:65536]:
-            raise BadInputError(f"input looks binary ({text[:65536].count(0)} NUL bytes in the first 64 KiB); "
+            raise BadInput(f"input looks binary ({text[:65536].count(0)} NUL bytes in the first 64 KiB); "
                                 "give plain UTF-8 text")
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise BadInputError(f"input is not UTF-8 text (bad byte at offset {exc.start}); "
+            raise BadInput(f"input is not UTF-8 text (bad byte at offset {exc.start}); "
                                 "give a UTF-8 text file") from None
     nul = text.count("\x00")
     controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if nul or controls > 0.05 * max(1, min(len(text), 65536)):
-        raise BadInputError(f"input looks binary ({nul} NUL bytes, {controls} control characters); "
+        raise BadInput(f"input looks binary ({nul} NUL bytes, {controls} control characters); "
                             "give plain UTF-8 text")
     if len(text) > MAX_TEXT_CHARS:
-        raise BadInputError(f"text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,} — split it into parts")
+        raise BadInput(f"text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,} — split it into parts")
     return text
 
 
@@ -387,7 +387,7 @@ def extract_claims(text: str | bytes, *, source_section: str | None = None,
     (``verifier.tables.render``) gives one claim per bound cell. In related work
     (``section_kind`` "related_work", or a section so named) a claim is about the system its
     sentence names (or the one "It ..." refers to), never the paper's own; one naming no system
-    is dropped. Binary or oversized input raises BadInputError. Spans index into ``text``.
+    is dropped. Binary or oversized input raises BadInput. Spans index into ``text``.
     """
     text = ensure_text(text)
     if not text.strip() or (source_section and _SKIP_SECTIONS.search(source_section)):

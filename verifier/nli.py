@@ -12,7 +12,7 @@ side first, which is the evidence unless the claim is the longer. Probabilities 
 calibration split (see ``verifier.train_nli``), so a confidence of 0.8 is right about 80 % of
 the time on data like that split. (Calibration = softmax(logits / T + b): a temperature and a
 per-class bias, fitted together by log-loss.) Bad input (an empty list, lists of different lengths, a
-non-string or blank entry) raises ``BadInputError`` with one line saying what was wrong.
+non-string or blank entry) raises ``BadInput`` with one line saying what was wrong.
 
 What the repository carries (``verifier/data/nli_core/``, a few MB): the fine-tuned tensors in
 safetensors fp16 (``trained.safetensors``) and ``nli_core.json`` (which tensors, temperature,
@@ -33,7 +33,7 @@ from typing import Sequence
 
 import numpy as np
 
-from verifier.errors import BadInputError, ModelUnavailableError
+from verifier.errors import BadInput, ModelUnavailableError
 
 NLI_LABELS = ("entailment", "contradiction", "neutral")
 CORE_DIR = Path(__file__).resolve().parent / "data" / "nli_core"
@@ -179,12 +179,12 @@ class NLICore:
 
 def _check_pairs(claims: Sequence[str], evidences: Sequence[str]) -> None:
     if isinstance(claims, str) or isinstance(evidences, str):
-        raise BadInputError("claims and evidences must be lists of strings, not a single string")
+        raise BadInput("claims and evidences must be lists of strings, not a single string")
     if len(claims) == 0:
-        raise BadInputError("no pairs given: claims and evidences are empty; give at least one pair")
+        raise BadInput("no pairs given: claims and evidences are empty; give at least one pair")
     if len(claims) != len(evidences):
-        raise BadInputError(f"{len(claims)} claims but {len(evidences)} evidences; give one evidence per claim")
+        raise BadInput(f"{len(claims)} claims but {len(evidences)} evidences; give one evidence per claim")
     for kind, texts in (("claim", claims), ("evidence", evidences)):
         for i, t in enumerate(texts):
             if not isinstance(t, str) or not t.strip():
-                raise BadInputError(f"{kind} {i} is {t!r}; every {kind} must be a non-blank string")
+                raise BadInput(f"{kind} {i} is {t!r}; every {kind} must be a non-blank string")

@@ -46,10 +46,10 @@ class VerifierSettings(BaseModel):
     def make_embedder(self):
         """The configured embedder (loads the model: seconds, once per process)."""
         from verifier.embedder import MiniLMEmbedder
-        from verifier.errors import BadInputError
+        from verifier.errors import BadInput
         bundled = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
         if self.embedder_path is None and self.embedder_model not in bundled:
-            raise BadInputError(f"embedder_model {self.embedder_model!r} is not bundled; valid without "
+            raise BadInput(f"embedder_model {self.embedder_model!r} is not bundled; valid without "
                                 f"embedder_path: {', '.join(bundled)} — "
                                 "or set embedder_path to a local model directory")
         return MiniLMEmbedder(self.embedder_path, batch_size=self.embedder_batch_size, threads=self.embedder_threads)

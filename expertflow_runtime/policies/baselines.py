@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 from expertflow_runtime.plan import (
     CacheView,
     ExecResult,
@@ -95,7 +95,7 @@ class Static(BasePolicy):
     def __init__(self, popularity: Sequence[Sequence[float]] | None = None) -> None:
         super().__init__()
         if popularity is None:
-            raise RuntimeInputError("policy 'static' needs a routing profile (popularity=[L][E])")
+            raise BadInput("policy 'static' needs a routing profile (popularity=[L][E])")
         self.popularity = [list(map(float, row)) for row in popularity]
         self.pinned: frozenset[ExpertKey] = frozenset()
 

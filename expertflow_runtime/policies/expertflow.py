@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 from expertflow_runtime.plan import (
     EMPTY_PLAN,
     CacheSpec,
@@ -233,7 +233,7 @@ def _source(checkpoint_dir: str | Path | None, source: RouteSource | None, oracl
         trace = oracle_trace if isinstance(oracle_trace, RoutingTrace) else RoutingTrace.load(oracle_trace)
         return src.TraceSource(trace)
     if checkpoint_dir is None:
-        raise RuntimeInputError(
+        raise BadInput(
             f"policy {name!r} needs a trained predictor: pass checkpoint_dir (train one with "
             "`sovereign runtime train-predictor`) or oracle_trace"
         )
@@ -266,7 +266,7 @@ def make_scheduler_only(checkpoint_dir: str | Path | None = None, source: RouteS
 def make_oracle(checkpoint_dir: str | Path | None = None, source: RouteSource | None = None,
                 oracle_trace: Any = None, **_: Any) -> ExpertFlow:
     if source is None and oracle_trace is None:
-        raise RuntimeInputError("policy 'expertflow-oracle' needs oracle_trace: a trace recorded by "
+        raise BadInput("policy 'expertflow-oracle' needs oracle_trace: a trace recorded by "
                                 "an all-resident run on the same prompts")
     policy = ExpertFlow(_source(None, source, oracle_trace, "expertflow-oracle"), TokenScheduler())
     policy.name = "expertflow-oracle"

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 from expertflow_runtime.plan import (
     CacheView,
     ExecResult,
@@ -96,7 +96,7 @@ class LFRU(FrequencyPolicy):
     def __init__(self, half_life: float = 4.0) -> None:
         super().__init__()
         if half_life <= 0:
-            raise RuntimeInputError(f"lfru half_life={half_life} must be > 0")
+            raise BadInput(f"lfru half_life={half_life} must be > 0")
         self.decay = math.log(2.0) / half_life
         self.score: dict[ExpertKey, tuple[float, int]] = {}  # key -> (score, step it holds at)
         self._step = 0
@@ -182,7 +182,7 @@ class Belady(ExpertFlow):
     def __init__(self, future: ExactFuture, horizon: int = 4) -> None:
         super().__init__(_NoSource(), None)
         if horizon < 1:
-            raise RuntimeInputError(f"belady horizon={horizon} must be >= 1")
+            raise BadInput(f"belady horizon={horizon} must be >= 1")
         self.future, self.horizon = future, horizon
         self._previous: list[tuple[int, int]] = []
 
@@ -225,7 +225,7 @@ class Belady(ExpertFlow):
 @register_policy("belady")
 def make_belady(oracle_trace: Any = None, horizon: int = 4, **_: Any) -> Belady:
     if oracle_trace is None:
-        raise RuntimeInputError("policy 'belady' needs oracle_trace: a trace recorded by an "
+        raise BadInput("policy 'belady' needs oracle_trace: a trace recorded by an "
                                 "all-resident run on the same prompts (its exact future)")
     from expertflow_runtime.trace import RoutingTrace
 

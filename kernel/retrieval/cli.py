@@ -16,14 +16,14 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from kernel.errors import SovereignError
+from kernel.errors import USER_ERRORS, BadInput, SovereignError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 out = Console()
 err = Console(stderr=True)
 
 
-def _fail(exc: SovereignError) -> typer.Exit:
+def _fail(exc: SovereignError | BadInput) -> typer.Exit:
     err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(exc.exit_code)
 
@@ -73,7 +73,7 @@ def import_(
     except MissingCorpusFile as exc:
         _print_report(exc.report, as_json)
         raise _fail(exc) from None
-    except SovereignError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
     _print_report(report, as_json)
 
@@ -109,7 +109,7 @@ def add(
     except NothingReadable as exc:
         _print_added(exc.report, as_json)
         raise _fail(exc) from None
-    except SovereignError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
     _print_added(report, as_json)
 
@@ -155,7 +155,7 @@ def search(
         cache = VectorCache(settings.cache_dir / "embeddings.sqlite")
         ranked = hybrid_rank(engine, query, plan.queries, names=system_names(plan.key_terms),
                              embedder=embedder, cache=cache, keep=k)
-    except SovereignError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
     with Session(engine) as s:
         ids = [r.paper_id for r in ranked]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 from expertflow_runtime.expertflow_sources import NoisyTraceSource, TraceSource
 from expertflow_runtime.plan import CacheSpec, CacheView, ExpertKey, LayerRouting, OpKind, Phase, StepInfo
 from expertflow_runtime.policies import make_policy, policy_names
@@ -127,7 +127,7 @@ def test_copies_stay_near_beladys_minimum_with_exact_routes(setting):
 
 
 def test_expertflow_without_a_predictor_says_how_to_get_one():
-    with pytest.raises(RuntimeInputError, match="train-predictor"):
+    with pytest.raises(BadInput, match="train-predictor"):
         make_policy("expertflow")
-    with pytest.raises(RuntimeInputError, match="oracle_trace"):
+    with pytest.raises(BadInput, match="oracle_trace"):
         make_policy("expertflow-oracle")

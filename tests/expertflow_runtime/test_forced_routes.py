@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from expertflow_runtime.engine import Engine
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 from expertflow_runtime.forced_routes import ForcedRoutes
 from expertflow_runtime.policies import make_policy
 from expertflow_runtime.presets import from_name
@@ -62,9 +62,9 @@ def test_padding_rows_route_nowhere_and_a_mismatch_is_refused():
     mask = torch.tensor([False, False] + [True] * len(ps[0]))
     got = fr.index(layer=0, rows=len(mask), mask=mask)
     assert (got[:2] == -1).all() and (got[2:] >= 0).all()
-    with pytest.raises(RuntimeInputError, match="announced"):
+    with pytest.raises(BadInput, match="announced"):
         fr.index(layer=0, rows=len(ps[0]) + 1, mask=None)
-    with pytest.raises(RuntimeInputError, match="same model"):
+    with pytest.raises(BadInput, match="same model"):
         ForcedRoutes(routes, ps, num_experts=4, top_k=K)
 
 

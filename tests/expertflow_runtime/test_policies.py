@@ -4,7 +4,7 @@ import inspect
 
 import pytest
 
-from expertflow_runtime.errors import RuntimeInputError, UnknownNameError
+from expertflow_runtime.errors import BadInput, UnknownNameError
 from expertflow_runtime.plan import (
     CacheSpec,
     CacheView,
@@ -100,7 +100,7 @@ def test_static_with_one_slot_lends_and_restores_the_pinned_expert():
 
 
 def test_static_without_profile_is_bad_input():
-    with pytest.raises(RuntimeInputError, match="profile"):
+    with pytest.raises(BadInput, match="profile"):
         make_policy("static")
 
 

@@ -108,9 +108,9 @@ def test_belady_copies_fewer_experts_and_stalls_less_than_any_other_cache(settin
 
 
 def test_belady_without_a_trace_is_bad_input():
-    from expertflow_runtime.errors import RuntimeInputError
+    from expertflow_runtime.errors import BadInput
 
-    with pytest.raises(RuntimeInputError, match="oracle_trace"):
+    with pytest.raises(BadInput, match="oracle_trace"):
         make_policy("belady")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from expertflow_runtime.errors import RuntimeInputError
+from expertflow_runtime.errors import BadInput
 from expertflow_runtime.plan import ExpertKey
 from expertflow_runtime.policies import make_policy
 from expertflow_runtime.presets import from_name, profile_from_name
@@ -128,7 +128,7 @@ def test_real_mixtral_routes_become_a_full_size_workload():
     trace = trace_from_routes(routes, from_name("mixtral-8x7b"), sequences=8)
     ids, ex = trace.sequence(3)
     assert ex.shape[1:] == (32, 2) and (ex >= -1).all() and (ex < 8).all()
-    with pytest.raises(RuntimeInputError, match="layers"):
+    with pytest.raises(BadInput, match="layers"):
         trace_from_routes(routes, from_name("qwen1.5-moe-a2.7b"), sequences=8)
 
 

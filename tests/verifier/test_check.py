@@ -3,7 +3,7 @@ claim's own passage, verdicts only from independent passages."""
 
 import pytest
 
-from verifier import BadInputError, PassageRef
+from verifier import BadInput, PassageRef
 from verifier.evidence import check_against_text
 
 OWN = PassageRef(id="p1", paper_id="2410.17954", text=(
@@ -89,7 +89,7 @@ def test_batch_checks_many_claims_against_one_pool(checker):
 def test_other_language_and_empty_claims(checker):
     v = checker.check("ExpertFlow est deux fois plus rapide que Cache-MoE sur le modèle Mixtral.", None, [RERUN])
     assert v.verdict == "UNVERIFIED" and "English" in v.reasons[0]
-    with pytest.raises(BadInputError, match="empty"):
+    with pytest.raises(BadInput, match="empty"):
         checker.check("   ", OWN, [])
 
 

@@ -52,8 +52,8 @@ def test_climate_fever_split_is_by_claim_and_covers_every_pair():
 
 
 def test_unbundled_embedder_name_without_a_path_is_refused():
-    from verifier import BadInputError, VerifierSettings
-    with pytest.raises(BadInputError, match="not bundled"):
+    from verifier import BadInput, VerifierSettings
+    with pytest.raises(BadInput, match="not bundled"):
         VerifierSettings(embedder_model="bge-large").make_embedder()
     with pytest.raises(Exception, match="extra"):
         VerifierSettings(no_such_field=1)

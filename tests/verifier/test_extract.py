@@ -2,7 +2,7 @@
 
 import pytest
 
-from verifier import BadInputError, extract_claims
+from verifier import BadInput, extract_claims
 
 SPEED = ("Across three models ExpertFlow is faster than a per-layer LRU cache (Cache-MoE). "
          "The speed-up is 1.99× on Mixtral-8x7B, 2.12× on Qwen1.5-MoE and 1.94× on DeepSeek-MoE.")
@@ -45,9 +45,9 @@ def test_empty_text_and_reference_sections_give_no_claims():
 
 
 def test_binary_input_is_refused_with_a_clear_message():
-    with pytest.raises(BadInputError, match="binary"):
+    with pytest.raises(BadInput, match="binary"):
         extract_claims(b"\x00\x01\x02PNG\x00" * 100)
-    with pytest.raises(BadInputError, match="UTF-8"):
+    with pytest.raises(BadInput, match="UTF-8"):
         extract_claims(b"\xff\xfe\xfa bad bytes")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from verifier.errors import BadInputError, ModelUnavailableError
+from verifier.errors import BadInput, ModelUnavailableError
 from verifier.nli import CORE_DIR, NLI_LABELS, NLICore
 from verifier.train_nli import expected_calibration_error, fit_calibration, nli_training_rows, norm
 
@@ -56,7 +56,7 @@ def test_unrelated_evidence_is_neutral(core):
     ("a claim", "an evidence", "lists of strings"),
 ])
 def test_bad_input_gets_one_clear_error(core, claims, evidences, message):
-    with pytest.raises(BadInputError, match=message):
+    with pytest.raises(BadInput, match=message):
         core.predict(claims, evidences)
 
 

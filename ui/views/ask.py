@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from kernel.errors import SovereignError
+from kernel.errors import USER_ERRORS
 from ui import access, backend, worker
 from ui.corpus_import import import_files
 from ui.run_progress import live_progress
@@ -47,7 +47,7 @@ if submitted:
         svc = backend.service(settings)
         run_id = svc.submit(question, offline=offline, empirical=empirical)
         worker.start(settings, "run", run_id)
-    except (SovereignError, backend.PipelineUnavailable) as exc:
+    except (*USER_ERRORS, backend.PipelineUnavailable) as exc:
         st.error(str(exc))
     else:
         st.query_params["run"] = run_id
@@ -58,7 +58,7 @@ if run_id:
     st.divider()
     try:
         backend.get_run(run_id)
-    except SovereignError as exc:
+    except USER_ERRORS as exc:
         st.warning(str(exc))
     else:
         # nothing below the block depends on the run's status: no page rerun when it ends,

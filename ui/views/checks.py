@@ -7,7 +7,7 @@ import importlib.util
 
 import streamlit as st
 
-from kernel.errors import SovereignError
+from kernel.errors import USER_ERRORS
 from ui import access, backend, worker
 from ui.run_picker import choose_run
 
@@ -64,7 +64,7 @@ ray = c2.button(
 if local or ray:
     try:
         worker.start(settings, "checks", run_id, cluster="ray" if ray else "local")
-    except SovereignError as exc:
+    except USER_ERRORS as exc:
         st.error(str(exc))
     else:
         st.toast("Re-run started" + (" on the Ray cluster" if ray else ""))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from kernel.errors import SovereignError
+from kernel.errors import USER_ERRORS
 from ui import access, backend
 from ui.corpus_import import add_paper_files, import_files, save_uploads
 
@@ -33,7 +33,7 @@ if st.button("Import", type="primary", key="corpus_import"):
     else:
         try:
             import_files(paths)
-        except SovereignError as exc:
+        except USER_ERRORS as exc:
             st.error(str(exc))
 
 st.subheader("Add your own papers")
@@ -51,7 +51,7 @@ if st.button("Add papers", key="papers_add"):
     else:
         try:
             add_paper_files(paper_paths, settings.cache_dir)
-        except SovereignError as exc:
+        except USER_ERRORS as exc:
             st.error(str(exc))
 
 st.subheader("Search")

@@ -7,7 +7,7 @@ import json
 
 import streamlit as st
 
-from kernel.errors import SovereignError
+from kernel.errors import USER_ERRORS
 from kernel.models import RunStatus
 from ui import access, answer_view, backend, claims_view
 from ui.run_picker import choose_run
@@ -21,7 +21,7 @@ if st.query_params.get("run") != run_id:
 
 try:
     view = backend.run_view(run_id)
-except SovereignError as exc:
+except USER_ERRORS as exc:
     st.error(str(exc))
     st.stop()
 run, data = view.run, view.data

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kernel.errors import SovereignError
+from kernel.errors import USER_ERRORS
 from ui import access, backend
 
 settings = access.start_page()
@@ -63,7 +63,7 @@ if action:
             done = backend.service(settings).decide(
                 run_id, action=action, owner=owner, comment=comment, edited=edited if changed else None
             )
-    except (SovereignError, backend.PipelineUnavailable) as exc:
+    except (*USER_ERRORS, backend.PipelineUnavailable) as exc:
         st.error(str(exc))
     else:
         st.session_state["review_done"] = (

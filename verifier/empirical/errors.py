@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from verifier.errors import BadInputError, VerifierError
+from verifier.errors import BadInput, VerifierError
 
 
 class ExperimentError(VerifierError):
@@ -19,7 +19,7 @@ class BackendUnavailable(ExperimentError):
     """
 
 
-class UnknownBackendError(BadInputError):
+class UnknownBackendError(BadInput):
     """A backend name that is not cpu, simulated or cuda."""
 
     def __init__(self, name: str, valid: tuple[str, ...]):

@@ -79,7 +79,7 @@ class SimulatedBackend(Backend):
         return self._traces[scale]
 
     def _build_trace(self, scale: Scale):
-        from expertflow_runtime.errors import RuntimeInputError
+        from expertflow_runtime.errors import BadInput
         from expertflow_runtime.simulator_workload import map_trace, real_routes, synthetic_trace, trace_from_routes
         from expertflow_runtime.trace import RoutingTrace
 
@@ -90,7 +90,7 @@ class SimulatedBackend(Backend):
                 trace = trace_from_routes(real_routes(real), preset, sequences=scale.batch * GROUPS)
                 return trace, (f"real {preset.name} routes ({real.name}: recorded decode tokens, cut into "
                                f"{scale.batch * GROUPS} windows of consecutive tokens)")
-            except RuntimeInputError:
+            except BadInput:
                 pass  # too few recorded tokens for this many sequences: the next source
         small = _SMALL_OF.get(preset.name, preset.name)
         path = self._recorded(small)

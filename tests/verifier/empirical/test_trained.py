@@ -29,8 +29,8 @@ def test_two_missing_presets_train_in_parallel_processes_and_are_then_reused(tmp
 
 
 def test_an_unknown_preset_is_named_before_anything_trains(tmp_path):
-    from expertflow_runtime.errors import RuntimeInputError
+    from expertflow_runtime.errors import BadInput
 
-    with pytest.raises(RuntimeInputError, match="mixtral-huge"):
+    with pytest.raises(BadInput, match="mixtral-huge"):
         ensure_all(["mixtral-huge"], tmp_path, budget_s=1.0)
     assert list(tmp_path.iterdir()) == []
