@@ -1,6 +1,7 @@
 """Time the empirical stage (check_runs) on the ExpertFlow paper's ten headline claims.
 
     .venv/bin/python benchmarks/empirical_stage.py [--backend cpu] [--home DIR] [--claims N]
+        [--train-budget-s S]
 
 The claims are stored as one run (in a throw-away database) and run through
 `kernel.checks.run_empirical`, exactly as `sovereign ask` does. Trained tiny models are kept under
@@ -71,6 +72,8 @@ def main() -> None:
     ap.add_argument("--backend", default="cpu", choices=("cpu", "simulated", "cuda"))
     ap.add_argument("--home", type=Path, default=None, help="data home holding runtime/ (trained models)")
     ap.add_argument("--claims", type=int, default=len(CLAIMS), help="how many of the ten claims")
+    ap.add_argument("--train-budget-s", type=float, default=None,
+                    help="seconds each small model trains (default: settings empirical.train_budget_s)")
     args = ap.parse_args()
 
     from kernel import crud
@@ -82,7 +85,10 @@ def main() -> None:
 
     home = args.home or default_home()
     db = Path(tempfile.mkdtemp(prefix="empirical-bench-")) / "bench.sqlite"
-    settings = Settings(home=home, database_url=f"sqlite:///{db}", empirical={"backend": args.backend})
+    empirical = {"backend": args.backend}
+    if args.train_budget_s is not None:
+        empirical["train_budget_s"] = args.train_budget_s
+    settings = Settings(home=home, database_url=f"sqlite:///{db}", empirical=empirical)
     settings.ensure_home()
     before = trained_presets(settings.runtime_dir)
     engine = make_engine(settings.db_url)
