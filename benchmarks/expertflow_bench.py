@@ -30,12 +30,12 @@ from expertflow_runtime.expertflow_engine import generate_grouped  # noqa: E402
 from expertflow_runtime.expertflow_sources import PredictorSource, TraceSource  # noqa: E402
 from expertflow_runtime.forwards import time_regroup  # noqa: E402
 from expertflow_runtime.policies import make_policy  # noqa: E402
-from expertflow_runtime.predictor import PREDICTOR_FILE, evaluate_predictor, load_predictor  # noqa: E402
-from expertflow_runtime.predictor_training import fit_from_checkpoint, record_routes, stdlib_chunks  # noqa: E402
+from expertflow_runtime.predictor.model import PREDICTOR_FILE, evaluate_predictor, load_predictor  # noqa: E402
+from expertflow_runtime.predictor.training import fit_from_checkpoint, record_routes, stdlib_chunks  # noqa: E402
 from expertflow_runtime.presets import from_name  # noqa: E402
-from expertflow_runtime.simulator import simulate  # noqa: E402
-from expertflow_runtime.simulator_cost import CostModel, fit_compute_scale, fit_host_costs  # noqa: E402
-from expertflow_runtime.simulator_run import SimConfig, run_simulation  # noqa: E402
+from expertflow_runtime.simulator.core import simulate  # noqa: E402
+from expertflow_runtime.simulator.cost import CostModel, fit_compute_scale, fit_host_costs  # noqa: E402
+from expertflow_runtime.simulator.run import SimConfig, run_simulation  # noqa: E402
 from expertflow_runtime.trace import DECODE, PREFILL, RoutingTrace  # noqa: E402
 from expertflow_runtime.training import checkpoint_dir  # noqa: E402
 
@@ -295,7 +295,7 @@ def main() -> None:
                             recall=recall, gen_len=args.new_tokens, prompt_len=16)
             trace = None
             if src == "mapped":
-                from expertflow_runtime.simulator_workload import map_trace
+                from expertflow_runtime.simulator.workload import map_trace
 
                 trace = map_trace(oracle, from_name(name))
             log(f"simulating {name}")

@@ -42,7 +42,7 @@ def main() -> int:
     import torch
 
     from expertflow_runtime.bench import bench
-    from expertflow_runtime.links import measure_h2d_bandwidth
+    from expertflow_runtime.execution.links import measure_h2d_bandwidth
     from expertflow_runtime.presets import PROFILES
 
     if not torch.cuda.is_available():

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from expertflow_runtime.presets import from_name  # noqa: E402
-from expertflow_runtime.simulator_run import SimConfig, run_simulation  # noqa: E402
-from expertflow_runtime.simulator_workload import (  # noqa: E402
+from expertflow_runtime.simulator.run import SimConfig, run_simulation  # noqa: E402
+from expertflow_runtime.simulator.workload import (  # noqa: E402
     real_routes,
     synthetic_trace,
     trace_from_routes,

@@ -25,10 +25,10 @@ sys.path.insert(0, str(ROOT))
 
 from expertflow_runtime.policies import make_policy  # noqa: E402
 from expertflow_runtime.presets import from_name, profile_from_name  # noqa: E402
-from expertflow_runtime.simulator import simulate  # noqa: E402
-from expertflow_runtime.simulator_cost import CostModel  # noqa: E402
-from expertflow_runtime.simulator_run import policy_kwargs  # noqa: E402
-from expertflow_runtime.simulator_workload import synthetic_trace  # noqa: E402
+from expertflow_runtime.simulator.core import simulate  # noqa: E402
+from expertflow_runtime.simulator.cost import CostModel  # noqa: E402
+from expertflow_runtime.simulator.run import policy_kwargs  # noqa: E402
+from expertflow_runtime.simulator.workload import synthetic_trace  # noqa: E402
 
 PRESETS = {"mixtral-8x7b": 2, "switch-base-128": 16, "qwen1.5-moe-a2.7b": 16}
 POLICIES = ("on-demand", "static", "lru", "lru-global", "lfu", "lfru", "se-moe", "belady",

@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 from expertflow_runtime.errors import CheckpointError
+from expertflow_runtime.execution.store import ExpertLayout, ExpertStore
 from expertflow_runtime.presets import ModelPreset
-from expertflow_runtime.store import ExpertLayout, ExpertStore
 
 PAD_ID, BOS_ID, EOS_ID = 256, 257, 258  # byte-level ids of the tiny presets
 

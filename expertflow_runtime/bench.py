@@ -30,8 +30,8 @@ import torch
 from expertflow_runtime import corpus
 from expertflow_runtime.engine import Engine
 from expertflow_runtime.errors import BadInput, BudgetError
+from expertflow_runtime.execution.links import measure_h2d_bandwidth
 from expertflow_runtime.expertflow_engine import generate_grouped
-from expertflow_runtime.links import measure_h2d_bandwidth
 from expertflow_runtime.policies import NON_PREDICTIVE, make_policy, policy_factory, policy_names
 from expertflow_runtime.presets import ModelPreset, from_name
 from expertflow_runtime.training import checkpoint_dir, require_checkpoint
@@ -202,7 +202,7 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
 def _forced_routes(routes: str | Path, p: ModelPreset, prompts: list[list[int]]):
     """Recorded real routes in place of the routers' (decoder-only presets)."""
     from expertflow_runtime.forced_routes import ForcedRoutes
-    from expertflow_runtime.simulator_workload import real_routes
+    from expertflow_runtime.simulator.workload import real_routes
 
     if p.family == "switch":
         raise BadInput("--routes: recorded routes are decoder-only; use a decoder-only "

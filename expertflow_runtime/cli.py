@@ -1,5 +1,5 @@
 """The runtime's command group: ``sovereign runtime bench | train | train-predictor | simulate``
-(the last two live in simulate_cli.py).
+(the last two live in simulator/cli.py).
 
 Exit status: 0 done, 2 bad input (one line on stderr naming the bad value and the valid ones),
 1 a failure the user did not cause. ``--json`` prints exactly one JSON document on stdout.
@@ -117,7 +117,7 @@ def train_cmd(
 
 def _register_extensions() -> None:
     """Mount train-predictor and simulate, which live beside the predictor and simulator."""
-    from expertflow_runtime import simulate_cli
+    from expertflow_runtime.simulator import cli as simulate_cli
 
     for cmd in simulate_cli.app.registered_commands:
         app.registered_commands.append(cmd)

@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from expertflow_runtime import emulation
 from expertflow_runtime.adapters import (
     expert_layout,
     load_model,
@@ -28,15 +27,16 @@ from expertflow_runtime.adapters import (
     router_of,
 )
 from expertflow_runtime.errors import BudgetError
-from expertflow_runtime.executor import Executor
+from expertflow_runtime.execution import emulation
+from expertflow_runtime.execution.executor import Executor
+from expertflow_runtime.execution.links import CudaLink, EmulatedLink, Link, LinkSpec, parse_link
+from expertflow_runtime.execution.store import ExpertStore
 from expertflow_runtime.forwards import ModelForwards
-from expertflow_runtime.links import CudaLink, EmulatedLink, Link, LinkSpec, parse_link
 from expertflow_runtime.moe_layer import LayerRuntime
 from expertflow_runtime.plan import CacheSpec
 from expertflow_runtime.policies.base import Policy
 from expertflow_runtime.presets import ModelPreset
 from expertflow_runtime.step_driver import Rounds, StepDriver, decode_rounds
-from expertflow_runtime.store import ExpertStore
 from expertflow_runtime.trace import RoutingTrace
 from expertflow_runtime.tracing import StepRecorder
 

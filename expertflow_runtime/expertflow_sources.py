@@ -4,7 +4,7 @@ A route source answers, for the sequences of a step, "which experts will each ne
 every layer?" as scores in [0, 1] of shape [n_new, L, E] per sequence. The policy
 (policies/expertflow.py, pure) takes one by injection, so the same policy runs with
 
-* ``PredictorSource``: the learned routing-path predictor (predictor.py), online;
+* ``PredictorSource``: the learned routing-path predictor (predictor/model.py), online;
 * ``TraceSource``: exact routes looked up in a trace recorded on the same prompts by an
   all-resident run (generation is deterministic, so contexts match): the oracle upper bound;
 * ``NoisyTraceSource``: trace routes with each expert kept with probability ``recall`` and
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from expertflow_runtime.predictor import RoutingPredictor, multi_hot, predict_chunks
+from expertflow_runtime.predictor.model import RoutingPredictor, multi_hot, predict_chunks
 from expertflow_runtime.trace import RoutingTrace
 
 

@@ -2,7 +2,7 @@
 
 A full-size model built from its configuration has random weights, so its routers do not route
 like the real model. With forced routes, every MoE layer replaces its router's choice, token by
-token, with the experts a real model chose (``simulator_workload.real_routes``: Mixtral-8x7B
+token, with the experts a real model chose (``simulator.workload.real_routes``: Mixtral-8x7B
 recorded by vLLM), so every policy sees the real workload's expert traffic on the real layer
 shapes, and the copies, stalls and compute are measured, not modelled.
 

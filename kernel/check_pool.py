@@ -127,7 +127,7 @@ def _worker_init() -> None:
     torch.set_num_threads(1)  # one core per worker: two workers fill two cores, no more
     # What every check imports, loaded while the first checks or the trainings run
     import expertflow_runtime.engine  # noqa: F401
-    import expertflow_runtime.simulator  # noqa: F401
+    import expertflow_runtime.simulator.core  # noqa: F401
     import verifier.empirical.backends  # noqa: F401
 
 

@@ -237,7 +237,7 @@ def _source(checkpoint_dir: str | Path | None, source: RouteSource | None, oracl
             f"policy {name!r} needs a trained predictor: pass checkpoint_dir (train one with "
             "`sovereign runtime train-predictor`) or oracle_trace"
         )
-    from expertflow_runtime.predictor import load_predictor
+    from expertflow_runtime.predictor.model import load_predictor
 
     return src.PredictorSource(load_predictor(checkpoint_dir))
 

@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from expertflow_runtime.errors import UnknownNameError
-from expertflow_runtime.executor import Executor
-from expertflow_runtime.links import EmulatedLink, Link, parse_link
+from expertflow_runtime.execution.executor import Executor
+from expertflow_runtime.execution.links import EmulatedLink, Link, parse_link
+from expertflow_runtime.execution.store import ExpertLayout, ExpertStore
 from expertflow_runtime.plan import ExpertKey, Op, OpKind, Plan, PlanError
 from expertflow_runtime.presets import PROFILES
-from expertflow_runtime.store import ExpertLayout, ExpertStore
 
 LAYOUT = ExpertLayout(hidden=16, intermediate=8, gated=True, dtype=torch.float32)
 
@@ -94,7 +94,7 @@ def test_link_names_are_checked():
 
 
 def test_emulation_keeps_the_profiles_transfer_to_compute_ratio():
-    from expertflow_runtime.emulation import transfer_compute_ratio
+    from expertflow_runtime.execution.emulation import transfer_compute_ratio
     from expertflow_runtime.presets import from_name
 
     a40, h100 = PROFILES["a40-pcie4"], PROFILES["h100-pcie5"]

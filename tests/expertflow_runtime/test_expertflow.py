@@ -10,9 +10,9 @@ from expertflow_runtime.expertflow_sources import NoisyTraceSource, TraceSource
 from expertflow_runtime.plan import CacheSpec, CacheView, ExpertKey, LayerRouting, OpKind, Phase, StepInfo
 from expertflow_runtime.policies import make_policy, policy_names
 from expertflow_runtime.presets import from_name, profile_from_name
-from expertflow_runtime.simulator import simulate
-from expertflow_runtime.simulator_cost import CostModel
-from expertflow_runtime.simulator_workload import synthetic_trace
+from expertflow_runtime.simulator.core import simulate
+from expertflow_runtime.simulator.cost import CostModel
+from expertflow_runtime.simulator.workload import synthetic_trace
 
 ABLATIONS = ("expertflow", "expertflow-no-scheduler", "expertflow-scheduler-only", "expertflow-oracle")
 

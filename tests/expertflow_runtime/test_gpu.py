@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from expertflow_runtime.engine import Engine
-from expertflow_runtime.links import CudaLink, measure_h2d_bandwidth
+from expertflow_runtime.execution.links import CudaLink, measure_h2d_bandwidth
 from expertflow_runtime.policies import BASELINES, make_policy
 from expertflow_runtime.presets import from_name
 

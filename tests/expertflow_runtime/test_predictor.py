@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from expertflow_runtime.predictor import (
+from expertflow_runtime.predictor.model import (
     PredictorConfig,
     PredictorError,
     RoutingPredictor,

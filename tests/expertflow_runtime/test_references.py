@@ -7,9 +7,9 @@ import pytest
 from expertflow_runtime.plan import CacheSpec, CacheView, ExecResult, ExpertKey, LayerRouting, OpKind
 from expertflow_runtime.policies import REFERENCES, make_policy, plan_waves, policy_names
 from expertflow_runtime.presets import from_name, profile_from_name
-from expertflow_runtime.simulator import simulate
-from expertflow_runtime.simulator_cost import CostModel
-from expertflow_runtime.simulator_workload import synthetic_trace
+from expertflow_runtime.simulator.core import simulate
+from expertflow_runtime.simulator.cost import CostModel
+from expertflow_runtime.simulator.workload import synthetic_trace
 
 K = ExpertKey
 

@@ -12,10 +12,10 @@ from expertflow_runtime.errors import BadInput
 from expertflow_runtime.plan import ExpertKey
 from expertflow_runtime.policies import make_policy
 from expertflow_runtime.presets import from_name, profile_from_name
-from expertflow_runtime.simulate_cli import app
-from expertflow_runtime.simulator import Link, simulate
-from expertflow_runtime.simulator_cost import CostModel
-from expertflow_runtime.simulator_workload import map_trace, synthetic_trace
+from expertflow_runtime.simulator.cli import app
+from expertflow_runtime.simulator.core import Link, simulate
+from expertflow_runtime.simulator.cost import CostModel
+from expertflow_runtime.simulator.workload import map_trace, synthetic_trace
 
 
 def test_a_miss_jumps_queued_prefetches_but_not_the_copy_in_progress():
@@ -96,7 +96,7 @@ def test_simulate_cli_prints_one_json_document_and_rejects_bad_names():
 def test_expertflow_streams_a_prefill_that_needs_more_experts_than_the_whole_table():
     # Switch-128 at cache 4, batch 32 (the paper's 9.99x setting): one prefill layer routes to
     # more distinct experts than the 4 x L slot table holds, so slots must be reused in the layer.
-    from expertflow_runtime.simulator_run import SimConfig, run_simulation
+    from expertflow_runtime.simulator.run import SimConfig, run_simulation
 
     doc = run_simulation(SimConfig(preset="switch-base-128", policies=["lru", "expertflow-oracle"],
                                    budget=4, batch=32, prompt_len=8, gen_len=2))
@@ -121,7 +121,7 @@ ROUTES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "routi
 
 @pytest.mark.skipif(not ROUTES.is_dir(), reason="../shared/data/routing is absent")
 def test_real_mixtral_routes_become_a_full_size_workload():
-    from expertflow_runtime.simulator_workload import real_routes, trace_from_routes
+    from expertflow_runtime.simulator.workload import real_routes, trace_from_routes
 
     routes = real_routes(ROUTES)
     assert len(routes) == 4 and all(r.shape[1:] == (32, 2) for r in routes)
@@ -133,7 +133,7 @@ def test_real_mixtral_routes_become_a_full_size_workload():
 
 
 def test_simulated_predictor_recall_is_measured_or_says_it_is_assumed(tmp_path, monkeypatch):
-    from expertflow_runtime.simulator_run import SimConfig, resolve_recall
+    from expertflow_runtime.simulator.run import SimConfig, resolve_recall
 
     monkeypatch.setenv("SOVEREIGN_HOME", str(tmp_path))
     recall, source = resolve_recall(SimConfig(preset="mixtral-8x7b"))
@@ -164,7 +164,7 @@ def test_host_cost_fit_recovers_known_per_operation_costs(mixtral):
     them again."""
     from dataclasses import replace
 
-    from expertflow_runtime.simulator_cost import fit_host_costs
+    from expertflow_runtime.simulator.cost import fit_host_costs
 
     _, trace, cost = mixtral
     # copies about as long as a layer's compute, as on the emulated link: a copy's issue time
@@ -190,7 +190,7 @@ def test_host_cost_fit_recovers_known_per_operation_costs(mixtral):
 
 
 def test_compute_scale_fit_meets_a_measured_all_resident_time(mixtral):
-    from expertflow_runtime.simulator_cost import fit_compute_scale
+    from expertflow_runtime.simulator.cost import fit_compute_scale
 
     _, trace, cost = mixtral
 

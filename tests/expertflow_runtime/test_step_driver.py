@@ -13,8 +13,8 @@ from expertflow_runtime.plan import ExecResult, ExpertKey, LayerRouting, PlanErr
 from expertflow_runtime.policies import make_policy
 from expertflow_runtime.policies.base import BasePolicy
 from expertflow_runtime.presets import from_name, profile_from_name
-from expertflow_runtime.simulator import SimExecutor, simulate
-from expertflow_runtime.simulator_cost import CostModel
+from expertflow_runtime.simulator.core import SimExecutor, simulate
+from expertflow_runtime.simulator.cost import CostModel
 from expertflow_runtime.step_driver import RunCounters, StepDriver
 
 NEW = 5

@@ -80,7 +80,7 @@ class SimulatedBackend(Backend):
 
     def _build_trace(self, scale: Scale):
         from expertflow_runtime.errors import BadInput
-        from expertflow_runtime.simulator_workload import map_trace, real_routes, synthetic_trace, trace_from_routes
+        from expertflow_runtime.simulator.workload import map_trace, real_routes, synthetic_trace, trace_from_routes
         from expertflow_runtime.trace import RoutingTrace
 
         preset = from_name(scale.preset)
@@ -122,7 +122,7 @@ class SimulatedBackend(Backend):
     def recall(self, scale: Scale) -> tuple[float, str]:
         """(route recall the simulated predictor gets, where it comes from): the held-out recall
         of the small variant's predictor trained under ``runtime_dir`` when there is one."""
-        from expertflow_runtime.predictor import predictor_metrics
+        from expertflow_runtime.predictor.model import predictor_metrics
 
         small = _SMALL_OF.get(scale.preset, scale.preset)
         metrics = predictor_metrics(self.runtime_dir / small) or {}
@@ -131,7 +131,7 @@ class SimulatedBackend(Backend):
         return SIM_RECALL, f"ASSUMED: no trained {small} predictor here"
 
     def _predictor_call_s(self, trace, scale: Scale) -> float:
-        from expertflow_runtime.simulator_run import measure_predictor_call_s
+        from expertflow_runtime.simulator.run import measure_predictor_call_s
 
         key = (trace.num_layers, trace.num_experts, trace.top_k, scale.preset, scale.batch)
         if key not in self._predictor_s:
@@ -142,9 +142,9 @@ class SimulatedBackend(Backend):
     def _run(self, scale: Scale, policies: list[str], repeats: int) -> dict[str, list[dict]]:
         from expertflow_runtime.policies import make_policy
         from expertflow_runtime.presets import profile_from_name
-        from expertflow_runtime.simulator import simulate
-        from expertflow_runtime.simulator_cost import CostModel
-        from expertflow_runtime.simulator_run import policy_kwargs
+        from expertflow_runtime.simulator.core import simulate
+        from expertflow_runtime.simulator.cost import CostModel
+        from expertflow_runtime.simulator.run import policy_kwargs
 
         preset = from_name(scale.preset)
         cost = CostModel.from_preset(preset, profile_from_name(scale.profile))

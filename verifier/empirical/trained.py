@@ -74,7 +74,7 @@ def _has_predictor(preset) -> bool:
 
 
 def _complete(ckpt: Path, predictor: bool) -> bool:
-    from expertflow_runtime.predictor import PREDICTOR_FILE
+    from expertflow_runtime.predictor.model import PREDICTOR_FILE
 
     have = _model_complete(ckpt)
     return have and (not predictor or (ckpt / PREDICTOR_FILE).is_file())
@@ -96,7 +96,7 @@ def ensure_trained(preset_name: str, runtime_dir: Path, budget_s: float) -> Trai
 
             train(preset, max_seconds=budget_s, out_dir=ckpt, trace_sequences=TRACE_SEQUENCES)
         if predictor and not _complete(ckpt, predictor):
-            from expertflow_runtime.predictor_training import fit_from_checkpoint
+            from expertflow_runtime.predictor.training import fit_from_checkpoint
 
             traces = [ckpt / "traces" / "train.npz", ckpt / "traces" / "heldout.npz"]
             fit_from_checkpoint(preset.name, ckpt, traces=traces, seconds=budget_s * PREDICTOR_SHARE)

@@ -22,7 +22,7 @@ BUDGET = 40.0  # training budget; unused here (the model is assembled by the fix
 @pytest.fixture(scope="module")
 def runtime_dir(tmp_path_factory):
     from expertflow_runtime.adapters import load_model
-    from expertflow_runtime.predictor_training import fit_from_checkpoint
+    from expertflow_runtime.predictor.training import fit_from_checkpoint
     from expertflow_runtime.presets import from_name
     from expertflow_runtime.training import record_traces
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from expertflow_runtime.errors import BadInput
-from expertflow_runtime.predictor import (
+from expertflow_runtime.predictor.model import (
     PredictorConfig,
     evaluate_predictor,
     param_megabytes,

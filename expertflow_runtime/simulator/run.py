@@ -17,9 +17,9 @@ from expertflow_runtime.errors import BadInput, BudgetError
 from expertflow_runtime.expertflow_sources import NoisyTraceSource, TraceSource
 from expertflow_runtime.policies import make_policy
 from expertflow_runtime.presets import from_name, profile_from_name
-from expertflow_runtime.simulator import simulate
-from expertflow_runtime.simulator_cost import CostModel
-from expertflow_runtime.simulator_workload import (
+from expertflow_runtime.simulator.core import simulate
+from expertflow_runtime.simulator.cost import CostModel
+from expertflow_runtime.simulator.workload import (
     map_trace,
     real_routes,
     synthetic_trace,
@@ -37,7 +37,7 @@ class SimConfig:
     groups: int = 2
     profile: str = "a40-pcie4"
     trace: str | None = None
-    routes: str | None = None  # recorded real routes (simulator_workload.real_routes)
+    routes: str | None = None  # recorded real routes (simulator.workload.real_routes)
     layers: int | None = None  # cut the model to its first N blocks (as ``runtime bench --layers``)
     zipf: float = 1.0
     stickiness: float = 0.3
@@ -65,7 +65,7 @@ def measure_predictor_call_s(num_layers: int, num_experts: int, top_k: int, voca
 
     import numpy as np
 
-    from expertflow_runtime.predictor import PredictorConfig, RoutingPredictor
+    from expertflow_runtime.predictor.model import PredictorConfig, RoutingPredictor
 
     cfg = PredictorConfig(vocab_size=min(vocab, 1 << 16), n_layers=num_layers,
                           n_experts=num_experts, top_k=top_k)
@@ -98,7 +98,7 @@ ASSUMED_RECALL = 0.9  # only when no trained predictor was measured; the result 
 def measured_recall(preset_name: str) -> tuple[float | None, str]:
     """(per-token top-k recall, where it comes from) of the trained predictor of the preset's
     small variant, from the held-out evaluation saved with it; (None, why) when there is none."""
-    from expertflow_runtime.predictor import predictor_metrics
+    from expertflow_runtime.predictor.model import predictor_metrics
     from expertflow_runtime.presets import small_variant
     from expertflow_runtime.training import checkpoint_dir
 

@@ -42,7 +42,7 @@ def train_predictor_cmd(
     """Train the routing-path predictor with multi-label BCE; report held-out recall."""
     import torch
 
-    from expertflow_runtime.predictor_training import fit_from_checkpoint
+    from expertflow_runtime.predictor.training import fit_from_checkpoint
 
     torch.set_num_threads(max(1, threads))
     try:
@@ -86,7 +86,7 @@ def simulate_cmd(
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
     """Trace-driven simulation of every policy on a full-size shape and a hardware profile."""
-    from expertflow_runtime.simulator_run import SimConfig, run_simulation
+    from expertflow_runtime.simulator.run import SimConfig, run_simulation
 
     cfg = SimConfig(preset=preset, policies=[p for p in policies.split(",") if p], budget=budget,
                     batch=batch, groups=groups, profile=profile,

@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import torch
 
-from expertflow_runtime.links import Link, Transfer
+from expertflow_runtime.execution.links import Link, Transfer
+from expertflow_runtime.execution.store import ExpertStore
 from expertflow_runtime.plan import CacheView, ExecResult, ExpertKey, OpKind, Plan, PlanError
-from expertflow_runtime.store import ExpertStore
 
 # compute(key, (first, second)) runs one expert with its weights as views into its slot.
 ComputeFn = Callable[[ExpertKey, tuple[torch.Tensor, torch.Tensor]], None]

@@ -16,8 +16,8 @@ import time
 import torch
 from torch import nn
 
+from expertflow_runtime.execution.store import ExpertLayout
 from expertflow_runtime.presets import HardwareProfile, ModelPreset
-from expertflow_runtime.store import ExpertLayout
 
 
 def transfer_compute_ratio(preset: ModelPreset, profile: HardwareProfile, tokens: int) -> float:

@@ -38,7 +38,7 @@ from expertflow_runtime.plan import (
     Plan,
     PlanError,
 )
-from expertflow_runtime.simulator_cost import CostModel
+from expertflow_runtime.simulator.cost import CostModel
 from expertflow_runtime.step_driver import HookTime, StepDriver, decode_rounds
 from expertflow_runtime.trace import DECODE, RoutingTrace
 

@@ -1,0 +1,2 @@
+"""Carrying plans out: host copies of every expert (``store``), copy mechanics (``links``,
+``emulation``) and the device slot pool (``executor``)."""

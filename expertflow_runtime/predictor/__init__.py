@@ -1,0 +1,1 @@
+"""The routing-path predictor (``model``) and its training from recorded traces (``training``)."""
