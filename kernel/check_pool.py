@@ -7,8 +7,8 @@ finished columns.
 
 What runs when (``Schedule``):
 
-* checks that share one experiment (same scales and policies: a sentence's two hit rates) go
-  to one worker as one task, so the backend measures the experiment once and reuses it;
+* checks on one small model go to one worker as one task (``task_key``), so its engine is
+  built once and an experiment two claims share (a sentence's two hit rates) is measured once;
 * a task whose small model is still training in the background waits for that training only;
   the others (full-size simulations) run meanwhile, in the order planned;
 * every training holds a core, so while ``n`` trainings run, ``workers - n`` tasks run at once
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +34,19 @@ SPARE_CORE = 0.5  # idle cores a second task needs before it starts beside the f
 def cores() -> int:
     """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def task_key(item: Item) -> tuple:
+    """Checks with one key run as one task, one after another in one worker.
+
+    On a backend that runs a small model (cpu, cuda), the checks of one small variant: the
+    worker builds its engine once (about 6 s of link calibration) and the simulator's caches
+    (routes, predictor call times) serve them all. On the simulated backend, the checks of one
+    experiment (``experiment_key``), which it measures once."""
+    _, spec, backend = item
+    if backend != "simulated":
+        return (backend, spec.get("small_preset"))
+    return experiment_key(item)
 
 
 def experiment_key(item: Item) -> tuple:
@@ -57,11 +71,11 @@ class Task:
 
 
 def group_tasks(items: Sequence[Item], trainings: dict[int, Any]) -> list[Task]:
-    """One task per experiment, in the order its first check was planned; ``trainings``: per
+    """One task per ``task_key``, in the order its first check was planned; ``trainings``: per
     check id, the training it waits for (absent or None: none)."""
     tasks: dict[tuple, Task] = {}
     for item in items:
-        task = tasks.setdefault(experiment_key(item), Task([]))
+        task = tasks.setdefault(task_key(item), Task([]))
         task.items.append(item)
         wanted = trainings.get(item[0])
         if wanted is not None and all(t is not wanted for t in task.waits_for):
@@ -121,7 +135,12 @@ class Schedule:
         return bool(self.queue)
 
 
-def _worker_init() -> None:
+_outcomes = None  # in a worker: the queue each check's outcome is put on as it finishes
+
+
+def _worker_init(outcomes=None) -> None:
+    global _outcomes
+    _outcomes = outcomes
     import torch
 
     torch.set_num_threads(1)  # one core per worker: two workers fill two cores, no more
@@ -143,46 +162,67 @@ def start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
         pool.submit(_started)
 
 
-def run_task(items: list[Item], runtime_dir: str, train_budget_s: float,
+def run_task(items: list[Item], attempt: int, runtime_dir: str, train_budget_s: float,
              tolerances: tuple[float, float]) -> list[dict[str, Any]]:
-    """In a worker: each item's outcome, ``{"check_id", "node", "started_at", "finished_at"}``
-    with ``"fields"`` (the finished columns) or ``"error"`` (the failure's last line)."""
+    """In a worker: each item's outcome, ``{"check_id", "attempt", "node", "started_at",
+    "finished_at"}`` with ``"fields"`` (the finished columns) or ``"error"`` (the failure's last
+    line), put on the outcome queue as each finishes and returned together at the end."""
     from kernel.dispatch import error_text, execute_check, node_name
     from kernel.models import utcnow
 
     out = []
     for check_id, spec, backend in items:
         started = utcnow()
-        outcome: dict[str, Any] = {"check_id": check_id, "node": node_name(), "started_at": started.isoformat()}
+        outcome: dict[str, Any] = {"check_id": check_id, "attempt": attempt, "node": node_name(),
+                                   "started_at": started.isoformat()}
         try:
             outcome["fields"] = execute_check(spec, backend, runtime_dir, train_budget_s, tolerances)
         except Exception as exc:  # boundary: a failed experiment becomes a recorded status
             outcome["error"] = error_text(exc)
         outcome["finished_at"] = utcnow().isoformat()
         out.append(outcome)
+        if _outcomes is not None:  # the driver records it now, not when the whole task ends
+            _outcomes.put(outcome)
     return out
 
 
-Record = Callable[[Task, list[dict[str, Any]] | None, str | None], None]
+Record = Callable[[Task, Item, dict[str, Any]], None]
 
 
 def run_pool(schedule: Schedule, *, runtime_dir: str, train_budget_s: float,
              tolerances: tuple[float, float], start: Callable[[Task], None], record: Record,
              said: Callable[[str], None]) -> None:
     """Run the scheduled tasks in ``schedule.workers`` worker processes. ``start(task)`` is called
-    as a task is handed to a worker; ``record(task, outcomes, None)`` when it comes back, or
-    ``record(task, None, error)`` when its worker died (the pool is then started afresh)."""
+    as a task is handed to a worker; ``record(task, item, outcome)`` once per check as it
+    finishes, or with ``{"error": ...}`` when its worker died (the pool is then started afresh)."""
     ctx = multiprocessing.get_context("spawn")  # a forked child inherits torch's pools unusable
-    pool = ProcessPoolExecutor(schedule.workers, mp_context=ctx, initializer=_worker_init)
-    start_workers(pool, schedule.workers)
+    outcomes = ctx.Queue()
+
+    def new_pool() -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(schedule.workers, mp_context=ctx, initializer=_worker_init,
+                                   initargs=(outcomes,))
+        start_workers(pool, schedule.workers)
+        return pool
+
+    pool = new_pool()
     running: dict[Future, Task] = {}
+    pending: dict[int, tuple[Task, Item]] = {}  # check id -> its task and item, until recorded
     announced: set[str] = set()
     crowded_said: float | None = None
+
+    def settle(outcome: dict[str, Any]) -> None:
+        task, item = pending.get(outcome["check_id"], (None, None))
+        if task is not None and task.attempt == outcome["attempt"]:  # not a stale earlier try's
+            del pending[item[0]]
+            record(task, item, outcome)
+
     try:
         while schedule or running:
             while (task := schedule.next(len(running))) is not None:
                 start(task)
-                running[pool.submit(run_task, task.items, runtime_dir, train_budget_s, tolerances)] = task
+                pending.update({item[0]: (task, item) for item in task.items})
+                running[pool.submit(run_task, task.items, task.attempt, runtime_dir, train_budget_s,
+                                    tolerances)] = task
             for t in schedule.trainings:
                 if t.done.done() and t.preset not in announced:
                     announced.add(t.preset)
@@ -196,26 +236,32 @@ def run_pool(schedule: Schedule, *, runtime_dir: str, train_budget_s: float,
             waiting = [t.done for t in schedule.training()]
             if not running and not waiting:
                 raise RuntimeError("checks left that wait for no training, yet none can start")
-            # held back for a busy machine: look again in a moment
-            timeout = 2.0 if schedule.held_back is not None else None
-            finished, _ = wait(list(running) + waiting, timeout=timeout, return_when=FIRST_COMPLETED)
+            # a short timeout: finished checks come through the queue, a busy machine may calm down
+            finished, _ = wait(list(running) + waiting, timeout=1.0, return_when=FIRST_COMPLETED)
+            while True:
+                try:
+                    settle(outcomes.get_nowait())
+                except queue.Empty:
+                    break
             broken = None
             for future in finished:
                 task = running.pop(future, None)
                 if task is None:
                     continue  # a training finished: the loop hands out what waited for it
                 try:
-                    record(task, future.result(), None)
+                    results = future.result()
                 except BrokenProcessPool as exc:
                     broken = f"the worker process running it died ({exc})"
-                    record(task, None, broken)
+                    results = [{"check_id": i[0], "attempt": task.attempt, "error": broken} for i in task.items]
+                for outcome in results:  # those the queue has not brought yet
+                    settle(outcome)
             if broken:  # every task of a broken pool is lost with it; a fresh pool runs the rest
                 for task in running.values():
-                    record(task, None, broken)
+                    for item in task.items:
+                        settle({"check_id": item[0], "attempt": task.attempt, "error": broken})
                 running.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(schedule.workers, mp_context=ctx, initializer=_worker_init)
-                start_workers(pool, schedule.workers)
+                pool = new_pool()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -130,23 +130,21 @@ def run_in_process(settings: Settings, checks: Sequence[Item], progress: Progres
             _update(db_url, check_id, status=CheckStatus.RUNNING, attempts=task.attempt, started_at=utcnow(),
                     finished_at=None, error=None)
 
-    def record(task: Task, outcomes: list[dict] | None, died: str | None) -> None:
+    def record(task: Task, item: Item, outcome: dict) -> None:
         nonlocal done
-        by_id = {o["check_id"]: o for o in outcomes or []}
-        for item in task.items:
-            outcome = by_id.get(item[0], {"error": died})
-            if "fields" in outcome:
-                _update(db_url, item[0], node=outcome["node"], **parse_times(outcome), **outcome["fields"])
-            elif task.attempt < MAX_ATTEMPTS:
-                said(f"check {item[0]} failed ({outcome['error']}); retrying once")
-                schedule.add(Task([item], attempt=task.attempt + 1))
-                continue
-            else:
-                _update(db_url, item[0], status=CheckStatus.FAILED, error=outcome["error"], finished_at=utcnow())
-            done += 1
-            said(f"{done}/{total} experiments")
+        if "fields" in outcome:
+            _update(db_url, item[0], node=outcome["node"], **parse_times(outcome), **outcome["fields"])
+        elif task.attempt < MAX_ATTEMPTS:
+            said(f"check {item[0]} failed ({outcome['error']}); retrying once")
+            schedule.add(Task([item], attempt=task.attempt + 1))
+            return
+        else:
+            _update(db_url, item[0], status=CheckStatus.FAILED, error=outcome["error"], finished_at=utcnow())
+        done += 1
+        said(f"{done}/{total} experiments")
 
-    said(f"{len(tasks)} experiments, up to {workers} at a time in worker processes")
+    said(f"{len(checks)} checks in {len(tasks)} groups (one per small model, or per experiment), "
+         f"up to {workers} at a time in worker processes")
     run_pool(schedule, runtime_dir=str(settings.runtime_dir), train_budget_s=settings.empirical.train_budget_s,
              tolerances=_tolerances(settings), start=start, record=record, said=said)
 

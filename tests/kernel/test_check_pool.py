@@ -25,6 +25,7 @@ def _spec(preset: str, small: str, cache: int = 2, policy: str = "expertflow", b
 
 
 def test_a_check_waits_for_its_own_training_while_the_others_run_and_trainings_keep_their_cores():
+    """The cpu backend: checks of one small variant form one task (one engine, built once)."""
     mixtral, qwen = Training("mixtral-tiny", Future()), Training("qwen-moe-tiny", Future())
     items = [(1, _spec("mixtral-8x7b", "mixtral-tiny"), "cpu"),
              (2, _spec("qwen1.5-moe-a2.7b", "qwen-moe-tiny"), "cpu"),
@@ -33,9 +34,8 @@ def test_a_check_waits_for_its_own_training_while_the_others_run_and_trainings_k
     schedule = Schedule(group_tasks(items, {1: mixtral, 2: qwen}), workers=2, trainings=[mixtral, qwen])
 
     first = schedule.next(running=0)
-    assert [i[0] for i in first.items] == [3]  # the first check that waits for no training
+    assert [i[0] for i in first.items] == [3, 4]  # no training needed; one small model, one task
     assert schedule.next(running=1) is None  # two trainings on two cores: one check at a time
-    assert [i[0] for i in schedule.next(running=0).items] == [4]
     assert schedule.next(running=0) is None  # the rest wait for their models
 
     qwen.done.set_result(None)
@@ -100,4 +100,5 @@ def test_checks_run_in_worker_processes_and_the_driver_writes_their_rows(tmp_pat
     assert str(os.getpid()) not in pids  # measured in workers, not in this process
     hit_rates = [r for r in rows if r.claimed.get("quantity") == "hit_rate"]
     assert len({r.node for r in hit_rates}) == 1  # one experiment, one worker
-    assert "2 experiments, up to 2 at a time in worker processes" in said and said[-1] == "3/3 experiments"
+    assert said[0].startswith("3 checks in 2 groups") and "up to 2 at a time in worker processes" in said[0]
+    assert said[-2:] == ["2/3 experiments", "3/3 experiments"]  # each check said as it finishes
