@@ -72,7 +72,7 @@ def _facet(kind: str, text: str, terms: list[str], by: list[str], reason: str = 
 
 
 def frame_question(question: str) -> list[dict[str, Any]]:
-    """The facets of `question`, in the order a reader meets them (FacetBase fields as dicts)."""
+    """The facets of `question`, in the order a reader meets them (`domain.facets.FacetFields` as dicts)."""
     from verifier.aliases import find_mentions
 
     policies, presets, profiles = _runtime_tables()
