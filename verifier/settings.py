@@ -11,9 +11,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 # Seconds the empirical cpu backend trains each small model it needs (once per data home; the
-# routing-path predictor gets half as much again): the default of settings empirical.train_budget_s
-# and of the verifier.empirical entry points.
-EMPIRICAL_TRAIN_BUDGET_S = 40.0
+# routing-path predictor gets a quarter as much again): the default of settings
+# empirical.train_budget_s and of the verifier.empirical entry points. 30 s gave the same eleven
+# verdicts as 40 s on the ExpertFlow paper's claims (docs/benchmarks.md), predictor recall 0.91-0.95.
+EMPIRICAL_TRAIN_BUDGET_S = 30.0
 
 
 class VerifierSettings(BaseModel):
