@@ -105,11 +105,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         os.environ["SOVEREIGN_HOME"] = str(tmp_path / "home")
-        from kernel.db import make_engine
         from kernel.retrieval.corpus import import_snapshot
         from kernel.retrieval.fulltext import FulltextStore
         from kernel.retrieval.local_papers import add_papers
         from kernel.settings import Settings
+        from kernel.storage.db import make_engine
 
         folder = tmp_path / "papers"
         folder.mkdir()

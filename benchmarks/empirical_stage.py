@@ -4,7 +4,7 @@
         [--train-budget-s S]
 
 The claims are stored as one run (in a throw-away database) and run through
-`kernel.checks.run_empirical`, exactly as `sovereign ask` does. Trained tiny models are kept under
+`kernel.empirical.checks.run_empirical`, exactly as `sovereign ask` does. Trained tiny models are kept under
 DIR/runtime (default: SOVEREIGN_HOME or ~/.sovereign), so the first call pays for training
 ("cold") and later calls do not ("warm"); the JSON says which it was. Prints one JSON document.
 """
@@ -76,11 +76,11 @@ def main() -> None:
                     help="seconds each small model trains (default: settings empirical.train_budget_s)")
     args = ap.parse_args()
 
-    from kernel import crud
-    from kernel.checks import run_empirical
-    from kernel.db import make_engine, session_scope
-    from kernel.models import Claim, Paper, Passage, Run
+    from kernel.empirical.checks import run_empirical
     from kernel.settings import Settings, default_home
+    from kernel.storage import crud
+    from kernel.storage.db import make_engine, session_scope
+    from kernel.storage.models import Claim, Paper, Passage, Run
     from verifier.extract import extract_claims
 
     home = args.home or default_home()

@@ -102,9 +102,9 @@ def latency(engine, questions, embedder, cache) -> dict:
 
 
 def bench(name: str, files: list[Path], home: Path, questions: list[str], embedder) -> dict:
-    from kernel.db import make_engine
     from kernel.retrieval.corpus import import_snapshot
     from kernel.retrieval.vector_cache import VectorCache
+    from kernel.storage.db import make_engine
 
     engine = make_engine(f"sqlite:///{home / f'{name}.sqlite'}")
     t, cpu = time.perf_counter(), time.process_time()

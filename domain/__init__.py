@@ -2,7 +2,7 @@
 empirical result, a review, and a run's data.
 
 Each is declared once here, as a sqlmodel class without a table: the verifier returns them,
-`kernel.models` extends them into tables (`Claim(ClaimFields, table=True)`), and reports,
+`kernel.storage.models` extends them into tables (`Claim(ClaimFields, table=True)`), and reports,
 tribunal and the app read them. This package imports nothing of the project's own, so every
 package may import it.
 """

@@ -1,6 +1,6 @@
 """`RunData`: everything stored about one run, as the drafter and the reviewers read it.
 
-The kernel builds it from database rows (`kernel.crud.load_run_data`); `reports` and `tribunal`
+The kernel builds it from database rows (`kernel.storage.crud.load_run_data`); `reports` and `tribunal`
 never see the database. Ids are the database ids, so a report line can name its row.
 """
 

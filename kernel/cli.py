@@ -184,8 +184,8 @@ def _mount() -> None:
     from expertflow_runtime.cli import app as runtime_app
 
     app.add_typer(runtime_app, name="runtime", help="The ExpertFlow MoE offloading runtime.")
-    from kernel.checks_cli import app as checks_app
-    from kernel.checks_cli import worker
+    from kernel.empirical.cli import app as checks_app
+    from kernel.empirical.cli import worker
 
     app.add_typer(checks_app, name="checks", help="Re-measure performance claims with the runtime.")
     app.command("worker")(worker)

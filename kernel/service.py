@@ -11,13 +11,13 @@ from typing import Any
 from langgraph.types import Command
 from sqlmodel import Session, col, select
 
-from kernel import crud
-from kernel.context import Progress, StageContext, quiet
-from kernel.db import session_scope, transact
 from kernel.errors import BadInput, NoSourcesError
-from kernel.graph import build_graph, open_checkpointer
-from kernel.models import Decision, Run, RunStatus
+from kernel.flow.context import Progress, StageContext, quiet
+from kernel.flow.graph import build_graph, open_checkpointer
 from kernel.settings import Settings
+from kernel.storage import crud
+from kernel.storage.db import session_scope, transact
+from kernel.storage.models import Decision, Run, RunStatus
 
 MAX_QUESTION_CHARS = 2000
 DECISION_ACTIONS = ("approve", "reject", "request_changes")
@@ -62,7 +62,7 @@ class Service:
     ) -> str:
         """Validate, import the given corpora, add the person's own papers (files, folders),
         create the run (status queued); its id. The added papers are kept among the run's
-        papers whatever their rank (`kernel.nodes.retrieve`)."""
+        papers whatever their rank (`kernel.flow.nodes.retrieve`)."""
         q = validate_question(question)
         offline = self.settings.offline if offline is None else offline
         empirical = self.settings.empirical.enabled if empirical is None else empirical

@@ -1,6 +1,6 @@
 """What the pages read and do, over `kernel`: settings, the service, and the reads a page needs.
 
-Reads go through `kernel.crud` on the service's engine, so the Runs and Report pages keep
+Reads go through `kernel.storage.crud` on the service's engine, so the Runs and Report pages keep
 working even when a pipeline stage cannot be imported (the service module builds the whole
 graph at import). Everything that changes a run — submit, decide — goes through
 `kernel.service.Service`, imported on first use.
@@ -15,10 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from domain.run_data import RunData
-from kernel import crud
-from kernel.db import make_engine, session_scope
-from kernel.models import Decision, EmpiricalCheck, Paper, ReportVersion, Run, RunStatus
 from kernel.settings import Settings
+from kernel.storage import crud
+from kernel.storage.db import make_engine, session_scope
+from kernel.storage.models import Decision, EmpiricalCheck, Paper, ReportVersion, Run, RunStatus
 
 _SERVICES: dict[str, Any] = {}
 

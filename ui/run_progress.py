@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kernel.models import Run, RunStatus
-from kernel.state import STAGES
+from kernel.flow.state import STAGES
+from kernel.storage.models import Run, RunStatus
 from ui import backend, worker
 
 POLL_S = 2.0

@@ -125,8 +125,8 @@ def _say(*parts: object) -> None:
 
 def _known(run_id: str) -> None:
     """RunNotFound for an unknown id, before the heavy imports of the pipeline."""
-    from kernel import crud
-    from kernel.db import make_engine, session_scope
+    from kernel.storage import crud
+    from kernel.storage.db import make_engine, session_scope
 
     with session_scope(make_engine(Settings().db_url)) as s:
         crud.get_run(s, run_id=run_id)
@@ -143,7 +143,7 @@ def _run(run_id: str) -> int:
 
 def _checks(run_id: str, cluster: str) -> int:
     _known(run_id)
-    from kernel.checks import rerun_checks
+    from kernel.empirical.checks import rerun_checks
 
     rows = rerun_checks(Settings(), run_id, cluster=None if cluster == "local" else cluster, progress=_say)
     verdicts = ", ".join(sorted(f"{r.id}: {r.verdict or r.status}" for r in rows))

@@ -29,8 +29,8 @@ def _fail(exc: SovereignError | BadInput) -> typer.Exit:
 
 
 def _engine():
-    from kernel.db import make_engine
     from kernel.settings import Settings
+    from kernel.storage.db import make_engine
 
     settings = Settings()
     settings.ensure_home()
@@ -136,12 +136,12 @@ def search(
     from sqlmodel import Session, col, select
 
     from kernel.errors import NoSourcesError
-    from kernel.models import Paper
     from kernel.retrieval import has_local_papers
     from kernel.retrieval.embedders import make_embedder
     from kernel.retrieval.fusion import hybrid_rank
     from kernel.retrieval.planning import plan_queries, system_names
     from kernel.retrieval.vector_cache import VectorCache
+    from kernel.storage.models import Paper
 
     try:
         settings, engine = _engine()

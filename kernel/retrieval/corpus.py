@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from kernel.db import retry_locked
 from kernel.errors import BadInput
-from kernel.models import Paper
 from kernel.retrieval.index import ensure_index
 from kernel.retrieval.snapshot import MalformedRecord, paper_fields
+from kernel.storage.db import retry_locked
+from kernel.storage.models import Paper
 
 BATCH = 2000
 MAX_LISTED_MALFORMED = 50  # per file; the count is always complete

@@ -30,10 +30,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from kernel.models import Paper
 from kernel.retrieval import index
 from kernel.retrieval.embedders import Embedder
 from kernel.retrieval.vector_cache import VectorCache
+from kernel.storage.models import Paper
 
 RRF_K = 60
 W_DENSE = 0.4

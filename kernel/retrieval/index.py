@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from kernel.db import retry_locked
 from kernel.errors import RetrievalError
+from kernel.storage.db import retry_locked
 
 # BM25 column weights: title, abstract, authors. A word in the title says more about the paper.
 _WEIGHTS = (4.0, 1.0, 0.5)

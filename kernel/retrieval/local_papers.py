@@ -30,13 +30,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from kernel.db import retry_locked, session_scope, transact
 from kernel.errors import BadInput
-from kernel.models import Paper
 from kernel.retrieval.arxiv_ids import pdf_url
 from kernel.retrieval.documents import SUFFIXES, Document, UnreadableFile, read_bytes, read_document
 from kernel.retrieval.fulltext import FulltextStore
 from kernel.retrieval.index import ensure_index
+from kernel.storage.db import retry_locked, session_scope, transact
+from kernel.storage.models import Paper
 
 AddProgress = Callable[[int, int, str], None]  # (files done, files total, file name)
 STATUSES = ("added", "merged", "present", "skipped")

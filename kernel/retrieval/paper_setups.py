@@ -1,7 +1,7 @@
 """Each paper's evaluation setup, read from its stored passages and kept in `PaperSetupRow`.
 
 Written by the read stage for every paper whose full text it read, so the empirical checks
-(`kernel.checks.plan_checks`) fill what a claim leaves out from the paper's own words and can
+(`kernel.empirical.checks.plan_checks`) fill what a claim leaves out from the paper's own words and can
 point at the passage. A paper whose text states no setup has no row (a stale one is removed).
 """
 
@@ -12,8 +12,8 @@ from collections import Counter
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from kernel.db import session_scope
-from kernel.models import PaperSetupRow, Passage, utcnow
+from kernel.storage.db import session_scope
+from kernel.storage.models import PaperSetupRow, Passage, utcnow
 from verifier.paper_setup import OWN_SYSTEM_SECTIONS, SETUP_SECTIONS, SetupSource, read_setup
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kernel.db import retry_locked
 from kernel.retrieval.embedders import Embedder
+from kernel.storage.db import retry_locked
 
 
 def digest(text: str) -> str:

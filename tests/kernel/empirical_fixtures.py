@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kernel.db import make_engine, session_scope
-from kernel.models import Claim, Paper, Passage, Run
 from kernel.settings import Settings
+from kernel.storage.db import make_engine, session_scope
+from kernel.storage.models import Claim, Paper, Passage, Run
 from verifier.extract import extract_claims
 
 HIT_RATE = ("ExpertFlow reaches an expert hit rate of 85.91% versus 58.37% for LRU on Switch-32 "

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from kernel import crud
-from kernel.checks import plan_checks, rerun_checks, run_empirical
-from kernel.context import StageContext
-from kernel.db import make_engine, session_scope
-from kernel.dispatch import run_in_process
-from kernel.models import CheckStatus, EmpiricalCheck
-from kernel.nodes.check_runs import check_runs
+from kernel.empirical.checks import plan_checks, rerun_checks, run_empirical
+from kernel.empirical.dispatch import run_in_process
+from kernel.flow.context import StageContext
+from kernel.flow.nodes.check_runs import check_runs
+from kernel.storage import crud
+from kernel.storage.db import make_engine, session_scope
+from kernel.storage.models import CheckStatus, EmpiricalCheck
 from tests.kernel.empirical_fixtures import HIT_RATE, settings_for, stored_run
 
 
@@ -105,7 +105,7 @@ import json  # noqa: E402
 import pytest  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
-from kernel.checks_cli import app as checks_app  # noqa: E402
+from kernel.empirical.cli import app as checks_app  # noqa: E402
 from kernel.errors import BadInput  # noqa: E402
 
 
@@ -164,7 +164,7 @@ def test_checks_run_rejects_an_unknown_backend_naming_the_valid_ones(tmp_path):
 
 
 def test_worker_command_needs_an_address_or_head():
-    from kernel.worker import ray_start_command
+    from kernel.empirical.worker import ray_start_command
 
     with pytest.raises(BadInput):
         ray_start_command(address=None, head=False, num_gpus=None, num_cpus=None)
@@ -199,9 +199,9 @@ def test_claims_that_map_to_one_experiment_count_once_against_max_checks(tmp_pat
 
 
 def test_rerun_also_runs_the_experiments_measured_for_the_question(tmp_path):
-    from kernel.models import Facet
-    from kernel.nodes.frame import frame_question
-    from kernel.question_checks import run_question_checks
+    from kernel.empirical.question_checks import run_question_checks
+    from kernel.flow.nodes.frame import frame_question
+    from kernel.storage.models import Facet
 
     settings = settings_for(tmp_path)
     run_id = stored_run(settings)

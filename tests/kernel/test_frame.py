@@ -3,8 +3,8 @@ the runtime's policies, presets and hardware profiles."""
 
 from __future__ import annotations
 
-from kernel.nodes.frame import frame_question
-from kernel.question_checks import question_spec
+from kernel.empirical.question_checks import question_spec
+from kernel.flow.nodes.frame import frame_question
 from kernel.retrieval.planning import Plan, with_facets
 
 QUESTION = ("How does ExpertFlow compare to static caches in throughput and POPE hallucination scores "

@@ -8,9 +8,9 @@ import sqlite3
 
 from sqlalchemy import create_engine, inspect
 
-from kernel import crud
-from kernel.db import create_schema, session_scope
-from kernel.models import Claim, Paper, Passage, Run, RunPaper, TextCheck
+from kernel.storage import crud
+from kernel.storage.db import create_schema, session_scope
+from kernel.storage.models import Claim, Paper, Passage, Run, RunPaper, TextCheck
 from reports import evidence as ev
 
 NEW = ("independent", "attribution", "attribution_reasons")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from kernel.db import make_engine, session_scope
-from kernel.models import Claim, Decision, EmpiricalCheck, Passage, Run, RunPaper, TextCheck
+from kernel.storage.db import make_engine, session_scope
+from kernel.storage.models import Claim, Decision, EmpiricalCheck, Passage, Run, RunPaper, TextCheck
 from tests.shared import need_shared_corpus
 
 QUESTION = "How does ExpertFlow's predictive expert caching compare to LRU expert caches for MoE inference?"

@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, func, select
 
 from domain.reviews import ReviewFields
-from kernel import crud
-from kernel.db import make_engine, session_scope
-from kernel.models import Claim, Paper, Passage, Review, Run, RunPaper, TextCheck
+from kernel.storage import crud
+from kernel.storage.db import make_engine, session_scope
+from kernel.storage.models import Claim, Paper, Passage, Review, Run, RunPaper, TextCheck
 
 PG_URL = os.environ.get("SOVEREIGN_TEST_POSTGRES_URL")
 

@@ -11,13 +11,13 @@ from langgraph.runtime import Runtime
 from sqlmodel import select
 
 from domain.run_data import RunData
-from kernel.context import StageContext
-from kernel.db import session_scope
-from kernel.models import Claim, EmpiricalCheck, Paper, Passage, ReportVersion, Review, Run, RunPaper, TextCheck
-from kernel.nodes.decide import decide
-from kernel.nodes.draft import draft
-from kernel.nodes.tribunal import tribunal
+from kernel.flow.context import StageContext
+from kernel.flow.nodes.decide import decide
+from kernel.flow.nodes.draft import draft
+from kernel.flow.nodes.tribunal import tribunal
 from kernel.settings import Settings
+from kernel.storage.db import session_scope
+from kernel.storage.models import Claim, EmpiricalCheck, Paper, Passage, ReportVersion, Review, Run, RunPaper, TextCheck
 from reports import findings as fk
 from reports.sample_runs import sample_run
 

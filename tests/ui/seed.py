@@ -19,8 +19,9 @@ def seed_run(status: str = "waiting_owner", question: str = "How does ExpertFlow
     reviews and a draft — the rows the pipeline would have written."""
     from sqlmodel import select
 
-    from kernel.db import make_engine, session_scope
-    from kernel.models import (
+    from kernel.settings import Settings
+    from kernel.storage.db import make_engine, session_scope
+    from kernel.storage.models import (
         Claim,
         EmpiricalCheck,
         Paper,
@@ -31,7 +32,6 @@ def seed_run(status: str = "waiting_owner", question: str = "How does ExpertFlow
         RunPaper,
         TextCheck,
     )
-    from kernel.settings import Settings
 
     settings = Settings()
     settings.ensure_home()

@@ -102,8 +102,8 @@ def _browser(pw):
 
 
 def _run_row(home: Path, run_id: str):
-    from kernel.db import make_engine, session_scope
-    from kernel.models import Run
+    from kernel.storage.db import make_engine, session_scope
+    from kernel.storage.models import Run
 
     with session_scope(make_engine(f"sqlite:///{home / 'sovereign.sqlite'}")) as s:
         return s.get(Run, run_id)
@@ -205,8 +205,8 @@ def test_ask_close_reopen_read_sign_in_and_approve(served, shots):
 
     from sqlmodel import select
 
-    from kernel.db import make_engine, session_scope
-    from kernel.models import Decision
+    from kernel.storage.db import make_engine, session_scope
+    from kernel.storage.models import Decision
 
     with session_scope(make_engine(f"sqlite:///{home / 'sovereign.sqlite'}")) as s:
         decision = s.exec(select(Decision).where(Decision.run_id == run_id)).one()

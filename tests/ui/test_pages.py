@@ -116,7 +116,7 @@ class RecordingService:
     calls: list[dict] = field(default_factory=list)
 
     def decide(self, run_id, **kw):
-        from kernel.models import Run
+        from kernel.storage.models import Run
 
         self.calls.append({"run_id": run_id, **kw})
         return Run(id=run_id, question="q", status={"approve": "approved"}.get(kw["action"], kw["action"]))
@@ -283,9 +283,9 @@ def test_a_rerun_of_checks_goes_to_a_worker_whose_outcome_the_page_shows(app, se
 
 
 def test_a_failed_run_shows_its_error_and_offers_a_retry(app, sovereign_home):
-    from kernel.db import make_engine, session_scope
-    from kernel.models import Run
     from kernel.settings import Settings
+    from kernel.storage.db import make_engine, session_scope
+    from kernel.storage.models import Run
 
     failed = seed_run(status="failed")
     with session_scope(make_engine(Settings().db_url)) as s:
@@ -303,9 +303,9 @@ def test_a_failed_run_shows_its_error_and_offers_a_retry(app, sovereign_home):
 def test_report_page_opens_on_the_answer_with_its_facets_and_gaps(app, seeded):
     from sqlmodel import select
 
-    from kernel.db import make_engine, session_scope
-    from kernel.models import Facet, ReportVersion
     from kernel.settings import Settings
+    from kernel.storage.db import make_engine, session_scope
+    from kernel.storage.models import Facet, ReportVersion
 
     with session_scope(make_engine(Settings().db_url)) as s:
         pope = Facet(run_id=seeded.run_id, ordinal=1, kind="dataset", text="POPE", terms=["POPE"],

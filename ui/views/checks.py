@@ -46,10 +46,10 @@ def check_status(run_id: str) -> None:
         st.code(tail, language=None)
 
 
-available = importlib.util.find_spec("kernel.checks") is not None
+available = importlib.util.find_spec("kernel.empirical.checks") is not None
 if not available:
     st.warning(
-        "Re-running checks is not available in this build: `kernel.checks` (rerun_checks) is missing. "
+        "Re-running checks is not available in this build: `kernel.empirical.checks` (rerun_checks) is missing. "
         "The checks stored with the run are shown below."
     )
 ray_address = settings.empirical.ray_address

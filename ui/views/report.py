@@ -8,7 +8,7 @@ import json
 import streamlit as st
 
 from kernel.errors import USER_ERRORS
-from kernel.models import RunStatus
+from kernel.storage.models import RunStatus
 from ui import access, answer_view, backend, claims_view
 from ui.run_picker import choose_run
 from ui.run_progress import ACTIVE, STATUS_TEXT, live_progress

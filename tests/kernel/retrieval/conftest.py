@@ -36,7 +36,7 @@ def settings(tmp_path, monkeypatch):
 
 @pytest.fixture
 def engine(settings):
-    from kernel.db import make_engine
+    from kernel.storage.db import make_engine
 
     return make_engine(settings.db_url)
 

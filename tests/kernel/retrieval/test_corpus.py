@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import Session, func, select
 
 from kernel.errors import BadInput
-from kernel.models import Paper
 from kernel.retrieval import has_local_papers, index
 from kernel.retrieval.corpus import MissingCorpusFile, import_snapshot
+from kernel.storage.models import Paper
 
 from .conftest import MOE, SAMPLE, need_corpus
 

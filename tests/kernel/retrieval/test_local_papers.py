@@ -16,9 +16,9 @@ import pytest
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from kernel.models import Paper, Passage, Run, RunPaper
 from kernel.retrieval.fulltext import FulltextStore
 from kernel.settings import Settings
+from kernel.storage.models import Paper, Passage, Run, RunPaper
 
 from .paper_pdfs import TITLE, image_only_pdf, paper_pdf, truncated_pdf
 
@@ -66,7 +66,7 @@ def cli(*args: str):
 
 
 def engine():
-    from kernel.db import make_engine
+    from kernel.storage.db import make_engine
 
     return make_engine(Settings().db_url)
 
@@ -264,8 +264,8 @@ def test_a_database_without_the_hash_column_is_migrated(tmp_path):
 
     from sqlalchemy import create_engine, inspect
 
-    from kernel.db import create_schema
     from kernel.retrieval.local_papers import add_papers
+    from kernel.storage.db import create_schema
 
     path = tmp_path / "old.sqlite"
     old = create_engine(f"sqlite:///{path}")
@@ -290,9 +290,9 @@ def test_a_database_without_the_hash_column_is_migrated(tmp_path):
 def test_chosen_papers_are_always_among_the_runs_papers(sovereign_home, tmp_path, shared_clients):
     """retrieve ranks the chosen papers with the others and keeps them whatever their rank;
     read then reads them in full from the cached text, offline."""
-    from kernel.context import StageContext
-    from kernel.nodes.read import read
-    from kernel.nodes.retrieve import retrieve
+    from kernel.flow.context import StageContext
+    from kernel.flow.nodes.read import read
+    from kernel.flow.nodes.retrieve import retrieve
     from kernel.retrieval.corpus import import_snapshot
     from kernel.retrieval.local_papers import add_papers
 
@@ -342,7 +342,7 @@ def test_ask_with_a_missing_papers_folder_exits_2_before_any_run(tmp_path):
                      str(tmp_path / "absent"))
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith(f"error: not found: {tmp_path / 'absent'}")
-    from kernel.db import make_engine
+    from kernel.storage.db import make_engine
 
     with Session(make_engine(f"sqlite:///{home / 'sovereign.sqlite'}")) as s:
         assert s.exec(select(func.count()).select_from(Run)).one() == 0
@@ -365,7 +365,7 @@ def test_ask_offline_with_papers_reads_them_in_full_and_says_so(tmp_path):
     assert "skipped" in done.stderr and "broken.pdf" in done.stderr and "decrypt it first" in done.stderr
     summary = json.loads(done.stdout)
     pid = f"local:{sha(pdf)[:12]}"
-    from kernel.db import make_engine
+    from kernel.storage.db import make_engine
 
     eng = make_engine(f"sqlite:///{home / 'sovereign.sqlite'}")
     with Session(eng) as s:
@@ -373,7 +373,7 @@ def test_ask_offline_with_papers_reads_them_in_full_and_says_so(tmp_path):
         n_full = s.exec(select(func.count()).select_from(Passage).where(
             Passage.paper_id == pid, Passage.kind == "fulltext")).one()
     assert pid in ids and n_full >= 2
-    from kernel.models import Claim, PaperSetupRow
+    from kernel.storage.models import Claim, PaperSetupRow
 
     with Session(eng) as s:  # read by section and table, its setup stored with its passage
         kinds = set(s.exec(select(Passage.section_kind).where(Passage.paper_id == pid)).all())

@@ -7,13 +7,13 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import Session, select
 
-from kernel.context import StageContext
 from kernel.errors import NoSourcesError
-from kernel.models import Paper, Passage, Run, RunPaper
-from kernel.nodes.plan import plan
-from kernel.nodes.read import read
-from kernel.nodes.retrieve import retrieve
+from kernel.flow.context import StageContext
+from kernel.flow.nodes.plan import plan
+from kernel.flow.nodes.read import read
+from kernel.flow.nodes.retrieve import retrieve
 from kernel.retrieval.corpus import import_snapshot
+from kernel.storage.models import Paper, Passage, Run, RunPaper
 
 from .conftest import MOE, SAMPLE, arxiv_api, make_pdf, moe_records, need_corpus
 

@@ -9,12 +9,12 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import Session, select
 
-from kernel.checks import plan_checks
-from kernel.context import StageContext
-from kernel.models import Claim, EmpiricalCheck, Paper, PaperSetupRow, Passage, Run, RunPaper
-from kernel.nodes.extract import extract
-from kernel.nodes.read import fulltext_store, read
+from kernel.empirical.checks import plan_checks
+from kernel.flow.context import StageContext
+from kernel.flow.nodes.extract import extract
+from kernel.flow.nodes.read import fulltext_store, read
 from kernel.retrieval.fulltext import pdf_text
+from kernel.storage.models import Claim, EmpiricalCheck, Paper, PaperSetupRow, Passage, Run, RunPaper
 
 from .paper_pdfs import _para, fpdf
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, inspect
 from sqlalchemy import text as sql
 
-from kernel.db import create_schema
 from kernel.retrieval.passages import section_kind, sections, split_fulltext
+from kernel.storage.db import create_schema
 from verifier.tables import parse, table_claims
 
 PYPDF = """Predictive Expert Caching

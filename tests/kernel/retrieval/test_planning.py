@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-from kernel.context import StageContext
-from kernel.nodes.plan import plan
+from kernel.flow.context import StageContext
+from kernel.flow.nodes.plan import plan
 from kernel.retrieval.planning import plan_queries, system_names
 
 QUESTION = ("How does ExpertFlow's predictive expert caching compare to LRU expert caches "

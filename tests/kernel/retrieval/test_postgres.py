@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not URL, reason="set SOVEREIGN_TEST_POSTGRES_URL
 
 def test_import_and_phrase_search_on_postgres():
     need_corpus()
-    from kernel.db import make_engine
+    from kernel.storage.db import make_engine
 
     engine = make_engine(URL)
     with engine.begin() as conn:
@@ -36,10 +36,10 @@ def test_import_and_phrase_search_on_postgres():
 def test_added_papers_on_postgres_keep_their_hash_through_a_metadata_import(tmp_path):
     from sqlmodel import Session
 
-    from kernel.db import make_engine
-    from kernel.models import Paper
     from kernel.retrieval.fulltext import FulltextStore
     from kernel.retrieval.local_papers import add_papers
+    from kernel.storage.db import make_engine
+    from kernel.storage.models import Paper
 
     from .paper_pdfs import paper_pdf
 

@@ -19,11 +19,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 from sqlmodel import Session
 
-from kernel import crud
-from kernel.context import StageContext
-from kernel.db import transact
-from kernel.models import Facet
-from kernel.state import RunState
+from kernel.flow.context import StageContext
+from kernel.flow.state import RunState
+from kernel.storage import crud
+from kernel.storage.db import transact
+from kernel.storage.models import Facet
 
 LITERATURE, EXPERIMENT = "literature", "experiment"
 RUNTIME_METRICS = ("throughput", "speedup", "latency", "hit rate", "miss rate", "memory")

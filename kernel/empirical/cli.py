@@ -79,7 +79,7 @@ def run_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
 ) -> None:
     """Empirical verdict for one claim: claimed and measured side by side."""
-    from kernel.checks import check_text
+    from kernel.empirical.checks import check_text
     from verifier.empirical import BackendUnavailable
 
     if not claim.strip():
@@ -118,7 +118,7 @@ def rerun_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
 ) -> None:
     """Re-run a run's empirical checks (e.g. on a GPU node) and store the results back."""
-    from kernel.checks import rerun_checks
+    from kernel.empirical.checks import rerun_checks
 
     settings = _settings(backend)
     rows = rerun_checks(settings, run, cluster=cluster,
@@ -145,6 +145,6 @@ def worker(
                         typer.Option("--num-cpus", help="CPUs this node offers (default: detected)")] = None,
 ) -> None:
     """Serve empirical checks on this (GPU) node: start or join a Ray cluster, in the foreground."""
-    from kernel.worker import serve
+    from kernel.empirical.worker import serve
 
     raise typer.Exit(serve(address=address, head=head, num_gpus=num_gpus, num_cpus=num_cpus))

@@ -17,15 +17,15 @@ from typing import Any
 from langgraph.runtime import Runtime
 from sqlmodel import col, select
 
-from kernel import crud
-from kernel.context import StageContext
-from kernel.db import retry_locked, session_scope
-from kernel.models import Paper, Passage
+from kernel.flow.context import StageContext
+from kernel.flow.state import RunState
 from kernel.retrieval.arxiv_ids import is_arxiv_id
 from kernel.retrieval.fulltext import CorruptPdf, FulltextStore, FulltextUnreachable
 from kernel.retrieval.paper_setups import record_setups
 from kernel.retrieval.passages import Span, split_abstract, split_fulltext
-from kernel.state import RunState
+from kernel.storage import crud
+from kernel.storage.db import retry_locked, session_scope
+from kernel.storage.models import Paper, Passage
 
 
 def fulltext_store(ctx: StageContext) -> FulltextStore:

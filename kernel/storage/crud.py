@@ -15,7 +15,7 @@ from domain.reviews import ReviewFields
 from domain.run_data import ClaimData, DecisionData, PaperData, RunData
 from domain.verdicts import TextCheckFields
 from kernel.errors import RunNotFound
-from kernel.models import (
+from kernel.storage.models import (
     Claim,
     Decision,
     EmpiricalCheck,

@@ -7,11 +7,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 from sqlmodel import Session
 
-from kernel import crud
-from kernel.context import StageContext
-from kernel.db import session_scope, transact
-from kernel.models import Claim
-from kernel.state import RunState
+from kernel.flow.context import StageContext
+from kernel.flow.state import RunState
+from kernel.storage import crud
+from kernel.storage.db import session_scope, transact
+from kernel.storage.models import Claim
 from verifier import extract_claims
 
 # Kinds a report leads with: numbers before setup facts before method statements.

@@ -23,7 +23,7 @@ class RunState(TypedDict, total=False):
     decision: dict[str, Any] | None  # the owner's decision once given
 
 
-# The stages in the order a run meets them; the graph (`kernel/graph.py`) is built from this list
+# The stages in the order a run meets them; the graph (`kernel/flow/graph.py`) is built from this list
 # and the app draws its progress from it.
 STAGES = (
     "frame",

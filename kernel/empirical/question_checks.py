@@ -2,7 +2,7 @@
 states (e.g. ExpertFlow vs a static cache on Mixtral-8x22B), run on the runtime all the same.
 
 Each is stored as an EmpiricalCheck row with `facet_id` set and no claim, and run through the
-empirical machinery's public entry points (`kernel.dispatch.dispatch` → `verifier.empirical.
+empirical machinery's public entry points (`kernel.empirical.dispatch.dispatch` → `verifier.empirical.
 run_spec`): the small variant on the configured backend and the full-size model in the simulator,
 in interleaved repeats. The spec asks an ordering ("is the question's system the fastest of
 these?"), which has no claimed number, so nothing is judged against a figure nobody claimed; the
@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from kernel import crud
-from kernel.context import Progress, quiet
-from kernel.db import session_scope, transact
-from kernel.dispatch import dispatch
-from kernel.models import CheckStatus, EmpiricalCheck, utcnow
+from kernel.empirical.dispatch import dispatch
+from kernel.flow.context import Progress, quiet
 from kernel.settings import Settings
+from kernel.storage import crud
+from kernel.storage.db import session_scope, transact
+from kernel.storage.models import CheckStatus, EmpiricalCheck, utcnow
 
 LABEL = "measured for this question"
 

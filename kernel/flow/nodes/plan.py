@@ -12,12 +12,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from kernel import crud
-from kernel.context import StageContext
-from kernel.db import session_scope
+from kernel.flow.context import StageContext
+from kernel.flow.state import RunState
 from kernel.retrieval.planning import plan_queries, with_facets
 from kernel.retrieval.planning_llm import PlannerUnavailable, llm_plan
-from kernel.state import RunState
+from kernel.storage import crud
+from kernel.storage.db import session_scope
 
 
 def plan(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:

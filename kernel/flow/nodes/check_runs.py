@@ -1,7 +1,7 @@
 """check_runs: performance claims → experiments on the ExpertFlow runtime → measured vs claimed;
-then the comparisons the question's facets ask for (`kernel.question_checks`).
+then the comparisons the question's facets ask for (`kernel.empirical.question_checks`).
 
-The work is `kernel.checks.run_empirical` (shared with `sovereign checks rerun` and the app);
+The work is `kernel.empirical.checks.run_empirical` (shared with `sovereign checks rerun` and the app);
 this stage honours --no-empirical and turns the outcome into a note for the report.
 """
 
@@ -11,12 +11,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from kernel import crud
-from kernel.checks import run_empirical
-from kernel.context import StageContext
-from kernel.db import retry_locked, session_scope
-from kernel.question_checks import run_question_checks
-from kernel.state import RunState
+from kernel.empirical.checks import run_empirical
+from kernel.empirical.question_checks import run_question_checks
+from kernel.flow.context import StageContext
+from kernel.flow.state import RunState
+from kernel.storage import crud
+from kernel.storage.db import retry_locked, session_scope
 
 
 def check_runs(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:

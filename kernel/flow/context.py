@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from kernel.db import make_engine, transact
-from kernel.models import Run, utcnow
 from kernel.settings import Settings
+from kernel.storage.db import make_engine, transact
+from kernel.storage.models import Run, utcnow
 
 Progress = Callable[[str, str], None]  # (stage, message)
 

@@ -13,12 +13,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 import tribunal as panel
-from kernel import crud
-from kernel.context import StageContext
-from kernel.db import retry_locked, session_scope
 from kernel.errors import SovereignError
-from kernel.nodes.draft import store, stored_draft
-from kernel.state import RunState
+from kernel.flow.context import StageContext
+from kernel.flow.nodes.draft import store, stored_draft
+from kernel.flow.state import RunState
+from kernel.storage import crud
+from kernel.storage.db import retry_locked, session_scope
 from reports.drafting import review_entries
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.context import StageContext
+from kernel.flow.context import StageContext
 
 if TYPE_CHECKING:  # the checker's import pulls in scikit-learn: only when it is built
     from verifier.check import TextChecker

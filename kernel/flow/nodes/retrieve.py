@@ -16,18 +16,18 @@ from typing import Any
 from langgraph.runtime import Runtime
 from sqlmodel import Session, delete
 
-from kernel.clients import embedder
-from kernel.context import StageContext
-from kernel.db import session_scope, transact
 from kernel.errors import NoSourcesError, RetrievalError
-from kernel.models import Run, RunPaper
+from kernel.flow.clients import embedder
+from kernel.flow.context import StageContext
+from kernel.flow.state import RunState
 from kernel.retrieval import has_local_papers
 from kernel.retrieval.arxiv_source import ArxivSource, ArxivUnreachable
 from kernel.retrieval.corpus import upsert_papers
 from kernel.retrieval.fusion import Ranked, hybrid_rank
 from kernel.retrieval.planning import plan_queries, system_names
 from kernel.retrieval.vector_cache import VectorCache
-from kernel.state import RunState
+from kernel.storage.db import session_scope, transact
+from kernel.storage.models import Run, RunPaper
 
 CHOSEN = "(your papers: --papers)"  # RunPaper.query of a chosen paper no query found
 NO_SOURCES = (

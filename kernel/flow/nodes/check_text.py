@@ -12,12 +12,12 @@ from langgraph.runtime import Runtime
 
 from domain.claims import ClaimFields
 from domain.passages import PassageRef
-from kernel import crud
-from kernel.clients import text_checker
-from kernel.context import StageContext
-from kernel.db import retry_locked, session_scope
-from kernel.models import Passage, TextCheck
-from kernel.state import RunState
+from kernel.flow.clients import text_checker
+from kernel.flow.context import StageContext
+from kernel.flow.state import RunState
+from kernel.storage import crud
+from kernel.storage.db import retry_locked, session_scope
+from kernel.storage.models import Passage, TextCheck
 
 
 def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:

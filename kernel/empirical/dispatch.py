@@ -22,13 +22,13 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from kernel.check_pool import Item, Schedule, Task, cores, group_tasks, parse_times, run_pool
-from kernel.context import Progress, quiet
-from kernel.cpu_load import OtherLoad
-from kernel.db import make_engine, retry_locked, session_scope
+from kernel.empirical.cpu_load import OtherLoad
+from kernel.empirical.pool import Item, Schedule, Task, cores, group_tasks, parse_times, run_pool
 from kernel.errors import BadInput, SovereignError
-from kernel.models import CheckStatus, EmpiricalCheck, utcnow
+from kernel.flow.context import Progress, quiet
 from kernel.settings import Settings
+from kernel.storage.db import make_engine, retry_locked, session_scope
+from kernel.storage.models import CheckStatus, EmpiricalCheck, utcnow
 
 MAX_ATTEMPTS = 2  # the first try and one retry
 CLUSTERS = ("ray",)
@@ -113,7 +113,7 @@ def run_in_process(settings: Settings, checks: Sequence[Item], progress: Progres
                    workers: int | None = None) -> None:
     """Run ``(check_id, spec, backend)`` items on this machine, up to ``workers`` at a time
     (default: one per core; fewer while trainings or other programs hold cores: see
-    ``kernel.check_pool``), after the backends have started what the items need (the cpu
+    ``kernel.empirical.pool``), after the backends have started what the items need (the cpu
     backend's small models, trained side by side in the background)."""
     trainings = _prepare(settings, checks, progress)
     tasks = group_tasks(checks, trainings)

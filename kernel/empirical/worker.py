@@ -2,7 +2,7 @@
 
 A GPU machine joins the cluster of the machine that runs `sovereign` (or starts one as head);
 checks dispatched with `--cluster ray` ask for a GPU, so Ray places them on such a node. The
-node must have this package installed (the task imports `kernel.dispatch`) and, for results to
+node must have this package installed (the task imports `kernel.empirical.dispatch`) and, for results to
 be written back while running, reach the database (PostgreSQL, or the same SQLite file).
 """
 

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from domain.claims import ClaimFields
-from kernel import crud
-from kernel.db import make_engine, retry_locked, session_scope
-from kernel.dispatch import dispatch
+from kernel.empirical.dispatch import dispatch
 from kernel.errors import BadInput
-from kernel.models import CheckStatus, Claim, EmpiricalCheck, utcnow
 from kernel.settings import Settings
+from kernel.storage import crud
+from kernel.storage.db import make_engine, retry_locked, session_scope
+from kernel.storage.models import CheckStatus, Claim, EmpiricalCheck, utcnow
 
 Progress = Callable[[str, str], None]
 # Metrics worth an empirical check: performance ones (testable) and quality ones (recorded as

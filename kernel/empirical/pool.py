@@ -167,8 +167,8 @@ def run_task(items: list[Item], attempt: int, runtime_dir: str, train_budget_s: 
     """In a worker: each item's outcome, ``{"check_id", "attempt", "node", "started_at",
     "finished_at"}`` with ``"fields"`` (the finished columns) or ``"error"`` (the failure's last
     line), put on the outcome queue as each finishes and returned together at the end."""
-    from kernel.dispatch import error_text, execute_check, node_name
-    from kernel.models import utcnow
+    from kernel.empirical.dispatch import error_text, execute_check, node_name
+    from kernel.storage.models import utcnow
 
     out = []
     for check_id, spec, backend in items:

@@ -1,5 +1,5 @@
 """Builds the run graph of DESIGN.md ("The flow of one run"). Only builds: each stage lives in
-`kernel/nodes/<stage>.py`; the state and its reducers in `kernel/state.py`."""
+`kernel/flow/nodes/<stage>.py`; the state and its reducers in `kernel/flow/state.py`."""
 
 from __future__ import annotations
 
@@ -14,22 +14,22 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from sqlmodel import Session
 
-from kernel.context import StageContext
-from kernel.db import retry_locked, transact
-from kernel.models import Run, utcnow
-from kernel.nodes.check_runs import check_runs
-from kernel.nodes.check_text import check_text
-from kernel.nodes.decide import decide
-from kernel.nodes.draft import draft
-from kernel.nodes.extract import extract
-from kernel.nodes.frame import frame
-from kernel.nodes.owner import owner
-from kernel.nodes.plan import plan
-from kernel.nodes.read import read
-from kernel.nodes.retrieve import retrieve
-from kernel.nodes.tribunal import tribunal
+from kernel.flow.context import StageContext
+from kernel.flow.nodes.check_runs import check_runs
+from kernel.flow.nodes.check_text import check_text
+from kernel.flow.nodes.decide import decide
+from kernel.flow.nodes.draft import draft
+from kernel.flow.nodes.extract import extract
+from kernel.flow.nodes.frame import frame
+from kernel.flow.nodes.owner import owner
+from kernel.flow.nodes.plan import plan
+from kernel.flow.nodes.read import read
+from kernel.flow.nodes.retrieve import retrieve
+from kernel.flow.nodes.tribunal import tribunal
+from kernel.flow.state import STAGES, RunState
 from kernel.settings import Settings
-from kernel.state import STAGES, RunState
+from kernel.storage.db import retry_locked, transact
+from kernel.storage.models import Run, utcnow
 
 Stage = Callable[[RunState, Runtime[StageContext]], dict[str, Any]]
 

@@ -14,12 +14,12 @@ from langgraph.runtime import Runtime
 from sqlmodel import Session
 
 import tribunal as panel
-from kernel import crud
-from kernel.context import StageContext
-from kernel.db import session_scope, transact
 from kernel.errors import SovereignError
-from kernel.nodes.draft import stored_draft
-from kernel.state import RunState
+from kernel.flow.context import StageContext
+from kernel.flow.nodes.draft import stored_draft
+from kernel.flow.state import RunState
+from kernel.storage import crud
+from kernel.storage.db import session_scope, transact
 
 
 def tribunal(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:

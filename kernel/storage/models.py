@@ -5,7 +5,7 @@ hold structured values that are read whole (settings, scores, measurements, find
 that is filtered on is a real column.
 
 Natural keys are unique so that a stage re-run after a crash replaces its rows instead of adding
-a second copy (see `kernel.crud`).
+a second copy (see `kernel.storage.crud`).
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from kernel import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from kernel.errors import StorageError
+from kernel.storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 T = TypeVar("T")
 

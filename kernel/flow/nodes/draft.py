@@ -16,12 +16,12 @@ from langgraph.runtime import Runtime
 from sqlmodel import Session, col, select
 
 import reports
-from kernel import crud
-from kernel.context import StageContext
-from kernel.db import session_scope, transact
-from kernel.models import Claim, Facet, ReportVersion
+from kernel.flow.context import StageContext
+from kernel.flow.state import RunState
 from kernel.settings import Settings
-from kernel.state import RunState
+from kernel.storage import crud
+from kernel.storage.db import session_scope, transact
+from kernel.storage.models import Claim, Facet, ReportVersion
 
 
 def draft(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
