@@ -15,19 +15,17 @@ from langgraph.runtime import Runtime
 import tribunal as panel
 from kernel.errors import SovereignError
 from kernel.flow.context import StageContext
-from kernel.flow.nodes.draft import store, stored_draft
+from kernel.flow.nodes.draft import run_and_draft, store
 from kernel.flow.state import RunState
 from kernel.storage import crud
-from kernel.storage.db import retry_locked, session_scope
+from kernel.storage.db import transact
 from reports.drafting import review_entries
 
 
 def decide(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     ctx = runtime.context
     run_id, rnd = state["run_id"], state.get("round", 1)
-    with session_scope(ctx.engine) as s:
-        run = crud.load_run_data(s, run_id=run_id)
-        d = stored_draft(s, run_id, rnd)
+    run, d = run_and_draft(ctx, run_id, rnd)
     reviews = [r for r in run.reviews if r.round == rnd]
     if d is None or not reviews:
         raise SovereignError(f"run {run_id} has no reviewed draft for round {rnd}; resume the run")
@@ -41,10 +39,6 @@ def decide(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     d.outcome, d.outcome_reasons = outcome.outcome, outcome.reasons
     store(ctx, d)
 
-    def write() -> None:
-        with session_scope(ctx.engine) as s:
-            crud.update_run(s, run_id=run_id, outcome=outcome.outcome, panel_score=score)
-
-    retry_locked(write)
+    transact(ctx.engine, lambda s: crud.update_run(s, run_id=run_id, outcome=outcome.outcome, panel_score=score))
     ctx.progress("decide", f"{outcome.outcome}: {'; '.join(outcome.reasons)}")
     return {"outcome": outcome.outcome, "panel_score": score}

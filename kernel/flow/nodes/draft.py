@@ -16,6 +16,7 @@ from langgraph.runtime import Runtime
 from sqlmodel import Session, col, select
 
 import reports
+from domain.run_data import RunData
 from kernel.flow.context import StageContext
 from kernel.flow.state import RunState
 from kernel.settings import Settings
@@ -27,9 +28,7 @@ from kernel.storage.models import Claim, Facet, ReportVersion
 def draft(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     ctx = runtime.context
     run_id, rnd = state["run_id"], state.get("round", 1)
-    with session_scope(ctx.engine) as s:
-        run = crud.load_run_data(s, run_id=run_id)
-        previous = stored_draft(s, run_id, rnd - 1) if rnd > 1 else None
+    run, previous = run_and_draft(ctx, run_id, rnd - 1)
     run.round = rnd
     if previous is not None:
         findings = [f for r in run.reviews if r.round == rnd - 1 for f in r.findings]
@@ -40,6 +39,12 @@ def draft(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     d.round = rnd
     store(ctx, d, mark_abstract=True)
     return {}
+
+
+def run_and_draft(ctx: StageContext, run_id: str, rnd: int) -> tuple[RunData, reports.Draft | None]:
+    """The run's data and its stored draft of round `rnd` (None before round 1), read together."""
+    with session_scope(ctx.engine) as s:
+        return crud.load_run_data(s, run_id=run_id), stored_draft(s, run_id, rnd) if rnd >= 1 else None
 
 
 def stored_draft(session: Session, run_id: str, rnd: int) -> reports.Draft | None:

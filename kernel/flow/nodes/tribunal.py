@@ -16,18 +16,16 @@ from sqlmodel import Session
 import tribunal as panel
 from kernel.errors import SovereignError
 from kernel.flow.context import StageContext
-from kernel.flow.nodes.draft import stored_draft
+from kernel.flow.nodes.draft import run_and_draft
 from kernel.flow.state import RunState
 from kernel.storage import crud
-from kernel.storage.db import session_scope, transact
+from kernel.storage.db import transact
 
 
 def tribunal(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
     ctx = runtime.context
     run_id, rnd = state["run_id"], state.get("round", 1)
-    with session_scope(ctx.engine) as s:
-        run = crud.load_run_data(s, run_id=run_id)
-        d = stored_draft(s, run_id, rnd)
+    run, d = run_and_draft(ctx, run_id, rnd)
     if d is None:
         raise SovereignError(f"run {run_id} has no draft for round {rnd}; resume the run to draft it")
     settings = ctx.settings.tribunal
