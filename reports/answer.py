@@ -124,9 +124,15 @@ def _quote(c: ClaimData) -> str:
 
 
 def _fact(c: ClaimData) -> str:
-    """Which figure of the sentence a claim is about: '93.72% memory', '10× throughput vs X'."""
+    """Which figure of the sentence a claim is about: '93.72% memory', '10× throughput vs X';
+    'its comparison' or 'its method' for a claim without a figure."""
+    return _what(c) if c.value is not None else f"its {_what(c)}"
+
+
+def _what(c: ClaimData) -> str:
+    """`_fact` without the possessive, for a sentence that names whose it is."""
     if c.value is None:
-        return "its method"
+        return "comparison" if c.kind == "comparison" else "method"
     unit = c.unit if c.unit in ("×", "x", "%") else f" {c.unit}" if c.unit else ""
     value = f"{c.value:g}" + (f"–{c.value_high:g}" if c.value_high is not None else "") + unit
     return " ".join(p for p in (value, c.metric or "", f"vs {c.baseline}" if c.baseline else "") if p)
@@ -148,6 +154,9 @@ def _measured(c: ClaimData) -> str:
         return ""
     _, claimed, measured, unit = ev.measured_pair(emp, c)
     scale = f", {ev.SCALE_CAVEAT}" if ev.is_small_scale(emp) else ""
+    if claimed is None:  # an ordering ("faster than LRU"): the check's reason says what ranked how
+        said = (emp.reason or "").split(". ")[0].rstrip(".")
+        return f" ({said}{scale})" if said else ""
     return f" (measured {fmt(measured, unit)} against {fmt(claimed, unit)}{scale})"
 
 
@@ -195,8 +204,8 @@ def paper_sentences(pid: str, claims: list[ClaimData], run: RunData, per_paper: 
         for j, c in enumerate(failed):
             whose = "Its" if i or j else f"{label}'s"
             quoted = found or j  # the sentence is quoted once, with its first figure
-            lead = (f"{whose} {_fact(c)} in that sentence" if quoted
-                    else f"{label} claims {_quote(c)}, and its {_fact(c)}")
+            lead = (f"{whose} {_what(c)} in that sentence" if quoted
+                    else f"{label} claims {_quote(c)}, and its {_what(c)}")
             out.append(Sentence(text=f"{lead} is {_status_words(c, run)}.", refs=_claim_refs(c, run)))
     if len(claims) > per_paper:
         out.append(Sentence(text=f"{paper_label(p, pid)} states {len(claims) - per_paper} more results on {where}; "
@@ -456,7 +465,8 @@ def answer_abstract(run: RunData, entries: list[AnswerFacet]) -> list[Sentence]:
         what = ("contradicted by independent evidence" if claim_status(c, run) == "contradicted"
                 else "not reproduced by our runtime" + _assumed(c))
         label = paper_label(next((p for p in run.papers if p.id == c.paper_id), None), c.paper_id)
-        out.append(Sentence(text=f"{label}'s claim of {_fact(c)} is {what}.", refs=_claim_refs(c, run)))
+        said = f"claim of {_fact(c)}" if c.value is not None else f"{_what(c)} {_quote(c)}"
+        out.append(Sentence(text=f"{label}'s {said} is {what}.", refs=_claim_refs(c, run)))
     return out
 
 

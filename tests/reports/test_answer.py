@@ -4,6 +4,8 @@ reason; failed claims named as such; the other ExpertFlow and off-topic papers k
 from __future__ import annotations
 
 import reports
+from domain.run_data import ClaimData, EmpiricalData
+from domain.verdicts import TextCheckFields
 from reports.answer import HOMONYM_PHRASE, claim_status
 from tests.tribunal.answer_runs import OFF_TOPIC, TWIN, answer_run
 
@@ -98,3 +100,26 @@ def test_a_failed_check_resting_on_assumed_settings_says_so_in_the_abstract():
     lead = [s.text for s in reports.draft(run).abstract if "not reproduced" in s.text]
     assert lead and lead[0].endswith("is not reproduced by our runtime (at an assumed model and batch size: "
                                      "the claim does not state them).")
+
+
+def test_a_failed_ordering_claim_reads_as_a_comparison_with_what_ranked_how():
+    """An ordering ("on-demand loading is faster than LRU caching") has no figure: the Answer
+    calls it the paper's comparison (never "its its method") and says what the check ranked,
+    not "measured 0.78 against n/a"."""
+    run = answer_run(0)
+    text = "On-demand loading is faster than LRU caching in every setting we tried"
+    first = run.claims[0]
+    run.claims.append(ClaimData(
+        id=990, paper_id=first.paper_id, passage_id=first.passage_id, kind="comparison", text=text,
+        system="on-demand loading", baseline="Cache-MoE",
+        text_check=TextCheckFields(verdict="UNVERIFIED", confidence=0.5, attribution="ATTRIBUTED"),
+        empirical=EmpiricalData(
+            id=991, status="done", verdict="NOT_REPRODUCED", backend="cpu",
+            claimed={"quantity": "ordering", "value": None, "unit": "", "rank": "fastest", "subject": "on-demand"},
+            measurements={"scale": {"backend": "cpu", "preset": "mixtral-tiny"}},
+            reason="on-demand is not the fastest: faster than it by median: Cache-MoE (÷ Cache-MoE: 0.78×). "
+                   "The verdict rests on the small scale")))
+    d = reports.draft(run)
+    said = [s.text for s in d.answer_sentences() + list(d.abstract) if "C990" in s.refs]
+    assert said and all("its its" not in t and "n/a" not in t and "its method" not in t for t in said), said
+    assert any("comparison" in t and "on-demand is not the fastest" in t for t in said), said
