@@ -358,10 +358,12 @@ def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Itera
     elsewhere: dict[str, list[str]] = {}
     elsewhere_refs: list[str] = []
     elsewhere_failed: set[str] = set()
+    listed: list[ClaimData] = []  # the claims this facet quotes or points to
     for pid in shown_papers:
         fresh = [c for c in by_paper[pid] if c.id not in stated]
         if fresh:
             sentences += paper_sentences(pid, fresh, run)
+        listed += fresh[:PER_PAPER] + [c for c in by_paper[pid][:PER_PAPER] if c.id in stated]
         for c in by_paper[pid][:PER_PAPER]:
             if c.id in stated:
                 elsewhere.setdefault(stated[c.id], []).append(paper_label(papers.get(pid), pid))
@@ -388,7 +390,7 @@ def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Itera
                                        [measured_in[e.id] for e in earlier],
                                        [check(e.id) for e in earlier]))
     measured = any(e.status == "done" and ev.comparisons(e) for e in checks)
-    statuses = [claim_status(c, run) for pid in shown_papers for c in by_paper[pid][:PER_PAPER]]
+    statuses = [claim_status(c, run) for c in listed]
     findings = any(s in ("supported", "own_word") for s in statuses)
     if findings or measured:
         status = "answered"
@@ -404,8 +406,8 @@ def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Itera
         sentences.append(Sentence(text=_confidence(statuses, measured), refs=[]))
     return AnswerFacet(
         facet_id=f.id, kind=f.kind, facet=f.text, status=status, sentences=sentences,
-        claim_ids=[c.id for pid in shown_papers for c in by_paper[pid][:PER_PAPER]],
-        check_ids=[e.id for e in checks] + [c.empirical.id for pid in shown_papers for c in by_paper[pid][:PER_PAPER]
+        claim_ids=[c.id for c in listed],
+        check_ids=[e.id for e in checks] + [c.empirical.id for c in listed
                                             if c.empirical is not None and ev.was_measured(c.empirical)],
         papers=shown_papers, gap=gap)
 

@@ -123,3 +123,28 @@ def test_a_failed_ordering_claim_reads_as_a_comparison_with_what_ranked_how():
     said = [s.text for s in d.answer_sentences() + list(d.abstract) if "C990" in s.refs]
     assert said and all("its its" not in t and "n/a" not in t and "its method" not in t for t in said), said
     assert any("comparison" in t and "on-demand is not the fastest" in t for t in said), said
+
+
+def test_every_failed_claim_the_answer_names_is_named_in_the_abstract():
+    """A facet quotes a paper's first claims that no earlier facet stated; a failed one among them
+    (here the fourth claim of a paper whose first is stated under an earlier facet) is a claim the
+    facet lists, so the abstract names it too."""
+    for k in range(4):
+        run = answer_run(k)
+        first = next(c for c in run.claims if c.system == "ExpertFlow")
+        for i, verdict in enumerate(("REPRODUCED", "REPRODUCED", "NOT_REPRODUCED")):
+            run.claims.append(ClaimData(
+                id=980 + i, paper_id=first.paper_id, passage_id=first.passage_id, kind="quantitative",
+                text=f"ExpertFlow reaches {2 + i}.5x higher throughput than Cache-MoE in setting {i}",
+                system="ExpertFlow", baseline="Cache-MoE", metric="throughput", value=2.5 + i, unit="×",
+                text_check=TextCheckFields(verdict="UNVERIFIED", confidence=0.5, attribution="ATTRIBUTED"),
+                empirical=EmpiricalData(id=985 + i, status="done", verdict=verdict, backend="cpu",
+                                        claimed={"value": 2.5 + i, "unit": "×"},
+                                        measurements={"measured": 2.4 + i, "scale": {"backend": "cpu"}})))
+        d = reports.draft(run)
+        failed_in_answer = {t[1:] for s in d.answer_sentences() for t in s.refs
+                            if t[0] == "C" and ("not reproduced" in s.text or "contradicted" in s.text)
+                            and claim_status(next(c for c in run.claims if f"C{c.id}" == t), run)
+                            in ("contradicted", "not_reproduced")}
+        in_abstract = {t[1:] for s in d.abstract for t in s.refs if t[0] == "C"}
+        assert failed_in_answer <= in_abstract, (k, failed_in_answer - in_abstract)
