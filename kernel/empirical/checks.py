@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from domain.claims import ClaimFields
 from kernel.empirical.dispatch import dispatch
 from kernel.errors import BadInput
 from kernel.settings import Settings
 from kernel.storage import crud
-from kernel.storage.db import make_engine, retry_locked, session_scope
+from kernel.storage.db import make_engine, session_scope, transact
 from kernel.storage.models import CheckStatus, Claim, EmpiricalCheck, utcnow
 
 Progress = Callable[[str, str], None]
@@ -117,15 +118,14 @@ def plan_checks(settings: Settings, engine: Engine, run_id: str) -> list[tuple[i
             testable += 1
         rows.append(row)
 
-    def write() -> list[tuple[int, dict, str]]:
-        with session_scope(engine) as s:
-            crud.clear_checks(s, run_id=run_id, text=False, empirical=True)
-            s.flush()
-            s.add_all(rows)
-            s.flush()
-            return [(r.id, r.spec, r.backend) for r in rows if r.status == CheckStatus.QUEUED]
+    def write(s: Session) -> list[tuple[int, dict, str]]:
+        crud.clear_checks(s, run_id=run_id, text=False, empirical=True)
+        s.flush()
+        s.add_all(rows)
+        s.flush()
+        return [(r.id, r.spec, r.backend) for r in rows if r.status == CheckStatus.QUEUED]
 
-    items = retry_locked(write)
+    items = transact(engine, write)
     # Checks that need no small model still to be trained run first, while training goes on
     from verifier.empirical import waits_for_training
 
@@ -168,21 +168,20 @@ def rerun_checks(settings: Settings, run_id: str, cluster: str | None = None,
     progress = progress or _quiet
     backend = valid_backend(settings)
 
-    def reset() -> list[tuple[int, dict, str]]:
-        with session_scope(engine) as s:
-            crud.get_run(s, run_id=run_id)
-            items = []
-            for row in crud.run_checks(s, run_id=run_id) + crud.facet_checks(s, run_id=run_id):
-                if not row.spec or row.status == CheckStatus.NOT_RUN:
-                    continue
-                row.status, row.backend, row.attempts, row.error = CheckStatus.QUEUED, backend, 0, None
-                row.verdict = row.reason = row.node = row.started_at = row.finished_at = None
-                row.measurements, row.caveats = {}, []
-                s.add(row)
-                items.append((row.id, row.spec, backend))
-            return items
+    def reset(s: Session) -> list[tuple[int, dict, str]]:
+        crud.get_run(s, run_id=run_id)
+        items = []
+        for row in crud.run_checks(s, run_id=run_id) + crud.facet_checks(s, run_id=run_id):
+            if not row.spec or row.status == CheckStatus.NOT_RUN:
+                continue
+            row.status, row.backend, row.attempts, row.error = CheckStatus.QUEUED, backend, 0, None
+            row.verdict = row.reason = row.node = row.started_at = row.finished_at = None
+            row.measurements, row.caveats = {}, []
+            s.add(row)
+            items.append((row.id, row.spec, backend))
+        return items
 
-    items = retry_locked(reset)
+    items = transact(engine, reset)
     if not items:
         raise BadInput(f"run {run_id} has no empirical experiments to re-run (no testable performance claims)")
     dispatch(settings, items, cluster=cluster, progress=progress)
@@ -190,7 +189,7 @@ def rerun_checks(settings: Settings, run_id: str, cluster: str | None = None,
         return crud.run_checks(s, run_id=run_id) + crud.facet_checks(s, run_id=run_id)
 
 
-def check_text(settings: Settings, text: str, *, backend: str | None = None) -> list[Any]:
+def measure_claims_in(settings: Settings, text: str, *, backend: str | None = None) -> list[Any]:
     """Empirical results of every claim in ``text`` (``sovereign checks run``), in order.
 
     A text without a claim with a number is read as one ordering claim ("X is the slowest

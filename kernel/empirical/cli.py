@@ -79,7 +79,7 @@ def run_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
 ) -> None:
     """Empirical verdict for one claim: claimed and measured side by side."""
-    from kernel.empirical.checks import check_text
+    from kernel.empirical.checks import measure_claims_in
     from verifier.empirical import BackendUnavailable
 
     if not claim.strip():
@@ -88,7 +88,7 @@ def run_cmd(
     settings = _settings(backend)
     err.print(f"checking on the {settings.empirical.backend} backend (first use trains a tiny model)")
     try:
-        results = check_text(settings, claim)
+        results = measure_claims_in(settings, claim)
     except BackendUnavailable as exc:
         raise BadInput(str(exc)) from None
     docs = [_result_doc(c, r) for c, r in results]

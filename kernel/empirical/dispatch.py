@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from kernel.empirical.cpu_load import OtherLoad
 from kernel.empirical.pool import Item, Schedule, Task, cores, group_tasks, parse_times, run_pool
 from kernel.errors import BadInput, SovereignError
 from kernel.flow.context import Progress, quiet
 from kernel.settings import Settings
-from kernel.storage.db import make_engine, retry_locked, session_scope
+from kernel.storage.db import make_engine, transact
 from kernel.storage.models import CheckStatus, EmpiricalCheck, utcnow
 
 MAX_ATTEMPTS = 2  # the first try and one retry
@@ -41,16 +42,15 @@ def node_name() -> str:
 def _update(db_url: str, check_id: int, **fields: Any) -> None:
     engine = make_engine(db_url)
 
-    def write() -> None:
-        with session_scope(engine) as s:
-            row = s.get(EmpiricalCheck, check_id)
-            if row is None:  # the run's checks were re-planned meanwhile; nothing to update
-                return
-            for key, value in fields.items():
-                setattr(row, key, value)
-            s.add(row)
+    def write(s: Session) -> None:
+        row = s.get(EmpiricalCheck, check_id)
+        if row is None:  # the run's checks were re-planned meanwhile; nothing to update
+            return
+        for key, value in fields.items():
+            setattr(row, key, value)
+        s.add(row)
 
-    retry_locked(write)
+    transact(engine, write)
 
 
 def result_fields(result: Any) -> dict[str, Any]:

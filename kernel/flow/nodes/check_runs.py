@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.runtime import Runtime
+from sqlmodel import Session
 
 from kernel.empirical.checks import run_empirical
 from kernel.empirical.question_checks import run_question_checks
 from kernel.flow.context import StageContext
 from kernel.flow.state import RunState
 from kernel.storage import crud
-from kernel.storage.db import retry_locked, session_scope
+from kernel.storage.db import transact
 
 
 def check_runs(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any]:
@@ -28,12 +29,11 @@ def check_runs(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
         why = "disabled with --no-empirical" if state.get("empirical") is False else \
             "disabled in settings (empirical.enabled = false)"
 
-        def clear() -> None:
-            with session_scope(ctx.engine) as s:
-                crud.clear_checks(s, run_id=run_id, text=False, empirical=True)
-                crud.clear_facet_checks(s, run_id=run_id)
+        def clear(s: Session) -> None:
+            crud.clear_checks(s, run_id=run_id, text=False, empirical=True)
+            crud.clear_facet_checks(s, run_id=run_id)
 
-        retry_locked(clear)
+        transact(ctx.engine, clear)
         return {"notes": [f"Empirical checks: not run — {why}."]}
     summary = run_empirical(settings, run_id, engine=ctx.engine, progress=ctx.progress)
     note = summary.note(settings.empirical.backend, settings.empirical.cluster)

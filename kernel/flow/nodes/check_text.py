@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 from langgraph.runtime import Runtime
+from sqlmodel import Session
 
 from domain.claims import ClaimFields
 from domain.passages import PassageRef
@@ -16,7 +17,7 @@ from kernel.flow.clients import text_checker
 from kernel.flow.context import StageContext
 from kernel.flow.state import RunState
 from kernel.storage import crud
-from kernel.storage.db import retry_locked, session_scope
+from kernel.storage.db import session_scope, transact
 from kernel.storage.models import Passage, TextCheck
 
 
@@ -54,12 +55,11 @@ def check_text(state: RunState, runtime: Runtime[StageContext]) -> dict[str, Any
         TextCheck(claim_id=c.id, **v.model_dump(mode="json")) for c, v in zip(claims, verdicts)
     ]
 
-    def write() -> None:
-        with session_scope(ctx.engine) as s:
-            crud.clear_checks(s, run_id=run_id, text=True, empirical=False)
-            s.add_all(checks)
+    def write(s: Session) -> None:
+        crud.clear_checks(s, run_id=run_id, text=True, empirical=False)
+        s.add_all(checks)
 
-    retry_locked(write)
+    transact(ctx.engine, write)
     independent = Counter(c.independent for c in checks)
     attributed = sum(c.attribution == "ATTRIBUTED" for c in checks)
     ctx.progress("check_text", f"{len(checks)} claims: {attributed} attributed to their passage; independent "
