@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.types import Command
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from kernel.errors import BadInput, NoSourcesError
 from kernel.flow.context import Progress, StageContext, quiet
@@ -17,7 +17,7 @@ from kernel.flow.graph import build_graph, open_checkpointer
 from kernel.settings import Settings
 from kernel.storage import crud
 from kernel.storage.db import session_scope, transact
-from kernel.storage.models import Decision, Run, RunStatus
+from kernel.storage.models import Run, RunStatus
 
 MAX_QUESTION_CHARS = 2000
 DECISION_ACTIONS = ("approve", "reject", "request_changes")
@@ -260,7 +260,7 @@ class Service:
             run = crud.get_run(s, run_id=run_id)
             data = crud.load_run_data(s, run_id=run_id)
             last = crud.latest_report(s, run_id=run_id)
-            decisions = s.exec(select(Decision).where(Decision.run_id == run_id).order_by(col(Decision.id))).all()
+            decisions = crud.decisions(s, run_id=run_id)
         doc = data.model_dump(mode="json")
         doc["run"] = run.model_dump(mode="json", exclude={"settings"})
         doc["decision_status"] = {

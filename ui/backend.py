@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
 from domain.run_data import RunData
 from kernel.settings import Settings
@@ -84,14 +83,8 @@ def run_view(run_id: str) -> RunView:
     with session_scope(engine()) as s:
         run = crud.get_run(s, run_id=run_id)
         data = crud.load_run_data(s, run_id=run_id)
-        versions = list(
-            s.exec(
-                select(ReportVersion).where(ReportVersion.run_id == run_id).order_by(col(ReportVersion.version))
-            ).all()
-        )
-        decisions = list(
-            s.exec(select(Decision).where(Decision.run_id == run_id).order_by(col(Decision.created_at))).all()
-        )
+        versions = crud.report_versions(s, run_id=run_id)
+        decisions = crud.decisions(s, run_id=run_id)
     return RunView(run=run, data=data, report=versions[-1] if versions else None, versions=versions,
                    decisions=decisions)
 
@@ -106,14 +99,10 @@ def waiting_runs() -> list[Run]:
 
 
 def paper_count() -> int:
-    from sqlalchemy import func
-
     with session_scope(engine()) as s:
-        return int(s.exec(select(func.count()).select_from(Paper)).one())
+        return crud.paper_count(s)
 
 
 def papers(ids: list[str]) -> dict[str, Paper]:
-    if not ids:
-        return {}
     with session_scope(engine()) as s:
-        return {p.id: p for p in s.exec(select(Paper).where(col(Paper.id).in_(ids))).all()}
+        return crud.papers_by_id(s, ids=ids)

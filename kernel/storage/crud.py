@@ -199,6 +199,31 @@ def latest_report(session: Session, *, run_id: str) -> ReportVersion | None:
     return session.exec(q).first()
 
 
+def report_versions(session: Session, *, run_id: str) -> list[ReportVersion]:
+    """Every stored version of the run's report, oldest first."""
+    q = select(ReportVersion).where(ReportVersion.run_id == run_id).order_by(col(ReportVersion.version))
+    return list(session.exec(q).all())
+
+
+def decisions(session: Session, *, run_id: str) -> list[Decision]:
+    """The owner's decisions on the run, in the order they were made."""
+    q = select(Decision).where(Decision.run_id == run_id).order_by(col(Decision.created_at), col(Decision.id))
+    return list(session.exec(q).all())
+
+
+def paper_count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return int(session.exec(select(func.count()).select_from(Paper)).one())
+
+
+def papers_by_id(session: Session, *, ids: Iterable[str]) -> dict[str, Paper]:
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    return {p.id: p for p in session.exec(select(Paper).where(col(Paper.id).in_(wanted))).all()}
+
+
 def add_decision(session: Session, *, run_id: str, owner: str, action: str, comment: str) -> Decision:
     decision = Decision(run_id=run_id, owner=owner, action=action, comment=comment)
     session.add(decision)
