@@ -23,7 +23,6 @@ from typing import Callable
 import typer
 
 from verifier.errors import BadInput, VerifierError
-from verifier.extract import ensure_text, extract_claims
 from verifier.settings import VerifierSettings
 
 
@@ -38,6 +37,8 @@ def _read(source: str) -> bytes:
 
 def parse_claims(raw: bytes, source: str) -> list[str]:
     """Claims of a --claims file: one a line, or JSON lines with a "text" field; blank lines skipped."""
+    from verifier.extract import ensure_text  # the domain types load with the command, not with --help
+
     text = ensure_text(raw)
     out = []
     for n, line in enumerate(text.splitlines(), 1):
@@ -97,6 +98,8 @@ def build_app(get_settings: Callable[[], VerifierSettings] = VerifierSettings) -
                     as_json: bool = typer.Option(False, "--json", help="print one JSON document")) -> None:
         """Print the claims found in FILE with their structured fields."""
         try:
+            from verifier.extract import extract_claims
+
             claims = extract_claims(_read(file))
         except (VerifierError, BadInput, OSError) as exc:
             _fail(exc)
