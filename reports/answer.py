@@ -11,92 +11,21 @@ not reproduced or unverified is cited in `refs` only, with the failure said in w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from domain.run_data import ClaimData, EmpiricalData, FacetData, PaperData, RunData
 from reports import evidence as ev
+from reports.measured import question_check_sentence
 from reports.model import AnswerFacet, Sentence
 from reports.refs import check, claim, fmt, passage
+from reports.topic import addresses, homonym_papers, homonyms, on_topic_papers, paper_label, squash
 
-# Facet kinds that pin the question's topic: a paper none of whose claims or title touches one of
-# them is off the question's topic and does not speak in the Answer.
-ANCHOR_KINDS = ("system", "baseline", "model", "comparison", "dataset", "topic")
 PER_PAPER = 3  # claims quoted per paper and facet; the claims table has the rest
 PAPERS_PER_FACET = 4
 RESULTS_PER_PAPER = 6
 MEASURED_FOR_QUESTION = "measured for this question"
 HOMONYM_PHRASE = "a different system also called"
 OWN_WORD = "only its authors state it"
-SPEED_METRICS = ("throughput", "speedup", "latency")
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "", text.lower())
-
-
-def claim_mentions(c: ClaimData, term: str) -> bool:
-    """Whether a claim's structured fields or its sentence name `term` (a canonical name)."""
-    if term in SPEED_METRICS and c.metric in SPEED_METRICS:
-        return True
-    fields = [c.system, c.baseline, c.model, c.hardware, c.dataset, c.metric]
-    return any(f and _squash(f) == _squash(term) for f in fields) or ev.mentions(c.text, term)
-
-
-def addresses(f: FacetData, c: ClaimData) -> bool:
-    """A comparison facet needs every one of its terms; any other facet one of them."""
-    if not f.terms:
-        return False
-    hits = [claim_mentions(c, t) for t in f.terms]
-    return all(hits) if f.kind == "comparison" else any(hits)
-
-
-def homonyms(run: RunData) -> dict[str, tuple[str, list[str]]]:
-    """System name -> (the paper that introduced the name, other papers whose title gives a
-    different system the same name). Titles of the form "Name: ..." name a system; the first
-    published (lowest arXiv id) is taken as the system the question means, the one the field's
-    citations and the runtime's ExpertFlow (2410.17954) refer to."""
-    named: dict[str, list[PaperData]] = {}
-    for p in run.papers:
-        head = p.title.split(":", 1)[0].strip() if ":" in p.title else ""
-        if head and len(head.split()) <= 3:
-            named.setdefault(_squash(head), []).append(p)
-    out = {}
-    for key, papers in named.items():
-        if len(papers) < 2:
-            continue
-        name = papers[0].title.split(":", 1)[0].strip()
-        ids = sorted(p.id for p in papers)
-        original = ids[0]
-        out[name] = (original, [i for i in ids if i != original])
-    return out
-
-
-def homonym_papers(run: RunData) -> dict[str, str]:
-    """Paper id -> the system name it shares with the (different) system the question means."""
-    return {pid: name for name, (_, others) in homonyms(run).items() for pid in others}
-
-
-def on_topic_papers(run: RunData) -> set[str]:
-    """Papers with a claim or a title on one of the question's anchor facets (all papers when the
-    question has no anchor facet). A homonym paper is on topic only through other facets."""
-    anchors = [f for f in run.facets if f.kind in ANCHOR_KINDS and f.terms]
-    if not anchors:
-        return {p.id for p in run.papers}
-    twins = homonym_papers(run)
-    out = set()
-    for p in run.papers:
-        terms = [t for f in anchors for t in f.terms if _squash(t) != _squash(twins.get(p.id, "\0"))]
-        if any(ev.mentions(p.title, t) for t in terms) or any(
-                c.paper_id == p.id and any(claim_mentions(c, t) for t in terms) for c in run.claims):
-            out.add(p.id)
-    return out
-
-
-def paper_label(p: PaperData | None, pid: str) -> str:
-    if p is not None and ":" in p.title and len(p.title.split(":", 1)[0].split()) <= 3:
-        return f"{p.title.split(':', 1)[0].strip()} ({pid})"
-    return pid
 
 
 def claim_status(c: ClaimData, run: RunData) -> str:
@@ -213,59 +142,6 @@ def paper_sentences(pid: str, claims: list[ClaimData], run: RunData, per_paper: 
     return out
 
 
-SCALE_NAMES = {"small": "the small variant", "full": "the full-size model, simulated"}
-
-
-def _scale_results(e: EmpiricalData) -> list[tuple[str, dict, dict]]:
-    """(scale name, scale, measured summary) of each scale an experiment ran at."""
-    out = []
-    for v in e.measurements.get("scales") or []:
-        if isinstance(v, dict) and isinstance(v.get("measured"), dict) and v["measured"].get("median") is not None:
-            out.append((str(v.get("name", "")), v.get("scale") or {}, v["measured"]))
-    return out
-
-
-def _spans_parity(m: dict) -> bool:
-    low, high = m.get("low"), m.get("high")
-    return isinstance(low, (int, float)) and isinstance(high, (int, float)) and low <= 1.0 <= high
-
-
-def question_check_numbers(e: EmpiricalData) -> list[float]:
-    """Every figure an experiment measured for the question can vouch for."""
-    nums = [x for _, _, m in _scale_results(e) for x in (m.get("median"), m.get("low"), m.get("high"))]
-    nums += [x.get("measured") for x in ev.comparisons(e)] + [e.measurements.get("measured")]
-    nums += list(e.measurements.get("interval") or []) + [e.spec.get("cache_size"), e.spec.get("batch_size")]
-    for _, scale, _ in _scale_results(e):
-        nums += [scale.get("budget"), scale.get("batch"), scale.get("num_experts"), scale.get("moe_layers")]
-    return [float(x) for x in nums if isinstance(x, (int, float)) and not isinstance(x, bool)]
-
-
-def question_check_sentence(e: EmpiricalData) -> Sentence:
-    """One experiment run for the question (no claim states it): what ran and what it measured,
-    at each scale, with the scale said."""
-    spec = e.spec
-    what = f"{spec.get('system')} ÷ {spec.get('baseline')} throughput"
-    head = (f"Measured for this question ({spec.get('system')} vs {spec.get('baseline')} on {spec.get('model')}, "
-            f"{spec.get('cache_size')} experts per layer cached, batch {spec.get('batch_size')} asked)")
-    scales = _scale_results(e)
-    if e.status != "done" or not (scales or ev.comparisons(e)):
-        why = e.error or e.reason or e.status
-        return Sentence(text=f"{head}: the experiment did not finish ({why}).", refs=[check(e.id)])
-    if scales:
-        parts = [f"{fmt(m['median'], '×')} (interval {fmt(m.get('low'))}–{fmt(m.get('high'))}) on "
-                 f"{SCALE_NAMES.get(name, name)} {scale.get('preset', '')} ({scale.get('backend', '')}"
-                 + (f", batch {scale['batch']}" if scale.get("batch") is not None else "") + ")"
-                 + (", within noise: the interval includes parity" if _spans_parity(m) else "")
-                 for name, scale, m in scales]
-        text = f"{head}: {what} {' and '.join(parts)}"
-    else:
-        text = f"{head}: " + ", ".join(f"{x['label']} {fmt(x.get('measured'), x.get('unit'))}"
-                                       for x in ev.comparisons(e) if x.get("measured") is not None)
-    if ev.is_small_scale(e):
-        text += f" — {ev.SCALE_CAVEAT}: the small variant and the simulation test the mechanism, not a GPU deployment"
-    return Sentence(text=text + ".", refs=[check(e.id)])
-
-
 def facet_checks(f: FacetData, run: RunData) -> list[EmpiricalData]:
     """Experiments measured for the question that bear on the facet."""
     out = []
@@ -276,7 +152,7 @@ def facet_checks(f: FacetData, run: RunData) -> list[EmpiricalData]:
             out.append(e)  # the batch sweep answers "varying batch sizes"
             continue
         names = [spec.get("system"), spec.get("baseline"), spec.get("model"), "throughput", "speedup", "hit rate"]
-        if e.facet_id == f.id or any(n and any(_squash(n) == _squash(t) for t in f.terms) for n in names):
+        if e.facet_id == f.id or any(n and any(squash(n) == squash(t) for t in f.terms) for n in names):
             out.append(e)
     return out
 
@@ -319,8 +195,8 @@ def introduces(p: PaperData | None, f: FacetData) -> bool:
     """Whether the paper's title names one of the facet's systems as its own ("Name: ...")."""
     if p is None or ":" not in p.title:
         return False
-    head = _squash(p.title.split(":", 1)[0])
-    return any(_squash(t) == head for t in f.terms)
+    head = squash(p.title.split(":", 1)[0])
+    return any(squash(t) == head for t in f.terms)
 
 
 def _stated_above(subject: str, facets: Iterable[str], refs: list[str]) -> Sentence:
@@ -342,7 +218,7 @@ def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Itera
     out_ids = set(withdrawn)
     rank = {p.id: p.rank for p in run.papers}
     claims = [c for c in run.claims if c.id not in out_ids and c.paper_id in topical and addresses(f, c)
-              and not (c.paper_id in twins and any(_squash(twins[c.paper_id]) == _squash(t) for t in f.terms))]
+              and not (c.paper_id in twins and any(squash(twins[c.paper_id]) == squash(t) for t in f.terms))]
     papers = {p.id: p for p in run.papers}
     by_paper: dict[str, list[ClaimData]] = {}
     for c in sorted(claims, key=lambda c: (rank.get(c.paper_id, 10**6), c.id)):
@@ -378,7 +254,7 @@ def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Itera
         sentences.append(Sentence(text=f"{len(by_paper) - PAPERS_PER_FACET} more papers touch this facet; "
                                        "the claims table lists their claims.", refs=["S:claims"]))
     for name, (original, others) in homonyms(run).items():
-        if any(_squash(name) == _squash(t) for t in f.terms):
+        if any(squash(name) == squash(t) for t in f.terms):
             sentences.append(Sentence(
                 text=f"{', '.join(others)} describes {HOMONYM_PHRASE} {name}; its claims are not counted "
                      f"here, where {name} means the system of {original}.", refs=["S:references"]))

@@ -14,10 +14,11 @@ from domain.claims import ClaimFields
 from domain.reviews import ReviewFields
 from domain.run_data import ClaimData, EmpiricalData, RunData
 from reports import evidence as ev
-from reports.answer import MEASURED_FOR_QUESTION, answer, answer_abstract, on_topic_papers, results
+from reports.answer import MEASURED_FOR_QUESTION, answer, answer_abstract, results
 from reports.figures import claimed_vs_measured
 from reports.model import ClaimRow, Draft, EmpiricalRow, PaperRef, QuotedPassage, Sentence
 from reports.refs import check, claim, fmt, passage
+from reports.topic import on_topic_papers
 from verifier.headline import ONLY_AUTHORS
 
 HEADLINES = 3  # claims the abstract leads with

@@ -15,6 +15,7 @@ from domain.run_data import ClaimData, RunData
 from reports import answer as ans
 from reports import evidence as ev
 from reports import findings as fk
+from reports import measured, topic
 from reports.findings import Finding
 from reports.model import AnswerFacet, Draft, Sentence
 from reports.refs import numbers_in
@@ -92,7 +93,7 @@ def failed_as_finding(d: Draft, run: RunData) -> list[Finding]:
 
 
 def homonym_confusion(d: Draft, run: RunData) -> list[Finding]:
-    twins = ans.homonym_papers(run)
+    twins = topic.homonym_papers(run)
     if not twins:
         return []
     out = []
@@ -106,7 +107,7 @@ def homonym_confusion(d: Draft, run: RunData) -> list[Finding]:
                 if name is None or ans.HOMONYM_PHRASE in s.text:
                     continue
                 if any(ev.mentions(t, name) for t in terms.get(a.facet_id, [a.facet])) or ev.mentions(s.text, name):
-                    original = ans.homonyms(run)[name][0]
+                    original = topic.homonyms(run)[name][0]
                     out.append(Finding(
                         kind=fk.HOMONYM_CONFUSION, severity="critical", claim_id=cid, facet_id=a.facet_id,
                         message=f"C{cid} is from {c.paper_id}, a different system also called {name}; the Answer "
@@ -141,7 +142,7 @@ def untraced(s: Sentence, run: RunData) -> list[str] | None:
     if not rows:
         return None if s.refs else nums
     asked = {f"E{e.id}": e for e in run.question_checks}
-    pool = [x for t in rows for x in (ans.question_check_numbers(asked[t]) if t in asked
+    pool = [x for t in rows for x in (measured.question_check_numbers(asked[t]) if t in asked
                                       else ev.source_numbers(t, run) or [])]
     return [n for n in nums if not any(ev.same_number(float(n.replace(",", "")), x) for x in pool)]
 
@@ -163,7 +164,7 @@ def untraced_numbers(d: Draft, run: RunData) -> list[Finding]:
 def off_topic(d: Draft, run: RunData) -> list[Finding]:
     if not run.facets:
         return []
-    topical = ans.on_topic_papers(run)
+    topical = topic.on_topic_papers(run)
     claims = _claims(run)
     out = []
     for name in ("answer", "abstract"):

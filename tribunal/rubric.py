@@ -25,6 +25,7 @@ from domain.run_data import RunData
 from reports import answer as ans
 from reports import evidence as ev
 from reports import findings as fk
+from reports import topic
 from reports.findings import Finding
 from reports.model import Draft
 from reports.refs import numbers_in
@@ -151,8 +152,8 @@ def answer_confirmations(d: Draft, run: RunData) -> list[Finding]:
     numbers traces them to the rows it cites."""
     facets = {f.id: f for f in run.facets}
     claims = {c.id: c for c in run.claims}
-    topical = ans.on_topic_papers(run) if run.facets else {p.id for p in run.papers}
-    twins = ans.homonym_papers(run)
+    topical = topic.on_topic_papers(run) if run.facets else {p.id for p in run.papers}
+    twins = topic.homonym_papers(run)
     out: list[Finding] = []
     wrong = {f.check_id for f in answer_checks.question_rows(d, run)}
     for row in d.empirical:
@@ -167,7 +168,7 @@ def answer_confirmations(d: Draft, run: RunData) -> list[Finding]:
         if a.status == "answered":
             stated = [claims[c] for s in a.sentences for c in s.claim_ids if c in claims]
             backed = f is not None and (
-                any(ans.addresses(f, c) and c.paper_id in topical and c.paper_id not in twins
+                any(topic.addresses(f, c) and c.paper_id in topical and c.paper_id not in twins
                     and ans.claim_status(c, run) in ("supported", "own_word") for c in stated)
                 or any(e.id in a.check_ids for e in ans.facet_checks(f, run) if ev.comparisons(e)))
             odd = [c.id for c in stated if c.paper_id not in topical or c.paper_id in twins
