@@ -34,8 +34,8 @@ from verifier.combiner import Combiner
 from verifier.compare import PassageFacts
 from verifier.embedder import Embedder
 from verifier.errors import BadInput
-from verifier.extract import ensure_text
 from verifier.features import FEATURES, PairFeatures, claim_views, content_words, pair_features
+from verifier.sentences import ensure_text
 from verifier.settings import VerifierSettings
 from verifier.sources import homonym, independent_of, sentence_subjects
 from verifier.types import Corroboration, EvidenceItem, ExtractedClaim, PassageRef, TextVerdict

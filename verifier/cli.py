@@ -37,7 +37,7 @@ def _read(source: str) -> bytes:
 
 def parse_claims(raw: bytes, source: str) -> list[str]:
     """Claims of a --claims file: one a line, or JSON lines with a "text" field; blank lines skipped."""
-    from verifier.extract import ensure_text  # the domain types load with the command, not with --help
+    from verifier.sentences import ensure_text
 
     text = ensure_text(raw)
     out = []

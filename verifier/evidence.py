@@ -14,8 +14,7 @@ from __future__ import annotations
 from verifier.baseline import tfidf_cosines
 from verifier.check import TextChecker
 from verifier.errors import BadInput
-from verifier.extract import ensure_text
-from verifier.sentences import split_sentences
+from verifier.sentences import ensure_text, split_sentences
 from verifier.types import ExtractedClaim, PassageRef, TextVerdict
 
 

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from verifier.aliases import Mention, canonical_model, find_mentions
-from verifier.errors import BadInput
 from verifier.numbers import RESULT_UNITS, Quantity, find_quantities, find_settings
-from verifier.sentences import split_sentences
+from verifier.sentences import ensure_text, split_sentences
 from verifier.tables import parse as parse_table
 from verifier.tables import table_claims
 from verifier.types import ExtractedClaim
@@ -80,7 +79,6 @@ _SKIP_SECTIONS = re.compile(r"reference|bibliograph|acknowledg", re.IGNORECASE)
 _RELATED = re.compile(r"related\s+work|prior\s+work|previous\s+work", re.IGNORECASE)
 _UNIT_METRIC = {"tokens/s": "throughput", "ms": "latency", "s": "latency", "GB": "memory", "MB": "memory",
                 "TB": "memory", "×": "speedup", "GB/s": "bandwidth"}
-MAX_TEXT_CHARS = 20_000_000
 _ANAPHORA = re.compile(r"\s*(?:it|this|our\s+(?:system|method|design|approach)|the\s+(?:system|method))\b",
                        re.IGNORECASE)
 
@@ -93,27 +91,6 @@ class Fact:
     fields: dict[str, str] = field(default_factory=dict)
     setting: dict[str, float | str] = field(default_factory=dict)
     direction: str | None = None
-
-
-def ensure_text(text: str | bytes) -> str:
-    """Return ``text`` as str or raise BadInput for binary or oversized input."""
-    if isinstance(text, bytes):
-        if b"\x00" in text[:65536]:
-            raise BadInput(f"input looks binary ({text[:65536].count(0)} NUL bytes in the first 64 KiB); "
-                                "give plain UTF-8 text")
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BadInput(f"input is not UTF-8 text (bad byte at offset {exc.start}); "
-                                "give a UTF-8 text file") from None
-    nul = text.count("\x00")
-    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if nul or controls > 0.05 * max(1, min(len(text), 65536)):
-        raise BadInput(f"input looks binary ({nul} NUL bytes, {controls} control characters); "
-                            "give plain UTF-8 text")
-    if len(text) > MAX_TEXT_CHARS:
-        raise BadInput(f"text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,} — split it into parts")
-    return text
 
 
 def _roles(sentence: str, mentions: list[Mention]) -> list[tuple[str, Mention]]:

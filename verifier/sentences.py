@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 
+from verifier.errors import BadInput
+
+MAX_TEXT_CHARS = 20_000_000  # characters of one text given to extraction or checking
+
 # Tokens after which a period does not end a sentence.
 _ABBREVIATIONS = {
     "e.g", "i.e", "fig", "figs", "tab", "sec", "secs", "eq", "eqs", "al", "vs", "cf", "approx",
@@ -83,3 +87,24 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if e > s:
             spans.append((s, e))
     return spans
+
+
+def ensure_text(text: str | bytes) -> str:
+    """Return ``text`` as str or raise BadInput for binary or oversized input."""
+    if isinstance(text, bytes):
+        if b"\x00" in text[:65536]:
+            raise BadInput(f"input looks binary ({text[:65536].count(0)} NUL bytes in the first 64 KiB); "
+                           "give plain UTF-8 text")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"input is not UTF-8 text (bad byte at offset {exc.start}); "
+                           "give a UTF-8 text file") from None
+    nul = text.count("\x00")
+    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if nul or controls > 0.05 * max(1, min(len(text), 65536)):
+        raise BadInput(f"input looks binary ({nul} NUL bytes, {controls} control characters); "
+                       "give plain UTF-8 text")
+    if len(text) > MAX_TEXT_CHARS:
+        raise BadInput(f"text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,} — split it into parts")
+    return text
