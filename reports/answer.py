@@ -356,4 +356,7 @@ def _assumed(c: ClaimData) -> str:
     if not things:
         return ""
     listed = ", ".join(things[:-1]) + (" and " if len(things) > 1 else "") + things[-1]
-    return f" (at an assumed {listed}: the claim does not state {'them' if len(things) > 1 else 'it'})"
+    them = "them" if len(things) > 1 else "it"
+    if all("setup from the paper's text" in str(a) for a in spec.get("assumed") or [] if " not " in str(a)):
+        return f" (at the {listed} its paper's own setup gives: the claim itself does not state {them})"
+    return f" (at an assumed {listed}: the claim does not state {them})"

@@ -148,3 +148,17 @@ def test_every_failed_claim_the_answer_names_is_named_in_the_abstract():
                             in ("contradicted", "not_reproduced")}
         in_abstract = {t[1:] for s in d.abstract for t in s.refs if t[0] == "C"}
         assert failed_in_answer <= in_abstract, (k, failed_in_answer - in_abstract)
+
+
+def test_settings_read_from_the_papers_own_setup_are_not_called_assumed():
+    """A check that took the model and batch size from the paper's setup section (not from the
+    claim) says so beside the verdict instead of calling them assumed."""
+    run = answer_run(0)
+    c = next(c for c in run.claims if c.id == 11)
+    c.empirical.verdict = "NOT_REPRODUCED"
+    c.empirical.spec["assumed"] = [
+        "model not named: Mixtral-8x7B (setup from the paper's text (passage P7: \"We run all…\"))",
+        "batch size not stated: 16 (setup from the paper's text (passage P7: \"the batch size is 16\"))"]
+    lead = [s.text for s in reports.draft(run).abstract if "not reproduced" in s.text]
+    assert lead and lead[0].endswith("is not reproduced by our runtime (at the model and batch size its paper's "
+                                     "own setup gives: the claim itself does not state them).")
