@@ -107,7 +107,7 @@ def bench(preset: str, policies: list[str], *, budget: str | int = 2, batch: int
     groups = (1 if switch else 2) if groups is None else groups
     if groups < 1 or (switch and groups > 1):
         raise BadInput(f"groups {groups}; valid: 1 for encoder-decoder presets, >= 1 "
-                                "otherwise")
+                       "otherwise")
     if layers is not None:
         if not 2 <= layers <= p.num_layers:
             raise BadInput(f"layers {layers} outside [2, {p.num_layers}] for {p.name}")
@@ -206,7 +206,7 @@ def _forced_routes(routes: str | Path, p: ModelPreset, prompts: list[list[int]])
 
     if p.family == "switch":
         raise BadInput("--routes: recorded routes are decoder-only; use a decoder-only "
-                                "preset such as mixtral-8x7b")
+                       "preset such as mixtral-8x7b")
     return ForcedRoutes(real_routes(routes), prompts, p.num_experts, p.top_k)
 
 

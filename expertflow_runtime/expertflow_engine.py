@@ -38,7 +38,7 @@ def generate_grouped(engine, prompts: list[list[int]], max_new_tokens: int, *, p
     P = len(prompts)
     if engine.preset.family == "switch":
         raise BadInput("grouped decoding is for decoder-only presets; "
-                                f"{engine.preset.name!r} is encoder-decoder")
+                       f"{engine.preset.name!r} is encoder-decoder")
     if groups < 1 or P % groups:
         raise BadInput(f"{P} prompts cannot split into {groups} equal groups")
     driver, run, rounds = engine.decode(prompts, max_new_tokens, policy=policy,

@@ -52,7 +52,7 @@ class ForcedRoutes:
         self.window = len(measured) // max(1, len(keys))
         if self.window < 1:
             raise BadInput(f"{len(measured)} recorded tokens cannot give {len(keys)} "
-                                    "sequences a window each: fewer sequences")
+                           "sequences a window each: fewer sequences")
         self._windows = {k: measured[i * self.window:(i + 1) * self.window]
                          for i, k in enumerate(keys)}
         self._prompt_len = len(keys[0]) if keys else 0
@@ -83,12 +83,12 @@ class ForcedRoutes:
         if mask is None or mask.numel() != rows:
             if ids.shape[0] != rows:
                 raise BadInput(f"forced routes: the forward holds {rows} tokens, the step "
-                                        f"announced {ids.shape[0]}")
+                               f"announced {ids.shape[0]}")
             return ids
         keep = mask.to("cpu", torch.bool)
         if int(keep.sum()) != ids.shape[0]:
             raise BadInput(f"forced routes: {int(keep.sum())} unmasked tokens, the step "
-                                    f"announced {ids.shape[0]}")
+                           f"announced {ids.shape[0]}")
         out = torch.full((rows, ids.shape[1]), -1, dtype=torch.int64)
         out[keep] = ids
         return out

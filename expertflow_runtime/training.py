@@ -73,8 +73,8 @@ def train(preset: ModelPreset, *, max_seconds: float = 180.0, steps: int = 0, ba
     """Train until ``steps`` (if > 0) or ``max_seconds``, whichever comes first; save; record."""
     if not preset.tiny:
         raise BadInput(f"preset {preset.name!r} is full-size; train a tiny one "
-                                "(mixtral-tiny, qwen-moe-tiny, olmoe-tiny, deepseek-tiny, "
-                                "switch-tiny, qwen3-moe-tiny)")
+                       "(mixtral-tiny, qwen-moe-tiny, olmoe-tiny, deepseek-tiny, "
+                       "switch-tiny, qwen3-moe-tiny)")
     if max_seconds <= 0 and steps <= 0:
         raise BadInput("give --steps > 0 or --max-seconds > 0")
     from expertflow_runtime.bench import set_cpu_threads

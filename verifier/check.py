@@ -85,7 +85,7 @@ class TextChecker:
             raise BadInput("claim is empty; give the sentence to check")
         if len(text) > self.settings.max_claim_chars:
             raise BadInput(f"claim has {len(text)} characters; the limit is {self.settings.max_claim_chars} "
-                                "— give one claim sentence, or extract claims from the text first")
+                           "— give one claim sentence, or extract claims from the text first")
         return claim
 
     # -- scoring ------------------------------------------------------------------------
@@ -131,7 +131,7 @@ class TextChecker:
         for p in pool:
             if len(p.text) > self.settings.max_evidence_chars:
                 raise BadInput(f"passage {p.id} has {len(p.text):,} characters; the limit is "
-                                    f"{self.settings.max_evidence_chars:,}")
+                               f"{self.settings.max_evidence_chars:,}")
             ensure_text(p.text)
         texts = [c.text if isinstance(c, ExtractedClaim) else c for c in claims]
         floor = self.settings.min_relevance if min_relevance is None else min_relevance

@@ -50,7 +50,7 @@ def parse_claims(raw: bytes, source: str) -> list[str]:
                 item = json.loads(line)
             except ValueError as exc:
                 raise BadInput(f"{source} line {n} is not valid JSON ({exc.msg}); give one claim a line "
-                                    'or JSON lines with a "text" field') from None
+                               'or JSON lines with a "text" field') from None
             if not isinstance(item.get("text"), str) or not item["text"].strip():
                 raise BadInput(f'{source} line {n} has no "text" string; give each JSON line a "text" field')
             line = item["text"].strip()

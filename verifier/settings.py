@@ -51,8 +51,8 @@ class VerifierSettings(BaseModel):
         bundled = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
         if self.embedder_path is None and self.embedder_model not in bundled:
             raise BadInput(f"embedder_model {self.embedder_model!r} is not bundled; valid without "
-                                f"embedder_path: {', '.join(bundled)} — "
-                                "or set embedder_path to a local model directory")
+                           f"embedder_path: {', '.join(bundled)} — "
+                           "or set embedder_path to a local model directory")
         return MiniLMEmbedder(self.embedder_path, batch_size=self.embedder_batch_size, threads=self.embedder_threads)
 
     def make_checker(self, embedder=None):

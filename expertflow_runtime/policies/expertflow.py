@@ -267,7 +267,7 @@ def make_oracle(checkpoint_dir: str | Path | None = None, source: RouteSource | 
                 oracle_trace: Any = None, **_: Any) -> ExpertFlow:
     if source is None and oracle_trace is None:
         raise BadInput("policy 'expertflow-oracle' needs oracle_trace: a trace recorded by "
-                                "an all-resident run on the same prompts")
+                       "an all-resident run on the same prompts")
     policy = ExpertFlow(_source(None, source, oracle_trace, "expertflow-oracle"), TokenScheduler())
     policy.name = "expertflow-oracle"
     return policy

@@ -226,7 +226,7 @@ class Belady(ExpertFlow):
 def make_belady(oracle_trace: Any = None, horizon: int = 4, **_: Any) -> Belady:
     if oracle_trace is None:
         raise BadInput("policy 'belady' needs oracle_trace: a trace recorded by an "
-                                "all-resident run on the same prompts (its exact future)")
+                       "all-resident run on the same prompts (its exact future)")
     from expertflow_runtime.trace import RoutingTrace
 
     trace = oracle_trace if isinstance(oracle_trace, RoutingTrace) else RoutingTrace.load(oracle_trace)

@@ -84,10 +84,10 @@ def fit_from_checkpoint(preset_name: str, checkpoint: Path | None, *, traces: li
         checkpoint = default if (default / "config.json").is_file() else None
     if checkpoint is not None and not Path(checkpoint).is_dir():
         raise BadInput(f"checkpoint directory {str(checkpoint)!r} does not exist; train a "
-                                "model with `sovereign runtime train` or omit --checkpoint")
+                       "model with `sovereign runtime train` or omit --checkpoint")
     if preset.family == "switch":
         raise BadInput(f"preset {preset_name!r} is encoder-decoder; the predictor is "
-                                "trained on decoder-only presets (mixtral-tiny, qwen-moe-tiny, ...)")
+                       "trained on decoder-only presets (mixtral-tiny, qwen-moe-tiny, ...)")
     t0 = time.perf_counter()
     recorded = Path(checkpoint) / "traces" if checkpoint is not None else None
     if traces:

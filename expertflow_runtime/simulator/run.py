@@ -131,7 +131,7 @@ def sim_preset(cfg: SimConfig):
         return preset
     if not 2 <= cfg.layers <= preset.num_layers:
         raise BadInput(f"layers {cfg.layers} outside [2, {preset.num_layers}] for "
-                                f"{preset.name}")
+                       f"{preset.name}")
     return preset.with_layers(cfg.layers)
 
 

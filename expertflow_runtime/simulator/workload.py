@@ -87,7 +87,7 @@ def real_routes(path: str | Path) -> list[np.ndarray]:
     files = sorted(path.glob("*_routing.jsonl")) if path.is_dir() else [path]
     if not files or not all(f.is_file() for f in files):
         raise BadInput(f"no routing files at {path}: give a *_routing.jsonl file or a "
-                                "directory of them")
+                       "directory of them")
     rows: dict[tuple[str, int], dict[tuple[int, int], list[int]]] = {}
     for f in files:
         with open(f) as fh:
@@ -121,19 +121,19 @@ def trace_from_routes(routes: list[np.ndarray], preset: ModelPreset, *, sequence
     L, K = routes[0].shape[1:]
     if (L, K) != (preset.moe_layers, preset.top_k) or max(int(r.max()) for r in routes) >= preset.num_experts:
         raise BadInput(f"routes have {L} layers x top-{K}; {preset.name} needs "
-                                f"{preset.moe_layers} x top-{preset.top_k} over {preset.num_experts} experts")
+                       f"{preset.moe_layers} x top-{preset.top_k} over {preset.num_experts} experts")
     total = sum(len(r) for r in routes)
     window = total // sequences
     while window > 0 and sum(len(r) // window for r in routes) < sequences:
         window -= 1  # windows never straddle two texts
     if window < prompt_len + 2:
         raise BadInput(f"{total} recorded tokens cannot make {sequences} sequences of "
-                                f"more than {prompt_len + 1} tokens; ask for fewer sequences")
+                       f"more than {prompt_len + 1} tokens; ask for fewer sequences")
     windows = [r[i : i + window] for r in routes for i in range(0, len(r) - window + 1, window)]
     windows = windows[:sequences]
     if len(windows) < sequences:
         raise BadInput(f"the routes give {len(windows)} windows of {window} tokens; "
-                                f"{sequences} sequences asked")
+                       f"{sequences} sequences asked")
     experts = np.concatenate(windows)
     n = len(experts)
     rng = np.random.default_rng(seed)
