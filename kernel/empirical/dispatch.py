@@ -16,20 +16,20 @@ import os
 import socket
 import traceback
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from domain.empirical import CheckStatus
 from kernel.empirical.cpu_load import OtherLoad
 from kernel.empirical.pool import Item, Schedule, Task, cores, group_tasks, parse_times, run_pool
 from kernel.errors import BadInput, SovereignError
 from kernel.flow.context import Progress, quiet
 from kernel.settings import Settings
 from kernel.storage.db import make_engine, transact
-from kernel.storage.models import CheckStatus, EmpiricalCheck, utcnow
+from kernel.storage.models import EmpiricalCheck, utcnow
 
 MAX_ATTEMPTS = 2  # the first try and one retry
 CLUSTERS = ("ray",)
@@ -245,9 +245,7 @@ def run_on_ray(settings: Settings, checks: Sequence[tuple[int, dict, str]],
                 continue
             _update(db_url, check_id, status=CheckStatus.FAILED, error=error_text(exc), finished_at=utcnow())
         else:
-            fields["started_at"] = datetime.fromisoformat(fields["started_at"])
-            fields["finished_at"] = datetime.fromisoformat(fields["finished_at"])
-            _update(db_url, check_id, **fields)
+            _update(db_url, check_id, **(fields | parse_times(fields)))
         done += 1
         progress("check_runs", f"{done}/{len(checks)} experiments (ray)")
 
