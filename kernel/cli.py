@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kernel.errors import BadInput, SovereignError
+from kernel.errors import USER_ERRORS, BadInput, SovereignError
 
 app = typer.Typer(
     help="SOVEREIGN: research-claim verification for MoE inference, with its own ExpertFlow runtime.",
@@ -200,9 +200,7 @@ def main() -> None:
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         raise SystemExit(code or 0)
-    except BadInput as exc:
-        _fail(str(exc), 2)
-    except SovereignError as exc:
+    except USER_ERRORS as exc:  # bad input exits 2, the kernel's own failures their code
         _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted; continue with `sovereign resume RUN`")
