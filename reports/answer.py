@@ -352,11 +352,12 @@ def _assumed(c: ClaimData) -> str:
     """What the experiment had to assume because the claim does not state it ("model not named:
     Mixtral-8x7B (...)" in the check's spec), said beside a verdict that rests on it."""
     spec = c.empirical.spec if c.empirical is not None else {}
-    things = [str(a).split(" not ", 1)[0] for a in spec.get("assumed") or [] if " not " in str(a)]
-    if not things:
+    assumed = [str(a) for a in spec.get("assumed") or [] if " not " in str(a)]
+    if not assumed:
         return ""
+    things = [a.split(" not ", 1)[0] for a in assumed]
     listed = ", ".join(things[:-1]) + (" and " if len(things) > 1 else "") + things[-1]
     them = "them" if len(things) > 1 else "it"
-    if all("setup from the paper's text" in str(a) for a in spec.get("assumed") or [] if " not " in str(a)):
+    if all("setup from the paper's text" in a for a in assumed):
         return f" (at the {listed} its paper's own setup gives: the claim itself does not state {them})"
     return f" (at an assumed {listed}: the claim does not state {them})"
