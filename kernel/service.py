@@ -11,13 +11,14 @@ from typing import Any
 from langgraph.types import Command
 from sqlmodel import Session
 
+from domain.runs import RunStatus
 from kernel.errors import BadInput, NoSourcesError
 from kernel.flow.context import Progress, StageContext, quiet
 from kernel.flow.graph import build_graph, open_checkpointer
 from kernel.settings import Settings
 from kernel.storage import crud
 from kernel.storage.db import session_scope, transact
-from kernel.storage.models import Run, RunStatus
+from kernel.storage.models import Run
 
 MAX_QUESTION_CHARS = 2000
 DECISION_ACTIONS = ("approve", "reject", "request_changes")

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from domain.run_data import RunData
+from domain.runs import RunStatus
 from kernel.settings import Settings
 from kernel.storage import crud
 from kernel.storage.db import make_engine, session_scope
-from kernel.storage.models import Decision, EmpiricalCheck, Paper, ReportVersion, Run, RunStatus
+from kernel.storage.models import Decision, EmpiricalCheck, Paper, ReportVersion, Run
 
 _SERVICES: dict[str, Any] = {}
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from domain.runs import RunStatus
 from kernel.flow.state import STAGES
-from kernel.storage.models import Run, RunStatus
+from kernel.storage.models import Run
 from ui import backend, worker
 
 POLL_S = 2.0

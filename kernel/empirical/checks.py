@@ -18,12 +18,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from domain.claims import ClaimFields
+from domain.empirical import CheckStatus
 from kernel.empirical.dispatch import dispatch
 from kernel.errors import BadInput
 from kernel.settings import Settings
 from kernel.storage import crud
 from kernel.storage.db import make_engine, session_scope, transact
-from kernel.storage.models import CheckStatus, Claim, EmpiricalCheck, utcnow
+from kernel.storage.models import Claim, EmpiricalCheck, utcnow
 
 Progress = Callable[[str, str], None]
 # Metrics worth an empirical check: performance ones (testable) and quality ones (recorded as

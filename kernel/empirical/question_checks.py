@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from domain.empirical import CheckStatus
 from kernel.empirical.dispatch import dispatch
 from kernel.flow.context import Progress, quiet
 from kernel.settings import Settings
 from kernel.storage import crud
 from kernel.storage.db import session_scope, transact
-from kernel.storage.models import CheckStatus, EmpiricalCheck, utcnow
+from kernel.storage.models import EmpiricalCheck, utcnow
 
 LABEL = "measured for this question"
 

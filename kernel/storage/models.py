@@ -18,12 +18,12 @@ from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.claims import ClaimFields
-from domain.empirical import CheckStatus, EmpiricalFields  # noqa: F401  (kernel modules import CheckStatus here)
+from domain.empirical import EmpiricalFields
 from domain.facets import FacetFields
 from domain.papers import PaperFields
 from domain.passages import PassageFields
 from domain.reviews import DecisionFields, ReviewFields
-from domain.runs import RunFields, RunStatus  # noqa: F401  (the app and the service import RunStatus here)
+from domain.runs import RunFields
 from domain.verdicts import TextCheckFields
 
 

@@ -8,13 +8,13 @@ import sys
 import time
 from concurrent.futures import Future
 
+from domain.empirical import CheckStatus
 from kernel.empirical.checks import plan_checks
 from kernel.empirical.cpu_load import tree_ticks
 from kernel.empirical.dispatch import run_in_process
 from kernel.empirical.pool import Schedule, Task, group_tasks
 from kernel.storage import crud
 from kernel.storage.db import make_engine, session_scope
-from kernel.storage.models import CheckStatus
 from tests.kernel.empirical_fixtures import HIT_RATE, SPEEDUP, settings_for, stored_run
 from verifier.empirical.scales import Training
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from domain.empirical import CheckStatus
 from kernel.empirical.checks import plan_checks, rerun_checks, run_empirical
 from kernel.empirical.dispatch import run_in_process
 from kernel.flow.context import StageContext
 from kernel.flow.nodes.check_runs import check_runs
 from kernel.storage import crud
 from kernel.storage.db import make_engine, session_scope
-from kernel.storage.models import CheckStatus, EmpiricalCheck
+from kernel.storage.models import EmpiricalCheck
 from tests.kernel.empirical_fixtures import HIT_RATE, settings_for, stored_run
 
 

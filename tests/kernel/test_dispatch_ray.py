@@ -11,10 +11,10 @@ import time
 
 import pytest
 
+from domain.empirical import CheckStatus
 from kernel.empirical.checks import plan_checks, rerun_checks
 from kernel.storage import crud
 from kernel.storage.db import make_engine, session_scope
-from kernel.storage.models import CheckStatus
 from tests.kernel.empirical_fixtures import HIT_RATE, SPEEDUP, settings_for, stored_run
 
 ray = pytest.importorskip("ray")

@@ -7,8 +7,8 @@ import json
 
 import streamlit as st
 
+from domain.runs import RunStatus
 from kernel.errors import USER_ERRORS
-from kernel.storage.models import RunStatus
 from ui import access, answer_view, backend, claims_view
 from ui.run_picker import choose_run
 from ui.run_progress import ACTIVE, STATUS_TEXT, live_progress

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kernel.storage.models import RunStatus
+from domain.runs import RunStatus
 from ui import access, backend
 
 settings = access.start_page()

@@ -9,11 +9,11 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from sqlmodel import Session
 
+from domain.runs import RunStatus
 from kernel.flow.context import StageContext
 from kernel.flow.state import RunState
 from kernel.storage import crud
 from kernel.storage.db import transact
-from kernel.storage.models import RunStatus
 
 ACTIONS = {
     "approve": RunStatus.APPROVED,
