@@ -100,8 +100,10 @@ def external_test_sets(rows: list[dict], seed: int = 0) -> dict[str, list[dict]]
     return out
 
 
-def nli_training_rows(rows: list[dict], held_out_claims: set[str], rng: random.Random) -> list[tuple]:
-    """Label-balanced sample under ``NLI_CAPS``; rows sharing a claim with any held-out set are dropped."""
+def nli_training_rows(rows: list[dict], held_out_claims: set[str], rng: random.Random,
+                      scale: float = 1.0) -> list[tuple]:
+    """Label-balanced sample under ``NLI_CAPS`` (times ``scale``); rows sharing a claim with any
+    held-out set are dropped."""
     pool: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         if (r["dataset"] in NEVER_TRAIN_DATASETS or (r["dataset"], r["split"]) in EXTERNAL_TEST
@@ -111,7 +113,7 @@ def nli_training_rows(rows: list[dict], held_out_claims: set[str], rng: random.R
     out = []
     for name in sorted(pool):
         labels = sorted(pool[name])
-        per_label = NLI_CAPS[name] // len(labels)
+        per_label = int(NLI_CAPS[name] * scale) // len(labels)
         for lab in labels:
             rs = sorted(pool[name][lab], key=lambda r: (r["claim"], r["evidence"]))
             rng.shuffle(rs)
@@ -252,6 +254,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--minutes", type=float, default=40.0, help="wall-time budget of the training loop")
     ap.add_argument("--epochs", type=int, default=1, help="passes over the data (the budget may end sooner)")
     ap.add_argument("--cf-repeat", type=int, default=1, help="Climate-FEVER training pairs repeated this often")
+    ap.add_argument("--nli-scale", type=float, default=1.0,
+                    help="multiply every per-dataset cap on data/nli rows (NLI_CAPS) by this")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--train-layers", type=int, default=3, help="top encoder layers fine-tuned (and shipped)")
@@ -278,7 +282,7 @@ def main(argv: list[str] | None = None) -> dict:
     externals = external_test_sets(rows)
     held_out_claims = {norm(r["claim"]) for rs in externals.values() for r in rs}
     held_out_claims |= {norm(r["claim"]) for r in rows if (r["dataset"], r["split"]) in EXTERNAL_TEST}
-    nli_rows = nli_training_rows(rows, held_out_claims, rng)
+    nli_rows = nli_training_rows(rows, held_out_claims, rng, args.nli_scale)
     rng.shuffle(nli_rows)
     nli_calib, nli_fit = nli_rows[:600], nli_rows[600:]  # some general NLI in calibration too
     moe_train = [(p.claim, p.evidence, VERDICT_TO_NLI[p.label], "moe") for p in moe_pairs("train")]
@@ -295,7 +299,7 @@ def main(argv: list[str] | None = None) -> dict:
             "trained": {**record, "seed": args.seed, "lr": args.lr, "head_lr": args.head_lr, "batch": args.batch,
                         "threads": args.threads,
                         "minutes_budget": args.minutes, "epochs": args.epochs, "cf_repeat": args.cf_repeat,
-                        "mix_available": dict(sorted(mix.items()))}}
+                        "nli_scale": args.nli_scale, "mix_available": dict(sorted(mix.items()))}}
     save(model, args.out, meta)
 
     core = NLICore.load(args.out, threads=args.threads)
