@@ -196,6 +196,9 @@ class TextChecker:
         model = verdicts[row]
         p_model = float(probs[row, list(self.combiner.classes).index(model)])
         source = "the NLI core" if self.nli is not None else "the model"
+        if system and system not in pf.names.get("system", set()):
+            # Another paper's figure that names no system (or another one) is about its own work.
+            return "related", [f"evidence does not name {system}"]
         valued = [v for v in views if v.value is not None]
         if valued:
             found = [align(v, pf) for v in valued]
@@ -210,8 +213,6 @@ class TextChecker:
             if model != expected:
                 reasons.append(f"the numbers decide; the model alone said {model} (p={p_model:.2f})")
             return relation, reasons
-        if system and system not in pf.names.get("system", set()):
-            return "related", [f"evidence does not name {system}"]
         if system and sentence_subjects(pf)[feats.best_sentence[row]] != system:
             return "related", [f"the evidence sentence closest to the claim is not about {system}"]
         comp = feats.comparisons[row]

@@ -73,6 +73,27 @@ def test_homonymous_systems_are_told_apart_by_paper(checker):
     assert v.verdict == "CONTRADICTED"
 
 
+def test_another_papers_own_unnamed_method_is_not_evidence_about_a_named_system(checker):
+    # Seen in an offline run: MELINOE's "1.2-3x" was "corroborated" by another paper's "our
+    # method ... up to 3x": a figure that names no system is about its own authors' work.
+    own = PassageRef(id="m1", paper_id="2602.11192", text=(
+        "MELINOE increases throughput by 1.2-3x over efficient baselines and up to 14.7x over "
+        "transfer-heavy baselines."))
+    theirs = PassageRef(id="o1", paper_id="2409.00001", text=(
+        "Experimental evaluations on Switch-base-128 demonstrate that our method leads to up to 3x "
+        "improvement in inference throughput over efficient baselines."))
+    for claim in ("MELINOE increases throughput by 1.2-3x over efficient baselines.",
+                  "MELINOE increases throughput by up to 14.7x over transfer-heavy baselines."):
+        v = checker.check(claim, own, [theirs])
+        assert v.verdict == "UNVERIFIED" and v.independent == "RELATED", (claim, v.reasons)
+        assert any("does not name MELINOE" in r for r in v.reasons)
+    # Naming the system makes the same figure evidence about it.
+    named = theirs.model_copy(update={"text": (
+        "Re-measured on Switch-base-128, MELINOE increases throughput by 3x over efficient baselines.")})
+    v = checker.check("MELINOE increases throughput by 1.2-3x over efficient baselines.", own, [named])
+    assert v.independent == "CORROBORATED", v.reasons
+
+
 def test_unrelated_evidence_leaves_the_claim_unverified(checker):
     v = checker.check("mixtral-offloading quantizes experts with HQQ.", None, [OFFTOPIC])
     assert v.verdict == "UNVERIFIED" and v.attribution == "UNCHECKED"
