@@ -200,6 +200,11 @@ class TextChecker:
             # Another paper's figure that names no system (or another one) is about its own work.
             return "related", [f"evidence does not name {system}"]
         valued = [v for v in views if v.value is not None]
+        if valued and not system and all(v.unit in ("×", "%") for v in valued):
+            # A gain that names no system is its own authors' ("our method"); another paper's
+            # figure is about theirs, so the two are never the same quantity.
+            return "related", ["the claim's gain names no system (its authors' own work); another paper's "
+                               "figure is about other work"]
         if valued:
             found = [align(v, pf) for v in valued]
             reasons = [r for a in found for r in a.reasons]

@@ -94,6 +94,19 @@ def test_another_papers_own_unnamed_method_is_not_evidence_about_a_named_system(
     assert v.independent == "CORROBORATED", v.reasons
 
 
+def test_a_gain_that_names_no_system_is_not_judged_by_another_papers_system(checker):
+    # Seen in an offline run: "our method ... up to 3x" was CONTRADICTED by DAOP's "up to 8.20x".
+    own = PassageRef(id="s1", paper_id="2605.11537", text=(
+        "Experimental evaluations on Switch-base-256 demonstrate that our method leads to up to 3x "
+        "improvement in inference speed."))
+    daop = PassageRef(id="d1", paper_id="2501.10375", text=(
+        "DAOP outperforms traditional expert caching and prefetching methods by up to 8.20x and "
+        "offloading techniques by 1.35x while maintaining accuracy."))
+    v = checker.check("Our method leads to up to 3x improvement in inference speed on Switch-base-256.", own, [daop])
+    assert v.verdict == "UNVERIFIED" and v.independent == "RELATED", v.reasons
+    assert any("names no system" in r for r in v.reasons)
+
+
 def test_unrelated_evidence_leaves_the_claim_unverified(checker):
     v = checker.check("mixtral-offloading quantizes experts with HQQ.", None, [OFFTOPIC])
     assert v.verdict == "UNVERIFIED" and v.attribution == "UNCHECKED"
