@@ -30,7 +30,7 @@ Outcome = Literal["agrees", "disagrees", "consistent", "ambiguous", "other_setti
 _UPPER = re.compile(r"(?:up\s+to|as\s+(?:much|high|many|large)\s+as|at\s+most|a\s+maximum\s+of|maximum(?:\s+of)?)\s*$",
                     re.IGNORECASE)
 _LOWER = re.compile(r"(?:more\s+than|over|at\s+least|above|exceed\w*|beyond|a\s+minimum\s+of)\s*$", re.IGNORECASE)
-_RELATIVE_UNITS = ("×", "%")
+RELATIVE_UNITS = ("×", "%")  # a gain over something: needs its baseline
 _NAME_FIELDS = ("system", "baseline", "model", "hardware", "dataset")
 
 
@@ -101,7 +101,7 @@ def name_conflicts(claim: ExtractedClaim, fact: Fact, pf: PassageFacts) -> tuple
     for k in _NAME_FIELDS:
         want, have = getattr(claim, k), fact.fields.get(k)
         if not want:
-            if k == "baseline" and have and claim.unit in _RELATIVE_UNITS:
+            if k == "baseline" and have and claim.unit in RELATIVE_UNITS:
                 narrower.append(f"baseline {have} in evidence, none named in claim")
             continue
         if have is not None:
@@ -113,7 +113,7 @@ def name_conflicts(claim: ExtractedClaim, fact: Fact, pf: PassageFacts) -> tuple
                     out.append(f"{k} {want} in claim, {have} in evidence")
             continue
         named = pf.names.get(k, set())
-        if k == "baseline" and claim.unit in _RELATIVE_UNITS and want not in named:
+        if k == "baseline" and claim.unit in RELATIVE_UNITS and want not in named:
             out.append(f"baseline {want} in claim, none named in evidence")
         elif named and want not in named:
             out.append(f"{k} {want} in claim, {', '.join(sorted(named))} in evidence")

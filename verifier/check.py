@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from verifier.alignment import align
+from verifier.alignment import RELATIVE_UNITS, align
 from verifier.attribution import attribute
 from verifier.combiner import Combiner
 from verifier.compare import PassageFacts
@@ -193,18 +193,18 @@ class TextChecker:
         if homonym(system, own, other):
             return "related", [f"{other.paper_id} presents its own system named {system}; "
                                "it is not evidence about this one"]
-        model = verdicts[row]
-        p_model = float(probs[row, list(self.combiner.classes).index(model)])
-        source = "the NLI core" if self.nli is not None else "the model"
         if system and system not in pf.names.get("system", set()):
             # Another paper's figure that names no system (or another one) is about its own work.
             return "related", [f"evidence does not name {system}"]
         valued = [v for v in views if v.value is not None]
-        if valued and not system and all(v.unit in ("×", "%") for v in valued):
+        if valued and not system and all(v.unit in RELATIVE_UNITS for v in valued):
             # A gain that names no system is its own authors' ("our method"); another paper's
             # figure is about theirs, so the two are never the same quantity.
             return "related", ["the claim's gain names no system (its authors' own work); another paper's "
                                "figure is about other work"]
+        model = verdicts[row]
+        p_model = float(probs[row, list(self.combiner.classes).index(model)])
+        source = "the NLI core" if self.nli is not None else "the model"
         if valued:
             found = [align(v, pf) for v in valued]
             reasons = [r for a in found for r in a.reasons]
