@@ -58,8 +58,12 @@ def pair_logits(model, enc: dict, pooling: str):
         return model(**enc).logits
     if pooling != "mean":
         raise ModelUnavailableError(f"unknown pooling {pooling!r} in {META_FILE}; expected 'mean' or 'cls'")
-    hidden = model.bert(**enc).last_hidden_state
-    mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    return mean_pooled_logits(model, model.bert(**enc).last_hidden_state, enc["attention_mask"])
+
+
+def mean_pooled_logits(model, hidden, attention_mask):
+    """The mean-pooling head on last-layer states ``[B, T, H]`` (padding masked out)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
     pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
     return model.classifier(model.dropout(pooled))
 

@@ -114,3 +114,25 @@ def test_mean_pooling_ignores_padding(core):
         assert not np.allclose(pair_logits(core.model, alone, "cls")[0], mean_alone, atol=1e-3)
     with pytest.raises(ModelUnavailableError, match="unknown pooling"):
         pair_logits(core.model, alone, "max")
+
+
+def test_cached_frozen_layers_give_the_full_forward_logits(core):
+    """Training on precomputed frozen-layer states (``--cache-frozen``) must be the same function as
+    the full model: pairs of different lengths, padded together, get the logits the whole
+    encoder gives them (to fp16 rounding of the cached states)."""
+    import torch
+
+    from verifier.nli import pair_logits
+    from verifier.train_nli import cached_logits, frozen_states
+    pairs = [("ExpertFlow is 2x faster than an LRU cache.",
+              "ExpertFlow halves latency against an LRU expert cache on Mixtral-8x7B with one A100 GPU."),
+             ("Cats sleep.", "Short.")]
+    frozen = core.model.config.num_hidden_layers - 3
+    states = frozen_states(core.model, core.tokenizer, pairs, frozen, max_length=128)
+    assert [states[p].shape[0] for p in pairs][0] > [states[p].shape[0] for p in pairs][1]  # unpadded
+    with torch.inference_mode():
+        cached = cached_logits(core.model, [states[p] for p in pairs], frozen)
+        enc = core.tokenizer([e for _, e in pairs], [c for c, _ in pairs], padding=True, return_tensors="pt")
+        full = pair_logits(core.model, enc, "mean")
+    np.testing.assert_allclose(cached.numpy(), full.numpy(), atol=2e-2)
+    assert not np.allclose(cached[0].numpy(), cached[1].numpy(), atol=1e-2)  # the pairs differ
