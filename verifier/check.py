@@ -90,11 +90,18 @@ class TextChecker:
 
     # -- scoring ------------------------------------------------------------------------
     def score_pairs(self, claims: Sequence[ExtractedClaim | str], passages: Sequence[str],
-                    pairs: Sequence[tuple[int, int]]) -> tuple[PairFeatures, np.ndarray, list[str]]:
-        """Signals, probabilities ``[P, 3]`` (combiner class order) and verdicts of each pair."""
+                    pairs: Sequence[tuple[int, int]], *,
+                    use_nli: bool = True) -> tuple[PairFeatures, np.ndarray, list[str]]:
+        """Signals, probabilities ``[P, 3]`` (combiner class order) and verdicts of each pair: the
+        NLI core's when it is loaded (``use_nli=False``: the feature combiner's, for comparison)."""
         feats = pair_features(claims, passages, pairs, self.embedder)
-        probs = self.combiner.probabilities(feats.matrix) if len(pairs) else np.zeros((0, 3))
-        return feats, probs, self.combiner.decide(probs, feats.matrix) if len(pairs) else []
+        if not len(pairs):
+            return feats, np.zeros((0, 3)), []
+        if self.nli is not None and use_nli:
+            texts = [c.text if isinstance(c, ExtractedClaim) else c for c in claims]
+            return (feats, *self._nli_scores(texts, list(pairs), feats))
+        probs = self.combiner.probabilities(feats.matrix)
+        return feats, probs, self.combiner.decide(probs, feats.matrix)
 
     def check(self, claim: ExtractedClaim | str, own: PassageRef | None,
               others: Sequence[PassageRef] = ()) -> TextVerdict:
@@ -138,8 +145,6 @@ class TextChecker:
         candidates = self.candidates(texts, pool, own_idx, floor)
         pairs = [(i, j) for i, js in enumerate(candidates) for j in js]
         feats, probs, verdicts = self.score_pairs(claims, [p.text for p in pool], pairs)
-        if self.nli is not None and pairs:
-            probs, verdicts = self._nli_scores(texts, pairs, feats)
         own_facts: dict[int, PassageFacts] = {}
         out = []
         start = 0
