@@ -20,7 +20,6 @@ def embedder(ctx: StageContext) -> Embedder:
 
 
 def text_checker(ctx: StageContext) -> TextChecker:
-    """`verifier.TextChecker` over the shared embedder."""
-    from verifier.check import TextChecker
-
-    return ctx.client("text_checker", lambda: TextChecker(embedder(ctx), settings=ctx.settings.verifier))
+    """`verifier.TextChecker` over the shared embedder, with the model signal
+    `settings.verifier.text_model` names (the NLI core by default)."""
+    return ctx.client("text_checker", lambda: ctx.settings.verifier.make_checker(embedder(ctx)))
