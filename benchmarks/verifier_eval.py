@@ -1,6 +1,6 @@
 """Held-out evaluation of the textual verifier against the TF-IDF >= 0.15 baseline.
 
-    .venv/bin/python benchmarks/verifier_eval.py [--shared ../shared] [--limit N]
+    .venv/bin/python benchmarks/verifier_eval.py [--shared ../shared] [--limit N] [--text-model combiner|nli]
 
 Prints one JSON document. For Climate-FEVER's test split (claims nothing was trained or
 calibrated on) and for the test passages of our MoE set, macro-F1 and per-class
@@ -114,10 +114,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description="held-out evaluation of the textual verifier (JSON on stdout)")
     ap.add_argument("--shared", type=Path, default=default_shared_dir())
     ap.add_argument("--limit", type=int, default=0, help="use only the first N Climate-FEVER test pairs (0: all)")
+    ap.add_argument("--text-model", choices=("combiner", "nli"), default=VerifierSettings().text_model,
+                    help="the checker's model signal (verifier.text_model; default: the setting's default)")
     args = ap.parse_args(argv)
-    settings = VerifierSettings(embedder_threads=2)
+    settings = VerifierSettings(embedder_threads=2, text_model=args.text_model)
     checker = settings.make_checker()
-    result: dict = {"command": "benchmarks/verifier_eval.py" + (f" --limit {args.limit}" if args.limit else "")}
+    result: dict = {"command": f"benchmarks/verifier_eval.py --text-model {args.text_model}"
+                               + (f" --limit {args.limit}" if args.limit else "")}
     cf_path = args.shared / "data" / "climate-fever" / "climate-fever.jsonl"
     if cf_path.exists():
         cf = climate_fever_pairs(cf_path, "test")
