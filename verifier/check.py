@@ -202,9 +202,10 @@ class TextChecker:
             # Another paper's figure that names no system (or another one) is about its own work.
             return "related", [f"evidence does not name {system}"]
         valued = [v for v in views if v.value is not None]
-        if valued and not system and all(v.unit in RELATIVE_UNITS for v in valued):
-            # A gain that names no system is its own authors' ("our method"); another paper's
-            # figure is about theirs, so the two are never the same quantity.
+        if valued and not system and own is not None and all(v.unit in RELATIVE_UNITS for v in valued):
+            # A paper's gain that names no system is its own authors' ("our method"); another
+            # paper's figure is about theirs, so the two are never the same quantity. (A user's
+            # claim has no source paper: the evidence they give is about what they claim.)
             return "related", ["the claim's gain names no system (its authors' own work); another paper's "
                                "figure is about other work"]
         model = verdicts[row]

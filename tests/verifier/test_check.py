@@ -107,6 +107,16 @@ def test_a_gain_that_names_no_system_is_not_judged_by_another_papers_system(chec
     assert any("names no system" in r for r in v.reasons)
 
 
+def test_a_users_gain_that_names_no_system_is_checked_against_the_evidence_given(checker):
+    # The rule above is about a paper's "our method": a user's claim has no source paper, and the
+    # evidence they give is about what they claim, so its figure is compared.
+    evidence = "Offloading the experts to CPU memory cuts GPU memory use by 75% when serving Mixtral-8x7B."
+    same = check_against_text(checker, "Offloading the experts cuts GPU memory use by 75%.", evidence)
+    other = check_against_text(checker, "Offloading the experts cuts GPU memory use by 40%.", evidence)
+    assert same.verdict == "SUPPORTED" and "75%" in same.reasons[0], same.reasons
+    assert other.verdict == "CONTRADICTED" and "40%" in other.reasons[0], other.reasons
+
+
 def test_unrelated_evidence_leaves_the_claim_unverified(checker):
     v = checker.check("mixtral-offloading quantizes experts with HQQ.", None, [OFFTOPIC])
     assert v.verdict == "UNVERIFIED" and v.attribution == "UNCHECKED"
