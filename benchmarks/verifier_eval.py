@@ -6,12 +6,13 @@ Prints one JSON document. For Climate-FEVER's test split (claims nothing was tra
 calibrated on) and for the test passages of our MoE set, macro-F1 and per-class
 precision/recall of:
 
-* ``ours``: the verdict the checker gives each claim–passage pair (the NLI core on the claim and
-  the passage's closest sentence), with the calibration of its confidence (ECE, Brier);
+* ``ours``: the verdict the checker gives each claim–passage pair with ``--text-model`` (``nli``:
+  the NLI core on the claim and the passage's closest sentence; ``combiner``: the same as
+  ``combiner`` below), with the calibration of its confidence (ECE, Brier);
 * ``claims_check``: the whole verdict ``sovereign claims check CLAIM --evidence TEXT`` gives, each
   pair checked alone: the pair verdict above *after* the structured rules (numbers aligned,
   names, negation, words the evidence lacks), which demand more before SUPPORTED or CONTRADICTED;
-* ``combiner``: the feature combiner the NLI core replaced (TF-IDF, embeddings, numbers…);
+* ``combiner``: the feature combiner (TF-IDF, embeddings, numbers…), whatever ``--text-model``;
 * the TF-IDF baselines (unigram+bigram and bigram-only readings).
 
 On the MoE set also: CONTRADICTED precision/recall over the perturbed claims, SUPPORTED recall

@@ -21,5 +21,5 @@ def embedder(ctx: StageContext) -> Embedder:
 
 def text_checker(ctx: StageContext) -> TextChecker:
     """`verifier.TextChecker` over the shared embedder, with the model signal
-    `settings.verifier.text_model` names (the NLI core by default)."""
+    `settings.verifier.text_model` names (the combiner by default; `nli` loads the NLI core)."""
     return ctx.client("text_checker", lambda: ctx.settings.verifier.make_checker(embedder(ctx)))
