@@ -188,9 +188,14 @@ def _run_layer(layer, hidden, additive_mask):
     return out[0] if isinstance(out, tuple) else out
 
 
+def _additive_mask(mask, dtype):
+    """The 0/1 padding mask ``[B, T]`` as the additive attention mask ``[B, 1, 1, T]`` BERT's layers take."""
+    import torch
+    return (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+
 def _pad_states(states: list, dtype) -> tuple:
-    """Right-pad unpadded ``[T_i, H]`` states into ``[B, T, H]``; the 0/1 mask and the additive
-    attention mask ``[B, 1, 1, T]`` that BERT's layers take."""
+    """Right-pad unpadded ``[T_i, H]`` states into ``[B, T, H]``; the 0/1 mask and the additive mask."""
     import torch
     longest = max(h.shape[0] for h in states)
     hidden = torch.zeros(len(states), longest, states[0].shape[1], dtype=dtype)
@@ -198,8 +203,7 @@ def _pad_states(states: list, dtype) -> tuple:
     for k, h in enumerate(states):
         hidden[k, :h.shape[0]] = h
         mask[k, :h.shape[0]] = 1
-    additive = (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
-    return hidden, mask, additive
+    return hidden, mask, _additive_mask(mask, dtype)
 
 
 def frozen_states(model, tokenizer, pairs: list[tuple[str, str]], frozen: int, max_length: int,
@@ -219,17 +223,9 @@ def frozen_states(model, tokenizer, pairs: list[tuple[str, str]], frozen: int, m
     with torch.no_grad():
         for s in range(0, len(order), batch):
             idx = order[s:s + batch]
-            longest = max(len(enc["input_ids"][i]) for i in idx)
-            ids = torch.full((len(idx), longest), tokenizer.pad_token_id, dtype=torch.long)
-            types = torch.zeros(len(idx), longest, dtype=torch.long)
-            mask = torch.zeros(len(idx), longest, dtype=torch.long)
-            for k, i in enumerate(idx):
-                n = len(enc["input_ids"][i])
-                ids[k, :n] = torch.tensor(enc["input_ids"][i])
-                types[k, :n] = torch.tensor(enc["token_type_ids"][i])
-                mask[k, :n] = 1
-            hidden = model.bert.embeddings(input_ids=ids, token_type_ids=types)
-            additive = (1.0 - mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+            padded = tokenizer.pad({key: [enc[key][i] for i in idx] for key in enc.keys()}, return_tensors="pt")
+            hidden = model.bert.embeddings(input_ids=padded["input_ids"], token_type_ids=padded["token_type_ids"])
+            additive = _additive_mask(padded["attention_mask"], hidden.dtype)
             for layer in model.bert.encoder.layer[:frozen]:
                 hidden = _run_layer(layer, hidden, additive)
             for k, i in enumerate(idx):
