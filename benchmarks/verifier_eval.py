@@ -79,7 +79,8 @@ def evaluate(pairs, checker: TextChecker) -> dict:
     whole = [check_against_text(checker, p.claim, p.evidence).verdict for p in pairs]
     classes = list(checker.combiner.classes)
     out = {"pairs": len(pairs), "claims": len(claims),
-           "ours_is": "the NLI core" if checker.nli is not None else "the feature combiner (no NLI core loaded)",
+           "ours_is": ("the feature combiner (no NLI core loaded)" if checker.nli is None else "the NLI core"
+                       if checker.nli_scope == "all" else "the NLI core on plain prose, the combiner on structured claims"),
            "ours": report(gold, ours), "ours_calibration": calibration(gold, probs, classes, ours),
            "claims_check": report(gold, whole), "seconds_claims_check": round(time.time() - t1, 2),
            "combiner": report(gold, combiner), "combiner_calibration": calibration(gold, comb_probs, classes, combiner),
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description="held-out evaluation of the textual verifier (JSON on stdout)")
     ap.add_argument("--shared", type=Path, default=default_shared_dir())
     ap.add_argument("--limit", type=int, default=0, help="use only the first N Climate-FEVER test pairs (0: all)")
-    ap.add_argument("--text-model", choices=("combiner", "nli"), default=VerifierSettings().text_model,
+    ap.add_argument("--text-model", choices=("combiner", "nli", "hybrid"), default=VerifierSettings().text_model,
                     help="the checker's model signal (verifier.text_model; default: the setting's default)")
     args = ap.parse_args(argv)
     settings = VerifierSettings(embedder_threads=2, text_model=args.text_model)

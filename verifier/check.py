@@ -30,7 +30,7 @@ import numpy as np
 
 from verifier.alignment import RELATIVE_UNITS, align
 from verifier.attribution import attribute
-from verifier.combiner import Combiner
+from verifier.combiner import ROUTE, Combiner
 from verifier.compare import PassageFacts
 from verifier.embedder import Embedder
 from verifier.errors import BadInput
@@ -69,11 +69,23 @@ class TextChecker:
     """
 
     def __init__(self, embedder: Embedder, *, settings: VerifierSettings | None = None,
-                 combiner: Combiner | None = None, nli=None) -> None:
+                 combiner: Combiner | None = None, nli=None, nli_scope: str = "all") -> None:
+        if nli_scope not in ("all", "prose"):
+            raise BadInput(f"unknown nli_scope {nli_scope!r}; expected 'all' or 'prose'")
         self.settings = settings or VerifierSettings()
         self.embedder = embedder
         self.combiner = combiner or Combiner.load(self.settings.combiner_path)
-        self.nli = nli  # a verifier.nli.NLICore: replaces the combiner's probabilities when given
+        # A verifier.nli.NLICore: replaces the combiner's probabilities when given, on every pair
+        # (nli_scope "all") or only on plain-prose claims ("prose"; the combiner keeps the claims
+        # the structured signals were fitted for: a named system, model or hardware, a result number).
+        self.nli = nli
+        self.nli_scope = nli_scope
+
+    def uses_nli(self, x: np.ndarray) -> np.ndarray:
+        """Which pairs (rows of the feature matrix ``x``) the NLI core judges."""
+        if self.nli is None:
+            return np.zeros(len(x), bool)
+        return np.ones(len(x), bool) if self.nli_scope == "all" else x[:, ROUTE] <= 0.5
 
     # -- validation ---------------------------------------------------------------------
     def _claim(self, claim: ExtractedClaim | str) -> ExtractedClaim | str:
@@ -93,15 +105,21 @@ class TextChecker:
                     pairs: Sequence[tuple[int, int]], *,
                     use_nli: bool = True) -> tuple[PairFeatures, np.ndarray, list[str]]:
         """Signals, probabilities ``[P, 3]`` (combiner class order) and verdicts of each pair: the
-        NLI core's when it is loaded (``use_nli=False``: the feature combiner's, for comparison)."""
+        NLI core's on the pairs it judges (:meth:`uses_nli`), the combiner's on the rest
+        (``use_nli=False``: the combiner's on all, for comparison)."""
         feats = pair_features(claims, passages, pairs, self.embedder)
         if not len(pairs):
             return feats, np.zeros((0, 3)), []
-        if self.nli is not None and use_nli:
-            texts = [c.text if isinstance(c, ExtractedClaim) else c for c in claims]
-            return (feats, *self._nli_scores(texts, list(pairs), feats))
         probs = self.combiner.probabilities(feats.matrix)
-        return feats, probs, self.combiner.decide(probs, feats.matrix)
+        verdicts = self.combiner.decide(probs, feats.matrix)
+        rows = np.flatnonzero(self.uses_nli(feats.matrix)) if use_nli else []
+        if len(rows):
+            texts = [c.text if isinstance(c, ExtractedClaim) else c for c in claims]
+            nli_probs, nli_verdicts = self._nli_scores(texts, [pairs[r] for r in rows], feats, rows)
+            probs[rows] = nli_probs
+            for r, v in zip(rows, nli_verdicts):
+                verdicts[r] = v
+        return feats, probs, verdicts
 
     def check(self, claim: ExtractedClaim | str, own: PassageRef | None,
               others: Sequence[PassageRef] = ()) -> TextVerdict:
@@ -162,12 +180,12 @@ class TextChecker:
             out.append(verdict)
         return out
 
-    def _nli_scores(self, texts: list[str], pairs: list[tuple[int, int]],
-                    feats: PairFeatures) -> tuple[np.ndarray, list[str]]:
-        """The NLI core on each candidate pair: the claim against the passage sentence closest to
-        it (short inputs keep it fast), as ``[P, C]`` in the combiner's class order."""
+    def _nli_scores(self, texts: list[str], pairs: list[tuple[int, int]], feats: PairFeatures,
+                    rows: Sequence[int]) -> tuple[np.ndarray, list[str]]:
+        """The NLI core on the given pairs (``rows`` of ``feats``): each claim against the passage
+        sentence closest to it (short inputs keep it fast), as ``[P, C]`` in the combiner's class order."""
         from verifier.nli import NLI_LABELS
-        evidence = [feats.facts[j].sentence(feats.best_sentence[n]) for n, (_, j) in enumerate(pairs)]
+        evidence = [feats.facts[j].sentence(feats.best_sentence[r]) for r, (_, j) in zip(rows, pairs)]
         nli = self.nli.predict([texts[i] for i, _ in pairs], evidence)  # [P, 3] NLI_LABELS order
         as_class = {"SUPPORTED": "entailment", "CONTRADICTED": "contradiction", "UNVERIFIED": "neutral"}
         probs = nli[:, [NLI_LABELS.index(as_class[c]) for c in self.combiner.classes]]
@@ -210,7 +228,8 @@ class TextChecker:
                                "figure is about other work"]
         model = verdicts[row]
         p_model = float(probs[row, list(self.combiner.classes).index(model)])
-        source = "the NLI core" if self.nli is not None else "the model"
+        by_nli = bool(self.uses_nli(feats.matrix[row:row + 1])[0])
+        source = "the NLI core" if by_nli else "the model"
         if valued:
             found = [align(v, pf) for v in valued]
             reasons = [r for a in found for r in a.reasons]
@@ -232,14 +251,15 @@ class TextChecker:
             return "related", comp.reasons or ["names in the claim differ from the evidence"]
         if model == "SUPPORTED":
             missing = self._unsupported_words(text, views, pf.sentence(feats.best_sentence[row]))
-            if missing:
+            if missing and not (by_nli and p_model >= self.settings.nli_entailment):
                 return "related", [f"the evidence does not say: {', '.join(missing)}"]
-            return "corroborates", [f"{source} finds the claim entailed (p={p_model:.2f})"]
+            return "corroborates", [f"{source} finds the claim entailed (p={p_model:.2f})"
+                                    + (f", though the evidence sentence lacks: {', '.join(missing)}" if missing else "")]
         if model == "CONTRADICTED":
             if x[FEATURES.index("negation")] > 0:
                 return "contradicts", [f"{source} finds a contradiction (p={p_model:.2f}); negated in one text "
                                        "but not the other"]
-            if self.nli is not None and p_model >= self.settings.nli_contradiction:
+            if by_nli and p_model >= self.settings.nli_contradiction:
                 return "contradicts", [f"{source} finds a contradiction (p={p_model:.2f})"]
             return "related", [f"{source} leaned to a contradiction (p={p_model:.2f}) with no negation or "
                                "conflicting name to show for it"]

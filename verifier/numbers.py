@@ -3,7 +3,7 @@
 Units are normalised: ``×`` (x, times, -fold), ``%``, ``GB`` (GiB, GB), ``MB``, ``TB``,
 ``tokens/s``, ``ms``, ``s``, ``GB/s``, ``TFLOP/s``, ``B params`` (billions of parameters; a
 million or trillion parameters is scaled to it). Figure/table/section numbers, citation
-brackets, years and the spread after "+/-" are not quantities. Names such as "8x7B" or "A40"
+brackets, years, decades ("the 1990s") and the spread after "+/-" are not quantities. Names such as "8x7B" or "A40"
 are masked by the caller (see :func:`find_quantities` ``masked``) so their digits are not read
 as values. LaTeX as abstracts keep it (``$3.93\\times$``, ``14\\%``) reads as plain text.
 
@@ -50,6 +50,7 @@ _QUANTITY = re.compile(
     rf"(?:\s?(?P<sep>-|–|to)\s?(?P<hi>{_NUM})(?P<hiunit>{_UNIT_RE})?)?(?![\w.]?\d)",
     re.IGNORECASE,
 )
+_DECADE = re.compile(r"(?:1[89]|20)\d0s")
 _RANGE_CUE = re.compile(r"(?:rang\w*(?:\s+from)?|range\s+of|between)\s+$", re.IGNORECASE)
 _SPREAD_BEFORE = re.compile(r"(?:\+/-|±|\+-)\s*$")
 _UPPER_BEFORE = re.compile(r"(?:up\s?to|at\s+most|less\s+than|no\s+more\s+than|as\s+(?:much|high|many)\s+as|"
@@ -207,8 +208,8 @@ def find_quantities(text: str, masked: list[tuple[int, int]] = ()) -> list[Quant
                 parts.append((hi, second_unit, second_scale, m.start("hi"), e, None))
         for i, (num, unit, scale, a, b, value_high) in enumerate(parts):
             value = _to_float(num) * scale
-            if unit is None and 1900 <= value <= 2100 and "." not in num:
-                continue  # a year
+            if unit is None and 1900 <= value <= 2100 and "." not in num or _DECADE.fullmatch(plain[a:b]):
+                continue  # a year, or a decade ("the 1990s" is not 1990 seconds)
             decimals = len(num.split(".")[1]) if "." in num else 0
             bound = _bound(plain[max(0, a - 24):a]) if i == 0 else None
             out.append(Quantity(round(value, 9), value_high, unit, starts[a], ends[b - 1], decimals, bound))

@@ -29,13 +29,20 @@ class VerifierSettings(BaseModel):
     embedder_batch_size: int = Field(default=64, ge=1, description="texts per embedding batch")
     combiner_path: Path | None = Field(default=None, description=(
         "fitted combiner JSON; None uses verifier/data/combiner.json (written by python -m verifier.fit)"))
-    text_model: Literal["combiner", "nli"] = Field(default="combiner", description=(
+    text_model: Literal["combiner", "nli", "hybrid"] = Field(default="combiner", description=(
         "model signal of the textual check: 'combiner' (the fitted regressions over similarity and "
-        "structured signals) or 'nli' (the fine-tuned cross-encoder of verifier.nli, scoring only the "
-        "claim's candidate passages); the numeric, unit, entity and negation checks override either"))
+        "structured signals), 'nli' (the fine-tuned cross-encoder of verifier.nli, scoring only the "
+        "claim's candidate passages) or 'hybrid' (the NLI core for plain prose, the combiner for claims "
+        "that name a system, model or hardware or state a result number); the numeric, unit, entity and "
+        "negation checks override each"))
     nli_contradiction: float = Field(default=0.8, ge=0.0, le=1.0, description=(
-        "with text_model 'nli': the probability at which the NLI core alone may call a claim without a "
+        "with text_model 'nli' or 'hybrid': the probability at which the NLI core alone may call a claim without a "
         "number contradicted (with a negation mismatch it always may)"))
+    nli_entailment: float = Field(default=0.5, ge=0.0, le=1.0, description=(
+        "with text_model 'nli' or 'hybrid': the entailment probability at which the NLI core's verdict "
+        "stands though the evidence sentence lacks over a third of the claim's content words (below it, "
+        "and always for the combiner, such a passage is only related); chosen on Climate-FEVER's "
+        "calibration claims, docs/benchmarks.md"))
     top_k: int = Field(default=5, ge=1, description="other passages (by embedding relevance) scored per claim")
     min_relevance: float = Field(default=0.35, ge=-1.0, le=1.0, description=(
         "MiniLM cosine below which another paper's passage is not used as evidence or corroboration"))
@@ -58,7 +65,8 @@ class VerifierSettings(BaseModel):
     def make_checker(self, embedder=None):
         from verifier.check import TextChecker
         nli = None
-        if self.text_model == "nli":
+        if self.text_model in ("nli", "hybrid"):
             from verifier.nli import NLICore
             nli = NLICore.load(threads=self.embedder_threads)
-        return TextChecker(embedder or self.make_embedder(), settings=self, nli=nli)
+        return TextChecker(embedder or self.make_embedder(), settings=self, nli=nli,
+                           nli_scope="prose" if self.text_model == "hybrid" else "all")

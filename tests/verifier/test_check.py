@@ -171,3 +171,37 @@ def test_a_misread_metric_is_misattributed(checker):
     misread = ExtractedClaim(text=daop.text, kind="quantitative", system="DAOP", metric="accuracy", value=8.2, unit="×")
     v = checker.check(misread, daop, [])
     assert v.attribution == "MISATTRIBUTED" and "not a percentage" in v.attribution_reasons[0]
+
+
+PROSE_EVIDENCE = PassageRef(id="h1", paper_id="2405.00001", text=(
+    "Offloading experts to host memory lets large mixture-of-experts models run on a single small GPU."))
+PROSE_CLAIM = ("Offloading experts to host memory lets large models run on small GPUs with hardly any slowdown "
+               "in everyday production serving workloads.")
+
+
+def test_hybrid_scope_gives_prose_to_the_nli_core_and_named_systems_to_the_combiner(checker):
+    from verifier.check import TextChecker
+    hybrid = TextChecker(checker.embedder, settings=checker.settings, combiner=checker.combiner,
+                         nli=_AlwaysEntails(), nli_scope="prose")
+    named = hybrid.check("ExpertFlow decodes faster than Cache-MoE on Mixtral-8x7B.", None, [RERUN])
+    assert named.scores["p_supported"] != pytest.approx(0.97)  # the combiner's probability, not the stand-in's
+    assert not any("NLI core" in r for r in named.reasons)
+    prose = hybrid.check(PROSE_CLAIM, None, [PROSE_EVIDENCE])
+    assert prose.scores["p_supported"] == pytest.approx(0.97)
+    with pytest.raises(BadInput, match="nli_scope"):
+        TextChecker(checker.embedder, settings=checker.settings, combiner=checker.combiner, nli_scope="some")
+
+
+def test_a_confident_nli_entailment_stands_though_words_are_missing_and_says_which(checker):
+    from verifier.check import TextChecker
+    from verifier.settings import VerifierSettings
+    for threshold, verdict, shown in ((0.5, "SUPPORTED", "though the evidence sentence lacks"),
+                                      (0.99, "UNVERIFIED", "the evidence does not say")):
+        settings = VerifierSettings(**{**checker.settings.model_dump(), "nli_entailment": threshold})
+        nli_checker = TextChecker(checker.embedder, settings=settings, combiner=checker.combiner,
+                                  nli=_AlwaysEntails())
+        v = nli_checker.check(PROSE_CLAIM, None, [PROSE_EVIDENCE])
+        assert v.verdict == verdict and any(shown in r and "slowdown" in r for r in v.reasons), v.reasons
+    # the combiner's entailment never overrides the words rule
+    v = checker.check(PROSE_CLAIM, None, [PROSE_EVIDENCE])
+    assert v.verdict == "UNVERIFIED" and any("the evidence does not say" in r for r in v.reasons), v.reasons

@@ -33,6 +33,9 @@ def test_quantities_units_and_ranges():
 
 def test_figure_numbers_and_years_are_not_values():
     assert find_quantities("As Fig. 3 and Table 2 show, in 2024 nothing changed [12].") == []
+    # a decade is not a duration in seconds (Climate-FEVER: "warming reached a peak in the late 1990s")
+    assert find_quantities("Sea level has risen since the 1920s, and warming peaked in the late 1990s.") == []
+    assert [(q.value, q.unit) for q in find_quantities("a step takes 30s")] == [(30.0, "s")]
 
 
 def test_settings_are_read_and_results_are_not_settings():
