@@ -29,6 +29,9 @@ _SLOWER = re.compile(r"\bslower\b", re.IGNORECASE)
 _FASTER = re.compile(r"\b(?:faster|higher|more|speed-?up|quicker)\b", re.IGNORECASE)
 _ABOUT = re.compile(r"\b(?:memory|footprint|stall\s+time|stall|latency|throughput|time|flops|parameters)\b",
                     re.IGNORECASE)
+# "saves only 10%", "by just 10%", "only reduces memory by 10%": the claim calls the saving small.
+_ONLY_NEAR = re.compile(r"\b(?:only|merely|just|barely|a\s+mere)\s+(?:by\s+)?(?:about\s+)?$", re.IGNORECASE)
+_ONLY_VERB = re.compile(r"\b(?:only|merely|just|barely)\s+(?:reduc|sav|cut|lower|shrink|decreas)\w*", re.IGNORECASE)
 _TO_SHARE = re.compile(r"(?<!\bup\s)\bto\s+(?:less\s+than\s+|under\s+|below\s+|only\s+|just\s+|about\s+)?$",
                        re.IGNORECASE)
 
@@ -128,8 +131,11 @@ def read_memory(claim: ExtractedClaim, policy: str) -> Claimed:
         # "reduces memory to 20%" keeps 20%, i.e. saves 80%; "by 20%" saves 20%.
         remaining = at is not None and _TO_SHARE.search(claim.text[max(0, at - 30):at])
         saving = 100.0 - value if remaining else value
+        before = claim.text[:at] if at is not None else ""
+        small = not remaining and bool(_ONLY_NEAR.search(before) or _ONLY_VERB.search(before))
         return Claimed(quantity="memory_saving", value=saving, unit="%", subject=policy,
-                       as_written=("to " if remaining else "") + _written(value, "%"))
+                       as_written=("to " if remaining else "only " if small else "") + _written(value, "%"),
+                       limit="at_most" if small else None)
     if unit in ("GB", "MB", "TB"):
         scale = _MEM_SCALE[unit]
         pair = _FROM_TO.search(claim.text)

@@ -209,6 +209,11 @@ def _spec(claim: ExtractedClaim, claimed: Claimed, baseline_policy: str | None, 
     cache = claim.setting.get("cache_size")
     if isinstance(cache, (int, float)) and cache >= 1:
         cache_size = min(int(cache), num_experts)
+    elif claimed.limit == "at_most":
+        cache_size = 1
+        assumed.append(f"cache size not stated: 1 of {num_experts} experts per layer, the smallest: the claim "
+                       f"calls the saving small (only {float(claimed.value):g}%), so the largest saving the "
+                       "system can make is measured, with what it costs in throughput")
     elif claimed.quantity.startswith("memory"):
         cache_size, saving = _cache_for_footprint(full, claimed)
         assumed.append(f"cache size not stated: {cache_size} of {num_experts} experts per layer, the "

@@ -142,6 +142,17 @@ def judge_memory(claimed: Claimed, footprint_gb: Summary, all_resident_gb: float
     factor = _factor(want_gb, footprint_gb.median)
     earned = edge.low > 1.0
     edge_txt = f"{edge.median:.2f}× on-demand loading's tokens/s at that footprint ({edge.low:.2f}–{edge.high:.2f})"
+    if claimed.limit == "at_most":
+        # "only X% saved": the claim is that the subject does no better; measured at its smallest cache.
+        more = footprint_gb.median < want_gb * (1.0 - tol.ratio)
+        if not more:
+            return Judgement("REPRODUCED", f"claimed only {said}; at most {got} is saved: no more than claimed",
+                             tolerance)
+        if earned:
+            return Judgement("NOT_REPRODUCED", f"claimed only {said}, but {got} is saved and the cache earns it: "
+                                               f"{edge_txt}", tolerance)
+        return Judgement("PARTIAL", f"claimed only {said}; {got} is reachable, but this policy is not measurably "
+                                    f"faster than on-demand loading there: {edge_txt}", tolerance)
     if close and earned:
         return Judgement("REPRODUCED", f"claimed {said}, measured {got}; the cache earns it: {edge_txt}", tolerance)
     if close:

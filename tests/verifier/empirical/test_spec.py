@@ -139,3 +139,18 @@ def test_a_memory_claim_without_a_cache_size_gets_the_one_its_footprint_needs_an
     (spec,) = plans("ExpertFlow reduces GPU memory of Mixtral-8x7B by 70%")
     assert spec.cache_size == 2 and {"on-demand", "all-resident"} <= set(spec.policies)
     assert any("set by this choice" in a for a in spec.assumed)
+
+
+@pytest.mark.parametrize("text", ["ExpertFlow only reduces GPU memory of Mixtral-8x7B by 10%",
+                                  "ExpertFlow reduces GPU memory of Mixtral-8x7B by only 12%"])
+def test_a_saving_called_small_is_tested_at_the_largest_saving_the_system_can_make(text):
+    # "only 10%" says ExpertFlow does no better: measured at the smallest cache, not at the cache
+    # whose footprint matches 10% (which would meet the claim by construction)
+    (spec,) = plans(text)
+    assert spec.claimed.limit == "at_most" and spec.claimed.as_written.startswith("only ")
+    assert spec.cache_size == 1 and any("the smallest" in a for a in spec.assumed)
+
+
+def test_only_before_the_system_names_who_and_does_not_call_the_saving_small():
+    (spec,) = plans("Only ExpertFlow reduces GPU memory of Mixtral-8x7B by 70%")
+    assert spec.claimed.limit is None and spec.cache_size == 2

@@ -73,6 +73,16 @@ def test_a_footprint_no_cache_can_reach_is_not_reproduced():
     assert j.verdict == "NOT_REPRODUCED" and "footprint" in j.reason
 
 
+def test_only_a_small_saving_is_not_reproduced_when_a_larger_one_is_measured_and_earned():
+    c = Claimed(quantity="memory_saving", value=10.0, unit="%", subject="expertflow", limit="at_most")
+    smallest_cache = summarise([14.5] * 5)  # 84.5 % saved of 93.4 GB
+    j = judge_memory(c, smallest_cache, 93.4, summarise(around(1.47, 0.02)), TOL)
+    assert j.verdict == "NOT_REPRODUCED" and "claimed only" in j.reason and "84.48% saved" in j.reason
+    assert judge_memory(c, smallest_cache, 93.4, summarise(around(1.0, 0.03)), TOL).verdict == "PARTIAL"
+    near = summarise([86.0] * 5)  # 7.9 % saved: no more than the claimed 10 %
+    assert judge_memory(c, near, 93.4, summarise(around(1.47, 0.02)), TOL).verdict == "REPRODUCED"
+
+
 def test_slowest_is_reproduced_only_when_every_interval_clears_one():
     c = Claimed(quantity="ordering", value=None, unit="", subject="on-demand", rank="slowest")
     clear = {"lru": summarise(around(0.7)), "static": summarise(around(0.8))}
