@@ -1,6 +1,6 @@
 """Held-out evaluation of the textual verifier against the TF-IDF >= 0.15 baseline.
 
-    .venv/bin/python benchmarks/verifier_eval.py [--shared ../shared] [--limit N] [--text-model combiner|nli]
+    .venv/bin/python benchmarks/verifier_eval.py [--shared ../shared] [--limit N] [--text-model hybrid|nli|combiner]
 
 Prints one JSON document. For Climate-FEVER's test split (claims nothing was trained or
 calibrated on) and for the test passages of our MoE set, macro-F1 and per-class
@@ -8,7 +8,8 @@ precision/recall of:
 
 * ``ours``: the verdict the checker gives each claim–passage pair with ``--text-model`` (``nli``:
   the NLI core on the claim and the passage's closest sentence; ``combiner``: the same as
-  ``combiner`` below), with the calibration of its confidence (ECE, Brier);
+  ``combiner`` below; ``hybrid``, the default: the NLI core on plain prose, the combiner on claims
+  with names or result numbers), with the calibration of its confidence (ECE, Brier);
 * ``claims_check``: the whole verdict ``sovereign claims check CLAIM --evidence TEXT`` gives, each
   pair checked alone: the pair verdict above *after* the structured rules (numbers aligned,
   names, negation, words the evidence lacks), which demand more before SUPPORTED or CONTRADICTED;

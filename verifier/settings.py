@@ -29,7 +29,7 @@ class VerifierSettings(BaseModel):
     embedder_batch_size: int = Field(default=64, ge=1, description="texts per embedding batch")
     combiner_path: Path | None = Field(default=None, description=(
         "fitted combiner JSON; None uses verifier/data/combiner.json (written by python -m verifier.fit)"))
-    text_model: Literal["combiner", "nli", "hybrid"] = Field(default="combiner", description=(
+    text_model: Literal["combiner", "nli", "hybrid"] = Field(default="hybrid", description=(
         "model signal of the textual check: 'combiner' (the fitted regressions over similarity and "
         "structured signals), 'nli' (the fine-tuned cross-encoder of verifier.nli, scoring only the "
         "claim's candidate passages) or 'hybrid' (the NLI core for plain prose, the combiner for claims "

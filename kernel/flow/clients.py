@@ -21,5 +21,6 @@ def embedder(ctx: StageContext) -> Embedder:
 
 def text_checker(ctx: StageContext) -> TextChecker:
     """`verifier.TextChecker` over the shared embedder, with the model signal
-    `settings.verifier.text_model` names (the combiner by default; `nli` loads the NLI core)."""
+    `settings.verifier.text_model` names (`hybrid` by default: the NLI core for plain prose,
+    the combiner for claims with names or result numbers)."""
     return ctx.client("text_checker", lambda: ctx.settings.verifier.make_checker(embedder(ctx)))

@@ -7,7 +7,7 @@ from kernel.settings import Settings
 
 
 def test_the_pipeline_checker_uses_the_model_signal_the_settings_name(tmp_path):
-    for model, loads_core in (("combiner", False), ("nli", True)):
+    for model, loads_core in (("combiner", False), ("nli", True), ("hybrid", True)):
         settings = Settings(home=tmp_path, verifier={"text_model": model})
         checker = text_checker(StageContext(settings))
         assert (checker.nli is not None) is loads_core, model
