@@ -42,18 +42,31 @@ from verifier.types import Corroboration, EvidenceItem, ExtractedClaim, PassageR
 
 _ENGLISH = frozenset("the a an of to in and is are on for with by than that this it as be from at was were "
                      "has have its or not which we our".split())
+# Function words of the other languages a claim most often comes in (French, German, Spanish,
+# Italian, Portuguese), none of them an English word ("et" is left out: "et al.").
+_FOREIGN = frozenset("le la les des est une du dans pour avec sont pas plus sur ce cette qui "
+                     "der das und ist nicht mit ein eine für auf sind auch wird werden "
+                     "el los las y una por para del más muy sus como pero "
+                     "il di che è della sono più gli nel "
+                     "os da não são uma com mais".split())
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 def looks_english(text: str) -> bool:
-    """False for running text in another language (few English function words, or mostly non-Latin letters)."""
+    """False for running text in another language: mostly non-Latin letters, or more function
+    words of another language than of English. A short technical sentence with no function words
+    at all ("Mixtral-8x7B uses roughly 12.9B parameters per token") is taken as English."""
     words = _LETTERS.findall(text.lower())
     if len(words) < 4:
         return True
     latin = sum(1 for w in words if w.isascii())
     if latin < 0.6 * len(words):
         return False
-    return sum(1 for w in words if w in _ENGLISH) >= max(1, 0.06 * len(words))
+    english = sum(1 for w in words if w in _ENGLISH)
+    foreign = sum(1 for w in words if w in _FOREIGN)
+    if foreign > english:
+        return False
+    return english >= max(1, 0.06 * len(words)) or foreign == 0
 
 
 def _snippet(text: str, span: tuple[int, int], limit: int = 400) -> str:

@@ -137,6 +137,21 @@ def test_other_language_and_empty_claims(checker):
         checker.check("   ", OWN, [])
 
 
+@pytest.mark.parametrize("text, english", [
+    ("Mixtral-8x7B uses roughly 12.9B parameters per token.", True),  # no function word at all
+    ("Copying one Mixtral-8x7B expert over PCIe 4.0 takes about 14 ms.", True),
+    ("IPCC overestimate temperature rise.", True),
+    ("Smith et al. report a 2x speedup on Mixtral.", True),
+    ("ExpertFlow est deux fois plus rapide que Cache-MoE sur le modèle Mixtral.", False),
+    ("ExpertFlow ist doppelt so schnell wie Cache-MoE auf dem Mixtral-Modell.", False),
+    ("ExpertFlow es dos veces más rápido que Cache-MoE en el modelo Mixtral.", False),
+    ("ExpertFlow 比 Cache-MoE 快两倍，在 Mixtral 模型上。", False),
+])
+def test_short_technical_english_is_english_and_other_languages_are_not(text, english):
+    from verifier.check import looks_english
+    assert looks_english(text) is english
+
+
 def test_long_evidence_text_is_cut_and_preselected(checker):
     filler = "This sentence talks about the weather and nothing about experts. " * 20000  # ~1.3 MB
     v = check_against_text(checker, "ExpertFlow is 2.04× faster than Cache-MoE on Mixtral-8x7B.",
@@ -203,5 +218,6 @@ def test_a_confident_nli_entailment_stands_though_words_are_missing_and_says_whi
         v = nli_checker.check(PROSE_CLAIM, None, [PROSE_EVIDENCE])
         assert v.verdict == verdict and any(shown in r and "slowdown" in r for r in v.reasons), v.reasons
     # the combiner's entailment never overrides the words rule
-    v = checker.check(PROSE_CLAIM, None, [PROSE_EVIDENCE])
+    combiner_only = TextChecker(checker.embedder, settings=checker.settings, combiner=checker.combiner)
+    v = combiner_only.check(PROSE_CLAIM, None, [PROSE_EVIDENCE])
     assert v.verdict == "UNVERIFIED" and any("the evidence does not say" in r for r in v.reasons), v.reasons
