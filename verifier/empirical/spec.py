@@ -29,6 +29,7 @@ from verifier.empirical.setups import (
     versionless,
 )
 from verifier.empirical.types import Claimed, ExperimentSpec, NotTestable
+from verifier.empirical.verdict import DEFAULT_RATIO_TOLERANCE
 from verifier.types import ExtractedClaim
 
 # Canonical system name -> runtime policy. "static cache" and "All-In-GPU" are not in the alias
@@ -188,7 +189,8 @@ def _spec(claim: ExtractedClaim, claimed: Claimed, baseline_policy: str | None, 
     setup = _setup(paper_id, claim, stated)
     model = canonical_model(claim.model) if claim.model else None
     model = model or claim.model
-    if model is None:
+    model_assumed = model is None
+    if model_assumed:
         model = setup.model
         assumed.append(f"model not named: {model} ({setup.source_of('model')})")
     if model not in MODEL_PRESETS:
@@ -198,6 +200,18 @@ def _spec(claim: ExtractedClaim, claimed: Claimed, baseline_policy: str | None, 
     preset, small = MODEL_PRESETS[model]
     full = preset_from_name(preset)
     num_experts = full.num_experts
+    if model_assumed and claimed.quantity.startswith("memory") and claimed.limit is None:
+        # What saving is possible at all is set by the model's share of expert weights: a
+        # footprint out of every cache size's reach on a model the claim never named says
+        # nothing about the system.
+        best, least_gb = saving_at_budget(full, 1)
+        want_gb = (all_resident_gb(full) * (1.0 - float(claimed.value) / 100.0)
+                   if claimed.quantity == "memory_saving" else float(claimed.value))
+        if least_gb > want_gb * (1.0 + DEFAULT_RATIO_TOLERANCE):
+            return _not_testable(claim, f"the claim names no model, and on {model} (assumed: "
+                                        f"{setup.source_of('model')}) no cache size reaches the claimed "
+                                        f"{claimed.as_written or claimed.value} (at most {best:.1f}% saved, "
+                                        "one expert per layer); name the model the figure is for")
 
     hardware = canonical_hardware(claim.hardware) if claim.hardware else None
     profile = HARDWARE_PROFILES.get(hardware or "")

@@ -95,9 +95,16 @@ def test_the_papers_own_unnamed_system_is_its_system_and_said_so():
             "memory usage by up to 93.72% and improving inference throughput by up to 10x over strong "
             "offloading baselines on a single GPU.")
     memory, speed = (plan_experiment(c, paper_id="2410.17954v3") for c in extract_claims(text))
-    assert memory.policy == "expertflow" and memory.claimed.value == pytest.approx(93.72)
-    assert any("paper's own system" in a for a in memory.assumed)
+    # 93.72% names no model; on the assumed Mixtral-8x7B one expert per layer saves 84.5% at most,
+    # so a "not reproduced" there would follow from the assumption, not from ExpertFlow
+    assert isinstance(memory, NotTestable) and "names no model" in memory.reason and "84.5%" in memory.reason
     assert isinstance(speed, NotTestable) and "baseline" in speed.reason  # "strong baselines": which?
+    (reachable,) = [plan_experiment(c, paper_id="2410.17954v3")
+                    for c in extract_claims("Our system reduces GPU memory usage by up to 70%.")]
+    assert reachable.policy == "expertflow" and reachable.claimed.value == pytest.approx(70.0)
+    assert any("paper's own system" in a for a in reachable.assumed)
+    (named,) = plans("ExpertFlow reduces GPU memory of Mixtral-8x7B by up to 93.72%")  # a named model is tested
+    assert isinstance(named, ExperimentSpec) and named.cache_size == 1
     (elsewhere,) = [plan_experiment(c) for c in extract_claims(text)][:1]
     assert isinstance(elsewhere, NotTestable)  # without the paper, nobody is named
 
