@@ -65,6 +65,14 @@ def calibration(gold: list[str], probs: np.ndarray, classes: list[str], pred: li
             "mean_confidence": round(float(conf.mean()), 4), "accuracy": round(float(hit.mean()), 4)}
 
 
+def _model_signal(checker: TextChecker) -> str:
+    if checker.nli is None:
+        return "the feature combiner (no NLI core loaded)"
+    if checker.nli_scope == "all":
+        return "the NLI core"
+    return "the NLI core on plain prose, the combiner on claims with names or result numbers"
+
+
 def evaluate(pairs, checker: TextChecker) -> dict:
     claims = list(dict.fromkeys(p.claim for p in pairs))
     passages = list(dict.fromkeys(p.evidence for p in pairs))
@@ -80,8 +88,7 @@ def evaluate(pairs, checker: TextChecker) -> dict:
     whole = [check_against_text(checker, p.claim, p.evidence).verdict for p in pairs]
     classes = list(checker.combiner.classes)
     out = {"pairs": len(pairs), "claims": len(claims),
-           "ours_is": ("the feature combiner (no NLI core loaded)" if checker.nli is None else "the NLI core"
-                       if checker.nli_scope == "all" else "the NLI core on plain prose, the combiner on structured claims"),
+           "ours_is": _model_signal(checker),
            "ours": report(gold, ours), "ours_calibration": calibration(gold, probs, classes, ours),
            "claims_check": report(gold, whole), "seconds_claims_check": round(time.time() - t1, 2),
            "combiner": report(gold, combiner), "combiner_calibration": calibration(gold, comb_probs, classes, combiner),

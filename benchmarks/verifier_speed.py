@@ -1,6 +1,6 @@
 """Throughput of the textual check, in claim–passage pairs per second (JSON on stdout).
 
-    .venv/bin/python benchmarks/verifier_speed.py [--threads 2] [--repeat 3]
+    .venv/bin/python benchmarks/verifier_speed.py [--threads 2] [--repeat 3] [--text-model hybrid|nli|combiner]
 
 Models are loaded first and not timed; the embedding cache is emptied before every timed
 run, so every text is encoded inside the timing. Three shapes:
@@ -43,8 +43,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--unique-pairs", type=int, default=400)
+    ap.add_argument("--text-model", choices=("hybrid", "nli", "combiner"), default=VerifierSettings().text_model,
+                    help="the checker's model signal (verifier.text_model; default: the setting's default)")
     args = ap.parse_args(argv)
-    settings = VerifierSettings(embedder_threads=args.threads)
+    settings = VerifierSettings(embedder_threads=args.threads, text_model=args.text_model)
     checker = settings.make_checker()
     emb = checker.embedder
     data = moe_set()
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> dict:
     n_batch_pairs = sum(len(js) for js in checker.candidates(claims, passages, own_idx))
     t_batch = _timed(lambda: checker.check_batch(claims, passages, own=own_refs), emb, args.repeat)
     out = {
-        "command": "benchmarks/verifier_speed.py --threads %d" % args.threads,
+        "command": f"benchmarks/verifier_speed.py --threads {args.threads} --text-model {args.text_model}",
         "cpu_count": os.cpu_count(), "torch_threads": args.threads,
         "pool_dense": {"claims": len(claims), "passages": len(texts), "pairs": len(dense_pairs),
                        "seconds": round(t_dense, 3), "pairs_per_s": round(len(dense_pairs) / t_dense, 1)},

@@ -266,8 +266,8 @@ class TextChecker:
             missing = self._unsupported_words(text, views, pf.sentence(feats.best_sentence[row]))
             if missing and not (by_nli and p_model >= self.settings.nli_entailment):
                 return "related", [f"the evidence does not say: {', '.join(missing)}"]
-            return "corroborates", [f"{source} finds the claim entailed (p={p_model:.2f})"
-                                    + (f", though the evidence sentence lacks: {', '.join(missing)}" if missing else "")]
+            lacks = f", though the evidence sentence lacks: {', '.join(missing)}" if missing else ""
+            return "corroborates", [f"{source} finds the claim entailed (p={p_model:.2f}){lacks}"]
         if model == "CONTRADICTED":
             if x[FEATURES.index("negation")] > 0:
                 return "contradicts", [f"{source} finds a contradiction (p={p_model:.2f}); negated in one text "
