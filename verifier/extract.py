@@ -297,7 +297,8 @@ def fact_to_claim(sentence: str, fact: Fact, kind: str, start: int) -> Extracted
 
 
 _INHERITED = ("baseline", "model", "hardware")
-_SETTING_BEFORE = re.compile(r"\b(?:on|for|with|in|using|of|across|including|than|over|like|e\.g\.,?|to)\s+"
+_SETTING_BEFORE = re.compile(r"\b(?:on|for|with|in|using|of|across|including|than|over|like|e\.g\.,?|to|"
+                             r"offloading|serving|running|deploying)\s+"
                              r"(?:the\s+|a\s+|an\s+)?$", re.IGNORECASE)
 
 
@@ -319,16 +320,19 @@ def passage_facts(text: str) -> list[tuple[tuple[int, int], list[Fact]]]:
 
     Within a paragraph, a fact that lacks a baseline, model or hardware, in a sentence that
     names none of that kind, takes the one the previous sentences established (when they
-    named exactly one). A sentence opening with "It"/"This"/"Our system", or a result
-    sentence naming no system, takes the system of the sentence before.
+    named exactly one). A baseline is not carried to its own system, nor to another system than
+    the one it was the baseline of ("TurboCache is 12.4x faster than ExpertFlow. ExpertFlow
+    reduces memory by 12%." gives the second fact no baseline). A sentence opening with "It"/"This"/"Our system",
+    or a result sentence naming no system, takes the system of the sentence before.
     """
     out = []
     context: dict[str, str | None] = {}
+    baseline_of: str | None = None  # the system whose baseline context["baseline"] is
     last_system: str | None = None
     prev_end = 0
     for s, e in split_sentences(text):
         if "\n\n" in text[prev_end:s]:
-            context, last_system = {}, None
+            context, last_system, baseline_of = {}, None, None
         prev_end = e
         sentence = text[s:e]
         if len(sentence) > 2000:  # not prose (a dump, a table without breaks): skip, do not stall
@@ -345,11 +349,17 @@ def passage_facts(text: str) -> list[tuple[tuple[int, int], list[Fact]]]:
                 fact.fields["system"] = last_system
             for k in _INHERITED:
                 if fact.quantity is not None and k not in named and context.get(k):
+                    system = fact.fields.get("system")
+                    if k == "baseline" and system and (system == context[k] or baseline_of not in (None, system)):
+                        continue  # the system itself, or the baseline of another system
                     fact.fields.setdefault(k, context[k])
         for k in _INHERITED:
             values = {f.fields[k] for f in facts if k in f.fields}
             if values:
                 context[k] = values.pop() if len(values) == 1 else None
+                if k == "baseline":
+                    owners = {f.fields.get("system") for f in facts if "baseline" in f.fields}
+                    baseline_of = owners.pop() if len(owners) == 1 else None
         systems = [f.fields["system"] for f in facts if "system" in f.fields]
         last_system = systems[0] if systems else last_system
         out.append(((s, e), facts))

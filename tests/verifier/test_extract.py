@@ -137,3 +137,18 @@ def test_a_metric_named_as_what_was_given_up_is_not_the_numbers_metric():
     assert {c.metric for c in extract_claims("It reaches 2.1x higher throughput with negligible accuracy drop.")} \
         == {"throughput"}
     assert "accuracy" in {c.metric for c in extract_claims("It improves accuracy by 3.2% with no latency cost.")}
+
+
+def test_a_baseline_is_not_carried_to_its_own_system_or_to_another_systems_figure():
+    text = ("We present TurboCache, a predictive expert cache for MoE offloading. TurboCache is 12.4x faster "
+            "than ExpertFlow on Mixtral-8x7B on a single RTX 3090. ExpertFlow reduces GPU memory usage by only 12%.")
+    speed, memory = [c for c in extract_claims(text) if c.value is not None]
+    assert (speed.system, speed.baseline) == ("TurboCache", "ExpertFlow")
+    assert (memory.system, memory.baseline, memory.model) == ("ExpertFlow", None, "Mixtral-8x7B")
+    text = ("We present SwiftExpert, an expert offloading runtime. "
+            "SwiftExpert is 8.5x faster than an LRU expert cache when offloading Mixtral-8x7B experts. "
+            "SwiftExpert reaches a 97% expert cache hit rate. ExpertFlow only reduces GPU memory usage by 10%.")
+    speed, hits, memory = [c for c in extract_claims(text) if c.value is not None]
+    assert speed.system == "SwiftExpert" and speed.model == "Mixtral-8x7B"  # "offloading Mixtral-8x7B": a setting
+    assert (hits.system, hits.baseline) == ("SwiftExpert", "Cache-MoE")  # the same system keeps its baseline
+    assert (memory.system, memory.baseline) == ("ExpertFlow", None)
