@@ -32,6 +32,9 @@ _ABOUT = re.compile(r"\b(?:memory|footprint|stall\s+time|stall|latency|throughpu
 # "saves only 10%", "by just 10%", "only reduces memory by 10%": the claim calls the saving small.
 _ONLY_NEAR = re.compile(r"\b(?:only|merely|just|barely|a\s+mere)\s+(?:by\s+)?(?:about\s+)?$", re.IGNORECASE)
 _ONLY_VERB = re.compile(r"\b(?:only|merely|just|barely)\s+(?:reduc|sav|cut|lower|shrink|decreas)\w*", re.IGNORECASE)
+# "LRU caches reach at most 20%": a ceiling, not a figure ("up to" is a best case and stays a figure).
+_CEILING = re.compile(r"\b(?:at\s+most|no\s+more\s+than|less\s+than|under|below|only|merely|barely)\s+"
+                      r"(?:about\s+|around\s+)?$", re.IGNORECASE)
 _TO_SHARE = re.compile(r"(?<!\bup\s)\bto\s+(?:less\s+than\s+|under\s+|below\s+|only\s+|just\s+|about\s+)?$",
                        re.IGNORECASE)
 
@@ -112,8 +115,12 @@ def read_hit_rate(claim: ExtractedClaim, policy: str,
             others = {p: v for p, v in pairs if p != subject}
     if claim.metric == "miss rate":
         others = {p: 100.0 - v for p, v in others.items()}
+    at = _number_position(claim.text, claim.value)
+    ceiling = (claim.metric != "miss rate" and at is not None
+               and bool(_CEILING.search(claim.text[max(0, at - 30):at])))
     return Claimed(quantity="hit_rate", value=value, unit="%", subject=subject, others=others,
-                   as_written=_written(claim.value, "%"))
+                   as_written=("at most " if ceiling else "") + _written(claim.value, "%"),
+                   limit="at_most" if ceiling else None)
 
 
 def read_memory(claim: ExtractedClaim, policy: str) -> Claimed:

@@ -40,8 +40,9 @@ class Claimed(BaseModel):
     others: dict[str, float] = Field(default_factory=dict)
     as_written: str = Field(default="", description="the number as the claim writes it, e.g. '1.99×'")
     limit: Literal["at_most"] | None = Field(default=None, description=(
-        "'at_most' for a figure the claim calls small (\"only reduces memory by 10%\"): it says the "
-        "subject does no better, so the test is whether it does"))
+        "'at_most' for a figure the claim calls small or a ceiling (\"only reduces memory by 10%\", "
+        "\"LRU reaches at most 20% hit rate\"): it says the subject does no better, so the test is "
+        "whether it does"))
 
 
 class ExperimentSpec(BaseModel):

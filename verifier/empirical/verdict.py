@@ -98,6 +98,15 @@ def judge_hit_rate(claimed: Claimed, subject: Summary, others: dict[str, Summary
     c, m = float(claimed.value), subject.median
     tolerance = _tolerance("points", tol.points, tol)
     said, got = _fmt(c, "%"), subject.text("%")
+    if claimed.limit == "at_most":  # "at most 20%": the claim is a ceiling
+        if m <= c:
+            return Judgement("REPRODUCED", f"measured {got}: at or under the stated ceiling of {said}", tolerance)
+        if m - c <= tol.points:
+            return Judgement("PARTIAL", f"measured {got} is above the stated ceiling of {said} by {m - c:.1f} "
+                                        f"points (within the ±{tol.points:g}-point tolerance for a figure)",
+                             tolerance)
+        return Judgement("NOT_REPRODUCED", f"measured {got} is above the stated ceiling of {said} by "
+                                           f"{m - c:.1f} points (over ±{tol.points:g})", tolerance)
     pairs = [(k, claimed.others[k], s.median) for k, s in others.items() if k in claimed.others]
     wrong = [k for k, c_o, m_o in pairs if (c > c_o) != (m > m_o)]
     order = ""

@@ -161,3 +161,10 @@ def test_a_saving_called_small_is_tested_at_the_largest_saving_the_system_can_ma
 def test_only_before_the_system_names_who_and_does_not_call_the_saving_small():
     (spec,) = plans("Only ExpertFlow reduces GPU memory of Mixtral-8x7B by 70%")
     assert spec.claimed.limit is None and spec.cache_size == 2
+
+
+def test_at_most_marks_a_hit_rate_ceiling_and_up_to_stays_a_figure():
+    (ceiling,) = plans("LRU expert caches reach at most 20% hit rate on Mixtral-8x7B.")
+    assert (ceiling.policy, ceiling.claimed.limit, ceiling.claimed.as_written) == ("lru", "at_most", "at most 20%")
+    (best,) = plans("ExpertFlow reaches up to 91.2% hit rate on Mixtral-8x7B.")
+    assert best.claimed.limit is None

@@ -83,6 +83,14 @@ def test_only_a_small_saving_is_not_reproduced_when_a_larger_one_is_measured_and
     assert judge_memory(c, near, 93.4, summarise(around(1.47, 0.02)), TOL).verdict == "REPRODUCED"
 
 
+def test_a_hit_rate_ceiling_holds_only_when_the_measurement_stays_under_it():
+    c = Claimed(quantity="hit_rate", value=20.0, unit="%", subject="lru", limit="at_most")
+    assert judge_hit_rate(c, summarise(around(12.0, 1.0)), {}, TOL).verdict == "REPRODUCED"
+    over = judge_hit_rate(c, summarise(around(27.6, 1.0)), {}, TOL)  # a point claim of 20% would pass
+    assert over.verdict == "PARTIAL" and "above the stated ceiling" in over.reason
+    assert judge_hit_rate(c, summarise(around(45.0, 1.0)), {}, TOL).verdict == "NOT_REPRODUCED"
+
+
 def test_slowest_is_reproduced_only_when_every_interval_clears_one():
     c = Claimed(quantity="ordering", value=None, unit="", subject="on-demand", rank="slowest")
     clear = {"lru": summarise(around(0.7)), "static": summarise(around(0.8))}
