@@ -223,7 +223,7 @@ def _spec(claim: ExtractedClaim, claimed: Claimed, baseline_policy: str | None, 
     cache = claim.setting.get("cache_size")
     if isinstance(cache, (int, float)) and cache >= 1:
         cache_size = min(int(cache), num_experts)
-    elif claimed.limit == "at_most":
+    elif claimed.quantity == "memory_saving" and claimed.limit == "at_most":
         cache_size = 1
         assumed.append(f"cache size not stated: 1 of {num_experts} experts per layer, the smallest: the claim "
                        f"calls the saving small (only {float(claimed.value):g}%), so the largest saving the "

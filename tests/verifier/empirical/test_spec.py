@@ -166,5 +166,6 @@ def test_only_before_the_system_names_who_and_does_not_call_the_saving_small():
 def test_at_most_marks_a_hit_rate_ceiling_and_up_to_stays_a_figure():
     (ceiling,) = plans("LRU expert caches reach at most 20% hit rate on Mixtral-8x7B.")
     assert (ceiling.policy, ceiling.claimed.limit, ceiling.claimed.as_written) == ("lru", "at_most", "at most 20%")
+    assert ceiling.cache_size == 2  # the usual cache: the smallest one would keep any hit rate under the ceiling
     (best,) = plans("ExpertFlow reaches up to 91.2% hit rate on Mixtral-8x7B.")
     assert best.claimed.limit is None
