@@ -14,7 +14,12 @@ Two checks, kept apart:
     no number) → related. The model cannot overturn a numeric comparison; the reason says so.
   - a claim without a number: the model's verdict, held back to *related* when the passage does
     not name the claim's system, names conflict, a supported claim adds content words the passage
-    lacks, or a contradiction has no negation to show for it.
+    lacks (unless the NLI core is confident: ``nli_entailment``; the words are then shown), or a
+    contradiction has no negation to show for it (nor a confident NLI core: ``nli_contradiction``).
+
+  The model is the NLI core (``verifier.nli``) or the fitted combiner, per pair as
+  ``verifier.text_model`` says (default ``hybrid``: the core for plain prose, the combiner for
+  claims with names or result numbers).
 
   The claim's ``independent`` label is CORROBORATED or CONTRADICTED by the most confident such
   passage, RELATED when only related ones exist, NONE when none is relevant; ``verdict`` maps
@@ -75,7 +80,8 @@ def _snippet(text: str, span: tuple[int, int], limit: int = 400) -> str:
 
 
 class TextChecker:
-    """Checks claims against passages with a fitted combiner over textual signals.
+    """Checks claims against passages: the NLI core and/or the fitted combiner as the model signal,
+    under the structured rules above.
 
     ``embedder`` is any :class:`~verifier.embedder.Embedder`; its model is loaded once by the
     caller (``VerifierSettings.make_embedder()``).
