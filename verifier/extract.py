@@ -115,6 +115,17 @@ def _roles(sentence: str, mentions: list[Mention]) -> list[tuple[str, Mention]]:
     return out
 
 
+def coined_systems(text: str) -> list[str]:
+    """Names of systems the alias tables do not know, read from how ``text`` uses them
+    ("we present SwiftExpert, an engine ...", "DAOP outperforms ...")."""
+    return [m.name for m in _coined_systems(text, list(_mentions(text)))]
+
+
+def is_common_term(name: str) -> bool:
+    """Whether ``name`` is an acronym of the field (GPU, MoE, LLM…), never a system's name."""
+    return name in _NOT_NAMES
+
+
 def _coined_systems(sentence: str, known: list[Mention]) -> list[Mention]:
     """Systems the alias tables do not know, told by how the sentence uses the name."""
     taken = [(m.start, m.end) for m in known]

@@ -20,6 +20,8 @@ from verifier.types import PassageRef
 _PRESENTS = re.compile(r"\b(?:we|this\s+(?:paper|work|article))\s+(?:\w+\s+){0,2}?"
                        r"(?:propos|present|introduc|design|develop|build|buil|describ)\w*\b", re.IGNORECASE)
 _PRESENT_SPAN = 120  # characters after the verb in which the presented system is named
+# A coined name alone at the head of a title: two capitals at least ("SwiftExpert", "MoE-Lightning").
+_TITLE_NAME = re.compile(r"(?=\S*[A-Z]\S*[A-Z])[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 
 
 def _person(name: str) -> str:
@@ -43,15 +45,22 @@ def independent_of(own: PassageRef | None, other: PassageRef) -> bool:
 
 
 def presented_systems(passage: PassageRef) -> set[str]:
-    """Canonical systems the passage's paper presents as its own: named at the head of its
-    title ("ExpertFlow: ...") or right after "we propose/present/introduce" in its text."""
+    """Systems the passage's paper presents as its own: named at the head of its title
+    ("ExpertFlow: ...") or right after "we propose/present/introduce" in its text. Known names
+    come canonical; a name the alias tables do not know counts when the text coins it ("we
+    present SwiftExpert, ...") or it alone heads the title ("SwiftExpert: Fast ...")."""
+    from verifier.extract import coined_systems, is_common_term
+
     out: set[str] = set()
     title = passage.title or ""
     head = title.split(":", 1)[0] if ":" in title else title[:40]
     out |= {m.name for m in find_mentions(head) if m.kind == "system"}
+    if ":" in title and _TITLE_NAME.fullmatch(head.strip()) and not is_common_term(head.strip()):
+        out.add(head.strip())
     for m in _PRESENTS.finditer(passage.text):
         span = passage.text[m.end():m.end() + _PRESENT_SPAN]
         out |= {mn.name for mn in find_mentions(span) if mn.kind == "system"}
+        out |= set(coined_systems(passage.text[m.start():m.end() + _PRESENT_SPAN]))
     return out
 
 

@@ -130,6 +130,17 @@ def test_batch_checks_many_claims_against_one_pool(checker):
     assert [v.verdict for v in out] == ["UNVERIFIED", "CONTRADICTED"]  # RERUN is about Mixtral only
 
 
+def test_two_papers_presenting_a_name_the_tables_do_not_know_are_homonyms(checker):
+    # Two papers by different authors each "present SwiftExpert": neither is evidence about the other's.
+    own = PassageRef(id="s1", paper_id="local:aaa", title="SwiftExpert: Fast Expert Offloading for Mixtral",
+                     text="We present SwiftExpert, an expert offloading runtime for Mixture-of-Experts inference.")
+    other = PassageRef(id="s2", paper_id="local:bbb", authors=["Someone Else"],
+                       text="We present SwiftExpert, an offloading runtime for Mixture-of-Experts models.")
+    claim = "We present SwiftExpert, an offloading runtime for Mixture-of-Experts models."
+    v = checker.check(claim, other, [own])
+    assert v.independent == "RELATED" and any("presents its own system named SwiftExpert" in r for r in v.reasons)
+
+
 def test_other_language_and_empty_claims(checker):
     v = checker.check("ExpertFlow est deux fois plus rapide que Cache-MoE sur le modèle Mixtral.", None, [RERUN])
     assert v.verdict == "UNVERIFIED" and "English" in v.reasons[0]
