@@ -121,9 +121,18 @@ def coined_systems(text: str) -> list[str]:
     return [m.name for m in _coined_systems(text, list(_mentions(text)))]
 
 
-def is_common_term(name: str) -> bool:
-    """Whether ``name`` is an acronym of the field (GPU, MoE, LLM…), never a system's name."""
-    return name in _NOT_NAMES
+def is_coined_name(name: str) -> bool:
+    """Whether ``name`` on its own reads as a coined system name: a name-shaped word with two
+    capitals at least ("SwiftExpert", "MoE-Lightning"), not a term of the field (GPU, MoE, LLM…)."""
+    return bool(re.fullmatch(_NAME, name)) and _coinable(name)
+
+
+def _coinable(name: str, set_off: bool = False) -> bool:
+    """One capital is an ordinary word opening a sentence, unless the name is ``set_off`` as what
+    is presented ("we present Zephyrus, an engine ..."); field terms and two-letter acronyms never coin."""
+    capitals = sum(ch.isupper() for ch in name)
+    return ((capitals >= 2 or set_off) and name not in _NOT_NAMES
+            and not (name.upper() == name and len(name) < 3))
 
 
 def _coined_systems(sentence: str, known: list[Mention]) -> list[Mention]:
@@ -136,11 +145,8 @@ def _coined_systems(sentence: str, known: list[Mention]) -> list[Mention]:
             name, a, b = m.group(group), m.start(group), m.end(group)
             if group == "paren" and not _PRESENTS.search(sentence, 0, a):
                 continue  # only "we propose Long Name (ACRONYM)" coins a name in brackets
-            capitals = sum(ch.isupper() for ch in name)
-            # One capital is an ordinary word opening a sentence, unless it is set off as the
-            # name of what is presented: "we present Zephyrus, an engine ...".
-            appositive = pat is _COINED_INTRO and group == "name" and _APPOSITION.match(sentence, b)
-            if (capitals < 2 and not appositive) or name in _NOT_NAMES or name.upper() == name and len(name) < 3:
+            appositive = pat is _COINED_INTRO and group == "name" and bool(_APPOSITION.match(sentence, b))
+            if not _coinable(name, appositive):
                 continue
             if any(a < e and s < b for s, e in taken):
                 continue

@@ -14,14 +14,13 @@ import unicodedata
 
 from verifier.aliases import find_mentions
 from verifier.compare import PassageFacts
+from verifier.extract import coined_systems, is_coined_name
 from verifier.types import PassageRef
 
 # "we propose ExpertFlow", "this paper presents a runtime, ExpertFlow, ..." — the paper's own system.
 _PRESENTS = re.compile(r"\b(?:we|this\s+(?:paper|work|article))\s+(?:\w+\s+){0,2}?"
                        r"(?:propos|present|introduc|design|develop|build|buil|describ)\w*\b", re.IGNORECASE)
 _PRESENT_SPAN = 120  # characters after the verb in which the presented system is named
-# A coined name alone at the head of a title: two capitals at least ("SwiftExpert", "MoE-Lightning").
-_TITLE_NAME = re.compile(r"(?=\S*[A-Z]\S*[A-Z])[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 
 
 def _person(name: str) -> str:
@@ -49,13 +48,11 @@ def presented_systems(passage: PassageRef) -> set[str]:
     ("ExpertFlow: ...") or right after "we propose/present/introduce" in its text. Known names
     come canonical; a name the alias tables do not know counts when the text coins it ("we
     present SwiftExpert, ...") or it alone heads the title ("SwiftExpert: Fast ...")."""
-    from verifier.extract import coined_systems, is_common_term
-
     out: set[str] = set()
     title = passage.title or ""
     head = title.split(":", 1)[0] if ":" in title else title[:40]
     out |= {m.name for m in find_mentions(head) if m.kind == "system"}
-    if ":" in title and _TITLE_NAME.fullmatch(head.strip()) and not is_common_term(head.strip()):
+    if ":" in title and is_coined_name(head.strip()):
         out.add(head.strip())
     for m in _PRESENTS.finditer(passage.text):
         span = passage.text[m.end():m.end() + _PRESENT_SPAN]
