@@ -102,16 +102,18 @@ class NLICore:
     class_bias: np.ndarray  # [3], added after temperature scaling (fitted with it on the calibration split)
     batch_size: int = 32
     pooling: str = "cls"  # how the head reads the encoder; see pair_logits
+    device: str = "cpu"
 
     @classmethod
     def load(cls, core_dir: str | Path | None = None, *, base_dir: str | Path | None = None,
-             quantize: bool | None = None, threads: int | None = None) -> "NLICore":
+             quantize: bool | None = None, threads: int | None = None, device: str = "cpu") -> "NLICore":
         """Load offline from ``core_dir`` (default ``verifier/data/nli_core``) and the base package.
 
         ``quantize`` (default: what ``nli_core.json`` says) turns the linear layers into dynamic
         int8 ones: faster on CPU, but activation scales are taken per batch, so a pair's
         probabilities then shift (by up to a few hundredths) with the pairs batched beside it.
-        ``threads`` caps torch's intra-op threads.
+        ``threads`` caps torch's intra-op threads; ``device`` is where the model runs (the
+        pipeline uses the CPU; training studies may evaluate on a GPU).
         """
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -153,9 +155,10 @@ class NLICore:
         if tuple(meta["labels"]) != NLI_LABELS:
             raise ModelUnavailableError(f"the NLI core's labels {meta['labels']} are not {list(NLI_LABELS)}; "
                                         "retrain it")
+        model.to(device)
         return cls(model, tokenizer, float(meta.get("temperature", 1.0)), int(meta.get("max_length", 128)), meta,
                    np.asarray(meta.get("class_bias", [0.0] * len(NLI_LABELS)), dtype=np.float32),
-                   pooling=str(meta.get("pooling", "cls")))
+                   pooling=str(meta.get("pooling", "cls")), device=device)
 
     def logits(self, claims: Sequence[str], evidences: Sequence[str]) -> np.ndarray:
         """Uncalibrated logits ``[N, 3]`` (for calibration); most callers want :meth:`predict`."""
@@ -170,7 +173,7 @@ class NLICore:
                 idx = order[start:start + self.batch_size]
                 enc = self.tokenizer([evidences[i] for i in idx], [claims[i] for i in idx], padding=True,
                                      truncation="longest_first", max_length=self.max_length, return_tensors="pt")
-                out[idx] = pair_logits(self.model, enc, self.pooling).float().numpy()
+                out[idx] = pair_logits(self.model, enc.to(self.device), self.pooling).float().cpu().numpy()
         return out
 
     def predict(self, claims: Sequence[str], evidences: Sequence[str]) -> np.ndarray:

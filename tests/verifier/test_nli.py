@@ -136,3 +136,29 @@ def test_cached_frozen_layers_give_the_full_forward_logits(core):
         full = pair_logits(core.model, enc, "mean")
     np.testing.assert_allclose(cached.numpy(), full.numpy(), atol=2e-2)
     assert not np.allclose(cached[0].numpy(), cached[1].numpy(), atol=1e-2)  # the pairs differ
+
+
+def test_a_pair_budget_stops_training_at_that_many_pairs_and_moves_only_the_trained_layers():
+    """``--pairs`` (used to replay a CPU run's amount of training on a GPU) ends the loop once that
+    many pairs are seen, whatever the epochs allow; frozen layers keep the base weights."""
+    import argparse
+
+    import torch
+
+    from verifier.nli import base_model_dir, build_classifier
+    from verifier.train_nli import train
+    model, tokenizer, _ = build_classifier(base_model_dir())
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    examples = [("Mixtral routes each token to two experts.", "Mixtral sends every token to 2 of 8 experts.",
+                 "entailment", "t"), ("The cache is small.", "The cache holds all experts.", "contradiction", "t"),
+                ("Coffee prices rose.", "ExpertFlow predicts routing paths.", "neutral", "t")] * 8
+    args = argparse.Namespace(epochs=5, seed=1, batch=4, head_lr=1e-3, lr=1e-4, train_layers=1, pooling="mean",
+                              cache_frozen=False, minutes=30.0, pairs=12, device="cpu", max_length=64)
+    torch.manual_seed(0)
+    record = train(model, tokenizer, examples, args)
+    assert record["pairs_seen"] == 12 and record["steps"] == 3
+    after = dict(model.named_parameters())
+    assert not torch.equal(after["bert.encoder.layer.5.output.dense.weight"],
+                           before["bert.encoder.layer.5.output.dense.weight"])
+    assert torch.equal(after["bert.encoder.layer.4.output.dense.weight"],
+                       before["bert.encoder.layer.4.output.dense.weight"])
