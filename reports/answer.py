@@ -18,7 +18,7 @@ from reports import evidence as ev
 from reports.measured import question_check_sentence
 from reports.model import AnswerFacet, Sentence
 from reports.refs import check, claim, fmt, passage
-from reports.topic import addresses, homonym_papers, homonyms, on_topic_papers, paper_label, squash
+from reports.topic import addresses, asked_homonyms, homonyms, on_topic_papers, paper_label, squash
 
 PER_PAPER = 3  # claims quoted per paper and facet; the claims table has the rest
 PAPERS_PER_FACET = 4
@@ -214,11 +214,13 @@ def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Itera
     are pointed to, not repeated."""
     stated = stated or {}
     measured_in = measured_in or {}
-    twins = homonym_papers(run)
+    twins = asked_homonyms(run)
     out_ids = set(withdrawn)
     rank = {p.id: p.rank for p in run.papers}
-    claims = [c for c in run.claims if c.id not in out_ids and c.paper_id in topical and addresses(f, c)
-              and not (c.paper_id in twins and any(squash(twins[c.paper_id]) == squash(t) for t in f.terms))]
+    claims = [c for c in run.claims if c.id not in out_ids and c.paper_id in topical and addresses(f, c)]
+    # Another system of a name the question uses never speaks in the Answer (the claims table keeps it).
+    kept_out = {twins[c.paper_id] for c in claims if c.paper_id in twins}
+    claims = [c for c in claims if c.paper_id not in twins]
     papers = {p.id: p for p in run.papers}
     by_paper: dict[str, list[ClaimData]] = {}
     for c in sorted(claims, key=lambda c: (rank.get(c.paper_id, 10**6), c.id)):
@@ -254,7 +256,7 @@ def answer_facet(f: FacetData, run: RunData, topical: set[str], withdrawn: Itera
         sentences.append(Sentence(text=f"{len(by_paper) - PAPERS_PER_FACET} more papers touch this facet; "
                                        "the claims table lists their claims.", refs=["S:claims"]))
     for name, (original, others) in homonyms(run).items():
-        if any(squash(name) == squash(t) for t in f.terms):
+        if name in kept_out or any(squash(name) == squash(t) for t in f.terms):
             sentences.append(Sentence(
                 text=f"{', '.join(others)} describes {HOMONYM_PHRASE} {name}; its claims are not counted "
                      f"here, where {name} means the system of {original}.", refs=["S:references"]))

@@ -60,6 +60,15 @@ def homonym_papers(run: RunData) -> dict[str, str]:
     return {pid: name for name, (_, others) in homonyms(run).items() for pid in others}
 
 
+def asked_homonyms(run: RunData) -> dict[str, str]:
+    """:func:`homonym_papers` for the names the question itself uses (a facet's term): only then
+    does the question mean one system by the name, so only then are the other papers' claims
+    kept out of the Answer. Two same-named systems the question does not name are two systems,
+    each told by its paper."""
+    asked = {squash(t) for f in run.facets for t in f.terms}
+    return {pid: name for pid, name in homonym_papers(run).items() if squash(name) in asked}
+
+
 def on_topic_papers(run: RunData) -> set[str]:
     """Papers with a claim or a title on one of the question's anchor facets (all papers when the
     question has no anchor facet). A homonym paper is on topic only through other facets."""

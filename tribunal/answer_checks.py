@@ -93,7 +93,9 @@ def failed_as_finding(d: Draft, run: RunData) -> list[Finding]:
 
 
 def homonym_confusion(d: Draft, run: RunData) -> list[Finding]:
-    twins = topic.homonym_papers(run)
+    """A claim of another system bearing a name the question uses, stated in the Answer without
+    saying it is a different system."""
+    twins = topic.asked_homonyms(run)
     if not twins:
         return []
     out = []

@@ -153,7 +153,7 @@ def answer_confirmations(d: Draft, run: RunData) -> list[Finding]:
     facets = {f.id: f for f in run.facets}
     claims = {c.id: c for c in run.claims}
     topical = topic.on_topic_papers(run) if run.facets else {p.id for p in run.papers}
-    twins = topic.homonym_papers(run)
+    twins = topic.asked_homonyms(run)
     out: list[Finding] = []
     wrong = {f.check_id for f in answer_checks.question_rows(d, run)}
     for row in d.empirical:

@@ -162,3 +162,47 @@ def test_settings_read_from_the_papers_own_setup_are_not_called_assumed():
     lead = [s.text for s in reports.draft(run).abstract if "not reproduced" in s.text]
     assert lead and lead[0].endswith("is not reproduced by our runtime (at the model and batch size its paper's "
                                      "own setup gives: the claim itself does not state them).")
+
+
+def _twin_on_mixtral(run):
+    """The other ExpertFlow's claim made on topic through the model the question asks about."""
+    twin = next(c for c in run.claims if c.paper_id == TWIN[0])
+    twin.text = f"On Mixtral-8x7B, {twin.text}"
+    twin.model = "Mixtral-8x7B"
+    passage = next(p for p in run.passages if p.id == twin.passage_id)
+    passage.text = twin.text + "."
+    passage.end = len(passage.text)
+    return twin
+
+
+def test_a_same_named_system_stays_out_of_every_facet_when_the_question_names_the_system():
+    """The question asks about ExpertFlow: the other ExpertFlow's claim on Mixtral-8x7B does not speak
+    under the model facet either; that facet says why, and neither reviewer finds a mix-up."""
+    from tribunal.answer_checks import homonym_confusion
+    from tribunal.rubric import answer_confirmations
+
+    run = answer_run(0)
+    twin = _twin_on_mixtral(run)
+    d = reports.draft(run)
+    assert not any(twin.id in s.claim_ids or f"C{twin.id}" in s.refs for s in d.answer_sentences())
+    model = next(a for a in d.answer if a.facet == "Mixtral-8x7B")
+    assert any(HOMONYM_PHRASE in s.text and TWIN[0] in s.text for s in model.sentences)
+    assert homonym_confusion(d, run) == []
+    assert not any(f.claim_id == twin.id for f in answer_confirmations(d, run))
+
+
+def test_two_same_named_systems_the_question_does_not_name_each_speak_by_their_paper():
+    """A question about Mixtral-8x7B, not about ExpertFlow: both papers called ExpertFlow are systems
+    that report on it; each is told by its paper id, and no reviewer calls that a mix-up."""
+    from tribunal.answer_checks import homonym_confusion
+    from tribunal.rubric import answer_confirmations
+
+    run = answer_run(0)
+    twin = _twin_on_mixtral(run)
+    run.question = "What do MoE offloading systems report on Mixtral-8x7B?"
+    run.facets = [f for f in run.facets if f.kind == "model"]
+    d = reports.draft(run)
+    said = [s for s in d.answer_sentences() if f"C{twin.id}" in s.refs]
+    assert said and any(f"ExpertFlow ({TWIN[0]})" in s.text for s in said)
+    assert homonym_confusion(d, run) == []
+    assert not any(f.claim_id == twin.id and f.severity != "ok" for f in answer_confirmations(d, run))
