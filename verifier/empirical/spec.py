@@ -205,9 +205,7 @@ def _spec(claim: ExtractedClaim, claimed: Claimed, baseline_policy: str | None, 
         # footprint out of every cache size's reach on a model the claim never named says
         # nothing about the system.
         best, least_gb = saving_at_budget(full, 1)
-        want_gb = (all_resident_gb(full) * (1.0 - float(claimed.value) / 100.0)
-                   if claimed.quantity == "memory_saving" else float(claimed.value))
-        if least_gb > want_gb * (1.0 + DEFAULT_RATIO_TOLERANCE):
+        if least_gb > claimed.footprint_gb(all_resident_gb(full)) * (1.0 + DEFAULT_RATIO_TOLERANCE):
             return _not_testable(claim, f"the claim names no model, and on {model} (assumed: "
                                         f"{setup.source_of('model')}) no cache size reaches the claimed "
                                         f"{claimed.as_written or claimed.value} (at most {best:.1f}% saved, "

@@ -44,6 +44,13 @@ class Claimed(BaseModel):
         "\"LRU reaches at most 20% hit rate\"): it says the subject does no better, so the test is "
         "whether it does"))
 
+    def footprint_gb(self, all_resident_gb: float) -> float:
+        """The device GB a memory claim states: what its % saved leaves of ``all_resident_gb``
+        (every expert resident), or its GB as written."""
+        if self.quantity == "memory_saving":
+            return all_resident_gb * (1.0 - float(self.value) / 100.0)
+        return float(self.value)
+
 
 class ExperimentSpec(BaseModel):
     """A performance claim turned into a runtime experiment, at full scale.

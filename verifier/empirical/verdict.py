@@ -138,13 +138,12 @@ def judge_memory(claimed: Claimed, footprint_gb: Summary, all_resident_gb: float
     # "reduces memory by X%" / "uses X GB" is met by any footprint at or below the claimed one,
     # within the relative tolerance; footprints, not % saved, so that 84% against a claimed 94%
     # reads as what it is: 2.5 times the memory.
+    want_gb = claimed.footprint_gb(all_resident_gb)
     if claimed.quantity == "memory_saving":
-        want_gb = all_resident_gb * (1.0 - float(claimed.value) / 100.0)
         got_saving = 100.0 * (1.0 - footprint_gb.median / all_resident_gb)
         said = f"{float(claimed.value):.2f}% saved ({want_gb:.2f} GB)"
         got = f"{got_saving:.2f}% saved ({footprint_gb.median:.2f} GB)"
     else:
-        want_gb = float(claimed.value)
         said, got = _fmt(want_gb, "GB"), _fmt(footprint_gb.median, "GB")
     close = footprint_gb.median <= want_gb * (1.0 + tol.ratio)
     tolerance = _tolerance("relative", tol.ratio, tol)
